@@ -1,0 +1,281 @@
+//! Activities: bulk upsert, delete, and reads used by sync and retention.
+
+use crate::QueryResult;
+use crate::schema::activities;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{Activity, ActivityId, AthleteId, SportType};
+
+/// Rows per INSERT statement: 38 bound columns each stays well under PostgreSQL's
+/// 65,535 parameters, and larger statements stop paying off.
+pub const UPSERT_CHUNK: usize = 500;
+
+/// An activity row as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
+pub struct ActivityRow {
+    pub id: i64,
+    pub athlete_id: i64,
+    pub name: String,
+    pub sport_type: String,
+    pub start_date: DateTime<Utc>,
+    pub start_date_local: NaiveDateTime,
+    pub timezone: Option<String>,
+    pub distance_m: f64,
+    pub moving_time_s: i32,
+    pub elapsed_time_s: i32,
+    pub total_elevation_gain_m: f64,
+    pub elev_high_m: Option<f64>,
+    pub elev_low_m: Option<f64>,
+    pub average_speed_mps: f64,
+    pub max_speed_mps: f64,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub average_watts: Option<f64>,
+    pub weighted_average_watts: Option<i32>,
+    pub max_watts: Option<i32>,
+    pub kilojoules: Option<f64>,
+    pub calories: Option<f64>,
+    pub device_watts: bool,
+    pub kudos_count: i32,
+    pub comment_count: i32,
+    pub achievement_count: i32,
+    pub pr_count: i32,
+    pub commute: bool,
+    pub trainer: bool,
+    pub manual: bool,
+    pub private: bool,
+    pub flagged: bool,
+    pub workout_type: Option<i32>,
+    pub gear_id: Option<String>,
+    pub source: String,
+    pub raw: Option<serde_json::Value>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl ActivityRow {
+    /// A row for `activity`, fetched now, with Strava's original JSON when there is one.
+    pub fn new(
+        activity: &Activity,
+        raw: Option<serde_json::Value>,
+        fetched_at: DateTime<Utc>,
+    ) -> Self {
+        let a = activity;
+        Self {
+            id: a.id.get(),
+            athlete_id: a.athlete_id.get(),
+            name: a.name.clone(),
+            sport_type: a.sport_type.as_str().to_owned(),
+            start_date: a.start_date,
+            start_date_local: a.start_date_local,
+            timezone: a.timezone.clone(),
+            distance_m: a.distance_m,
+            moving_time_s: a.moving_time_s,
+            elapsed_time_s: a.elapsed_time_s,
+            total_elevation_gain_m: a.total_elevation_gain_m,
+            elev_high_m: a.elev_high_m,
+            elev_low_m: a.elev_low_m,
+            average_speed_mps: a.average_speed_mps,
+            max_speed_mps: a.max_speed_mps,
+            average_heartrate: a.average_heartrate,
+            max_heartrate: a.max_heartrate,
+            average_cadence: a.average_cadence,
+            average_watts: a.average_watts,
+            weighted_average_watts: a.weighted_average_watts,
+            max_watts: a.max_watts,
+            kilojoules: a.kilojoules,
+            calories: a.calories,
+            device_watts: a.device_watts,
+            kudos_count: a.kudos_count,
+            comment_count: a.comment_count,
+            achievement_count: a.achievement_count,
+            pr_count: a.pr_count,
+            commute: a.commute,
+            trainer: a.trainer,
+            manual: a.manual,
+            private: a.private,
+            flagged: a.flagged,
+            workout_type: a.workout_type,
+            gear_id: a.gear_id.clone(),
+            source: a.source.as_str().to_owned(),
+            raw,
+            fetched_at,
+        }
+    }
+}
+
+impl TryFrom<ActivityRow> for Activity {
+    type Error = String;
+    fn try_from(r: ActivityRow) -> Result<Self, Self::Error> {
+        Ok(Activity {
+            id: ActivityId(r.id),
+            athlete_id: AthleteId(r.athlete_id),
+            name: r.name,
+            sport_type: SportType::new(r.sport_type),
+            start_date: r.start_date,
+            start_date_local: r.start_date_local,
+            timezone: r.timezone,
+            distance_m: r.distance_m,
+            moving_time_s: r.moving_time_s,
+            elapsed_time_s: r.elapsed_time_s,
+            total_elevation_gain_m: r.total_elevation_gain_m,
+            elev_high_m: r.elev_high_m,
+            elev_low_m: r.elev_low_m,
+            average_speed_mps: r.average_speed_mps,
+            max_speed_mps: r.max_speed_mps,
+            average_heartrate: r.average_heartrate,
+            max_heartrate: r.max_heartrate,
+            average_cadence: r.average_cadence,
+            average_watts: r.average_watts,
+            weighted_average_watts: r.weighted_average_watts,
+            max_watts: r.max_watts,
+            kilojoules: r.kilojoules,
+            calories: r.calories,
+            device_watts: r.device_watts,
+            kudos_count: r.kudos_count,
+            comment_count: r.comment_count,
+            achievement_count: r.achievement_count,
+            pr_count: r.pr_count,
+            commute: r.commute,
+            trainer: r.trainer,
+            manual: r.manual,
+            private: r.private,
+            flagged: r.flagged,
+            workout_type: r.workout_type,
+            gear_id: r.gear_id,
+            source: r.source.parse()?,
+        })
+    }
+}
+
+/// Inserts or replaces activities, `UPSERT_CHUNK` rows per statement, in one
+/// transaction. A row whose id already belongs to another athlete is left alone.
+/// Returns the number of rows written.
+pub async fn upsert_many(conn: &mut AsyncPgConnection, rows: &[ActivityRow]) -> QueryResult<usize> {
+    use diesel_async::AsyncConnection;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    conn.transaction(async |conn| {
+        let mut written = 0;
+        for chunk in rows.chunks(UPSERT_CHUNK) {
+            written += upsert_chunk(conn, chunk).await?;
+        }
+        Ok(written)
+    })
+    .await
+}
+
+async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> QueryResult<usize> {
+    use activities::dsl as a;
+    // `filter` here is the ON CONFLICT ... WHERE clause, which QueryDsl does not bring in.
+    use diesel::query_dsl::methods::FilterDsl as _;
+    diesel::insert_into(activities::table)
+        .values(chunk)
+        .on_conflict(a::id)
+        .do_update()
+        .set((
+            a::name.eq(excluded(a::name)),
+            a::sport_type.eq(excluded(a::sport_type)),
+            a::start_date.eq(excluded(a::start_date)),
+            a::start_date_local.eq(excluded(a::start_date_local)),
+            a::timezone.eq(excluded(a::timezone)),
+            a::distance_m.eq(excluded(a::distance_m)),
+            a::moving_time_s.eq(excluded(a::moving_time_s)),
+            a::elapsed_time_s.eq(excluded(a::elapsed_time_s)),
+            a::total_elevation_gain_m.eq(excluded(a::total_elevation_gain_m)),
+            a::elev_high_m.eq(excluded(a::elev_high_m)),
+            a::elev_low_m.eq(excluded(a::elev_low_m)),
+            a::average_speed_mps.eq(excluded(a::average_speed_mps)),
+            a::max_speed_mps.eq(excluded(a::max_speed_mps)),
+            a::average_heartrate.eq(excluded(a::average_heartrate)),
+            a::max_heartrate.eq(excluded(a::max_heartrate)),
+            a::average_cadence.eq(excluded(a::average_cadence)),
+            a::average_watts.eq(excluded(a::average_watts)),
+            a::weighted_average_watts.eq(excluded(a::weighted_average_watts)),
+            a::max_watts.eq(excluded(a::max_watts)),
+            a::kilojoules.eq(excluded(a::kilojoules)),
+            a::calories.eq(excluded(a::calories)),
+            a::device_watts.eq(excluded(a::device_watts)),
+            a::kudos_count.eq(excluded(a::kudos_count)),
+            a::comment_count.eq(excluded(a::comment_count)),
+            a::achievement_count.eq(excluded(a::achievement_count)),
+            a::pr_count.eq(excluded(a::pr_count)),
+            a::commute.eq(excluded(a::commute)),
+            a::trainer.eq(excluded(a::trainer)),
+            a::manual.eq(excluded(a::manual)),
+            a::private.eq(excluded(a::private)),
+            a::flagged.eq(excluded(a::flagged)),
+            a::workout_type.eq(excluded(a::workout_type)),
+            a::gear_id.eq(excluded(a::gear_id)),
+            a::source.eq(excluded(a::source)),
+            a::raw.eq(excluded(a::raw)),
+            a::fetched_at.eq(excluded(a::fetched_at)),
+        ))
+        .filter(a::athlete_id.eq(excluded(a::athlete_id)))
+        .execute(conn)
+        .await
+}
+
+/// Removes one activity of one athlete; returns whether a row went.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    id: ActivityId,
+) -> QueryResult<bool> {
+    use activities::dsl as a;
+    let n = diesel::delete(
+        a::activities.filter(a::id.eq(id.get()).and(a::athlete_id.eq(athlete.get()))),
+    )
+    .execute(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// How many activities an athlete has.
+pub async fn count_for(conn: &mut AsyncPgConnection, athlete: AthleteId) -> QueryResult<i64> {
+    use activities::dsl as a;
+    a::activities
+        .filter(a::athlete_id.eq(athlete.get()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// One activity of one athlete.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    id: ActivityId,
+) -> QueryResult<Option<ActivityRow>> {
+    use activities::dsl as a;
+    a::activities
+        .filter(a::id.eq(id.get()).and(a::athlete_id.eq(athlete.get())))
+        .select(ActivityRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The time zone label of the athlete's most recent activity, for when they set none.
+pub async fn latest_timezone(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+) -> QueryResult<Option<String>> {
+    use activities::dsl as a;
+    let tz: Option<Option<String>> = a::activities
+        .filter(
+            a::athlete_id
+                .eq(athlete.get())
+                .and(a::timezone.is_not_null()),
+        )
+        .order(a::start_date.desc())
+        .select(a::timezone)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(tz.flatten())
+}

@@ -1,0 +1,117 @@
+//! Athletes: who is connected, their unit preference and time zone, and erasure.
+
+use crate::QueryResult;
+use crate::schema::athletes;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{AthleteId, Units};
+
+/// An athlete row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = athletes, check_for_backend(diesel::pg::Pg))]
+pub struct AthleteRow {
+    pub id: i64,
+    pub firstname: String,
+    pub lastname: String,
+    pub measurement_preference: String,
+    pub units_override: Option<String>,
+    pub timezone: Option<String>,
+    pub needs_reconnect: bool,
+    pub is_demo: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AthleteRow {
+    /// The units answers use: the athlete's override, else Strava's preference.
+    pub fn units(&self) -> Units {
+        self.units_override
+            .as_deref()
+            .and_then(Units::from_strava)
+            .or_else(|| Units::from_strava(&self.measurement_preference))
+            .unwrap_or_default()
+    }
+}
+
+/// What Strava (or an import, or the demo) tells us about an athlete.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = athletes)]
+pub struct AthleteUpsert {
+    pub id: i64,
+    pub firstname: String,
+    pub lastname: String,
+    pub measurement_preference: String,
+    pub timezone: Option<String>,
+    pub is_demo: bool,
+}
+
+/// Creates or refreshes an athlete; a reconnect clears `needs_reconnect`.
+pub async fn upsert(
+    conn: &mut AsyncPgConnection,
+    athlete: &AthleteUpsert,
+) -> QueryResult<AthleteRow> {
+    use athletes::dsl as a;
+    diesel::insert_into(a::athletes)
+        .values(athlete)
+        .on_conflict(a::id)
+        .do_update()
+        .set((
+            athlete,
+            a::needs_reconnect.eq(false),
+            a::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(AthleteRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// One athlete, if known.
+pub async fn find(conn: &mut AsyncPgConnection, id: AthleteId) -> QueryResult<Option<AthleteRow>> {
+    athletes::table
+        .find(id.get())
+        .select(AthleteRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Flags an athlete whose Strava authorisation no longer works.
+pub async fn mark_needs_reconnect(conn: &mut AsyncPgConnection, id: AthleteId) -> QueryResult<()> {
+    use athletes::dsl as a;
+    diesel::update(a::athletes.find(id.get()))
+        .set((
+            a::needs_reconnect.eq(true),
+            a::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Sets or clears (None) the athlete's own unit choice.
+pub async fn set_units_override(
+    conn: &mut AsyncPgConnection,
+    id: AthleteId,
+    units: Option<Units>,
+) -> QueryResult<()> {
+    use athletes::dsl as a;
+    diesel::update(a::athletes.find(id.get()))
+        .set((
+            a::units_override.eq(units.map(Units::as_strava)),
+            a::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes the athlete and, through the foreign keys, everything stored for them:
+/// tokens, activities, sync state, sessions, login tickets, conversations and messages.
+/// Returns whether the athlete existed.
+pub async fn erase(conn: &mut AsyncPgConnection, id: AthleteId) -> QueryResult<bool> {
+    let n = diesel::delete(athletes::table.find(id.get()))
+        .execute(conn)
+        .await?;
+    Ok(n > 0)
+}

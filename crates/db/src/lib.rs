@@ -1,0 +1,22 @@
+//! StravaTalk's PostgreSQL layer: the schema, embedded migrations, the connection pool,
+//! one repository module per table group, token encryption and the athlete-scoped,
+//! read-only query sandbox.
+
+pub mod activities;
+pub mod athletes;
+pub mod crypto;
+pub mod demo;
+pub mod jobs;
+pub mod migrate;
+pub mod pool;
+pub mod sandbox;
+pub mod schema;
+pub mod sync;
+pub mod tokens;
+
+pub use diesel::result::Error as DbError;
+pub use diesel_async::AsyncPgConnection;
+pub use pool::{Pool, PooledConn, connect_pool};
+
+/// Result of a repository function.
+pub type QueryResult<T> = Result<T, DbError>;

@@ -1,0 +1,45 @@
+//! The gateway's configuration, read once at start-up.
+
+use db::crypto::TokenCipher;
+use service::telemetry::LogFormat;
+use service::{ConfigError, DbSettings, Env, HttpSettings};
+use std::path::Path;
+
+/// Defaults for values with a sensible one; everything else must be given.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("BIND_ADDRESS", "0.0.0.0"),
+    ("PORT", "8081"),
+    ("LOG_FORMAT", "pretty"),
+];
+
+/// Loads the configuration sources for this service.
+pub fn load_env(file: Option<&Path>) -> Result<Env, ConfigError> {
+    Env::load(file, DEFAULTS)
+}
+
+/// What `serve` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub db: DbSettings,
+    pub log_format: LogFormat,
+    /// Seals Strava tokens at rest (`TOKEN_ENCRYPTION_KEY`).
+    pub token_cipher: TokenCipher,
+}
+
+impl Settings {
+    /// Reads and checks every value `serve` uses.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let key = env.secret("TOKEN_ENCRYPTION_KEY")?;
+        let token_cipher = TokenCipher::from_base64(&key).map_err(|e| ConfigError::Invalid {
+            var: "TOKEN_ENCRYPTION_KEY",
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            http: HttpSettings::from_env(env)?,
+            db: DbSettings::from_env(env)?,
+            log_format: env.required("LOG_FORMAT")?,
+            token_cipher,
+        })
+    }
+}
