@@ -5,5 +5,6 @@
 //! so tests never share state and can run in parallel.
 
 mod pg;
+pub mod process;
 
 pub use pg::{TestDb, database_url_or_exit, with_database};

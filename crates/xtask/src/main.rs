@@ -1,1 +1,101 @@
-fn main() {}
+//! `cargo xtask`: the two README commands and their helpers.
+//!
+//! - `cargo xtask dev`: run the whole product locally;
+//! - `cargo xtask test`: run every test;
+//! - `cargo xtask bench`: run the benchmarks on a release build.
+//!
+//! Each uses `DATABASE_URL` when set; otherwise it starts a throwaway PostgreSQL
+//! cluster from the local server binaries under `target/xtask/`, and stops it after.
+
+mod dev;
+mod postgres;
+mod process;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <dev | test [ARGS...] | bench>
+
+  dev     migrate, load the demo athlete and run strava-gateway and talk-app until Ctrl-C
+  test    run every test (cargo nextest when installed, else cargo test); ARGS go to the runner
+  bench   run the benchmarks on a release build and print their figures";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev::run(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown or missing command\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (this crate lives in `crates/xtask`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let db = postgres::Database::from_env_or_start()?;
+    let use_nextest = process::succeeds("cargo", &["nextest", "--version"]);
+    let mut args: Vec<&str> = if use_nextest {
+        vec!["nextest", "run", "--workspace", "--no-fail-fast"]
+    } else {
+        vec!["test", "--workspace", "--no-fail-fast"]
+    };
+    args.extend(extra.iter().map(String::as_str));
+    println!(
+        "xtask: running `cargo {}` against {}",
+        args.join(" "),
+        db.describe()
+    );
+    let status = std::process::Command::new("cargo")
+        .args(&args)
+        .current_dir(workspace_root())
+        .env("DATABASE_URL", db.url())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    drop(db);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("tests failed ({status})"))
+    }
+}
+
+fn bench() -> Result<(), String> {
+    let db = postgres::Database::from_env_or_start()?;
+    let status = std::process::Command::new("cargo")
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "db",
+            "--example",
+            "bulk_upsert",
+        ])
+        .current_dir(workspace_root())
+        .env("DATABASE_URL", db.url())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("benchmark failed ({status})"))
+    }
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{SsrMode, StaticSegment, WildcardSegment};
 
 /// The document around every page. No hydration scripts: pages are plain HTML.
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
@@ -32,6 +32,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=WildcardSegment("any") view=NotFound ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,0 +1,652 @@
+//! The db crate against a real PostgreSQL: migrations, row-level security, token
+//! encryption, bulk upserts, the job queue and the demo seed.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use db::activities::{self, ActivityRow};
+use db::athletes::{self, AthleteUpsert};
+use db::crypto::TokenCipher;
+use db::{jobs, sandbox, tokens};
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::{Activity, ActivityId, ActivitySource, AthleteId, Secret, SportType};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use testkit::TestDb;
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap()
+        .n
+}
+
+fn athlete(id: i64) -> AthleteUpsert {
+    AthleteUpsert {
+        id,
+        firstname: format!("Athlete{id}"),
+        lastname: "Test".into(),
+        measurement_preference: "meters".into(),
+        timezone: Some("(GMT+01:00) Europe/Paris".into()),
+        is_demo: false,
+    }
+}
+
+fn activity(athlete: i64, id: i64, sport: &str, local: &str) -> Activity {
+    let start_date_local =
+        chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S").unwrap();
+    Activity {
+        id: ActivityId(id),
+        athlete_id: AthleteId(athlete),
+        name: format!("{sport} {id}"),
+        sport_type: SportType::new(sport),
+        start_date: Utc.from_utc_datetime(&(start_date_local - chrono::Duration::hours(1))),
+        start_date_local,
+        timezone: Some("(GMT+01:00) Europe/Paris".into()),
+        distance_m: 5000.0 + id as f64,
+        moving_time_s: 1500,
+        elapsed_time_s: 1600,
+        total_elevation_gain_m: 42.0,
+        elev_high_m: Some(100.0),
+        elev_low_m: Some(58.0),
+        average_speed_mps: 3.3,
+        max_speed_mps: 4.8,
+        average_heartrate: Some(148.0),
+        max_heartrate: Some(171.0),
+        average_cadence: Some(86.0),
+        average_watts: None,
+        weighted_average_watts: None,
+        max_watts: None,
+        kilojoules: None,
+        calories: Some(410.0),
+        device_watts: false,
+        kudos_count: 3,
+        comment_count: 0,
+        achievement_count: 1,
+        pr_count: 0,
+        commute: false,
+        trainer: false,
+        manual: false,
+        private: false,
+        flagged: false,
+        workout_type: None,
+        gear_id: None,
+        source: ActivitySource::Api,
+    }
+}
+
+fn rows(activities: &[Activity]) -> Vec<ActivityRow> {
+    activities
+        .iter()
+        .map(|a| ActivityRow::new(a, Some(serde_json::json!({"id": a.id.get()})), Utc::now()))
+        .collect()
+}
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+    let test = TestDb::new().await;
+    // The test database came from the template; build a truly empty one beside it.
+    let empty = format!("{}_empty", test.name());
+    let mut admin = test.conn().await;
+    diesel::sql_query(format!("CREATE DATABASE \"{empty}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = testkit::with_database(test.url(), &empty);
+
+    let first = db::migrate::run_pending(&url).await.unwrap();
+    assert_eq!(first, db::migrate::embedded_versions());
+    let second = db::migrate::run_pending(&url).await.unwrap();
+    assert!(second.is_empty(), "second run applied {second:?}");
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    assert!(db::migrate::pending(&mut conn).await.unwrap().is_empty());
+    drop(conn);
+    diesel::sql_query(format!("DROP DATABASE \"{empty}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn schema_rs_matches_the_migrated_database() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    #[derive(diesel::QueryableByName, PartialEq, Eq, Hash, Debug, Clone)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        udt_name: String,
+        #[diesel(sql_type = Text)]
+        is_nullable: String,
+    }
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT table_name::text, column_name::text, udt_name::text, is_nullable::text \
+         FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let in_db: HashSet<(String, String, String)> = columns
+        .into_iter()
+        .map(|c| {
+            let ty = if c.is_nullable == "YES" {
+                format!("Nullable<{}>", c.udt_name)
+            } else {
+                c.udt_name
+            };
+            (c.table_name, c.column_name, ty)
+        })
+        .collect();
+    let in_schema_rs = parse_schema_rs(include_str!("../src/schema.rs"));
+    let missing: Vec<_> = in_db.difference(&in_schema_rs).collect();
+    let extra: Vec<_> = in_schema_rs.difference(&in_db).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "schema.rs lacks {missing:?}; has extra {extra:?}"
+    );
+}
+
+/// Reads `table! { name (pk) { col -> Type, } }` blocks into (table, column, pg type).
+fn parse_schema_rs(text: &str) -> HashSet<(String, String, String)> {
+    let diesel_to_pg = |t: &str| match t {
+        "Int8" => "int8",
+        "Int4" => "int4",
+        "Text" => "text",
+        "Bool" => "bool",
+        "Float8" => "float8",
+        "Timestamptz" => "timestamptz",
+        "Timestamp" => "timestamp",
+        "Jsonb" => "jsonb",
+        "Uuid" => "uuid",
+        "Bytea" => "bytea",
+        other => panic!("schema_rs test: map diesel type {other}"),
+    };
+    let mut out = HashSet::new();
+    let mut table = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line
+            .strip_suffix('{')
+            .map(str::trim)
+            .and_then(|l| l.split_once(' '))
+            .map(|(n, _)| n)
+        {
+            if !name.contains("table!") {
+                table = Some(name.to_owned());
+            }
+            continue;
+        }
+        if let (Some(t), Some((col, ty))) = (&table, line.trim_end_matches(',').split_once(" -> "))
+        {
+            let ty = match ty
+                .strip_prefix("Nullable<")
+                .and_then(|t| t.strip_suffix('>'))
+            {
+                Some(inner) => format!("Nullable<{}>", diesel_to_pg(inner)),
+                None => diesel_to_pg(ty).to_owned(),
+            };
+            out.insert((t.clone(), col.to_owned(), ty));
+        }
+        if line == "}" {
+            table = None;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn row_level_security_keeps_each_athlete_to_their_own_rows() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(101)).await.unwrap();
+    athletes::upsert(&mut conn, &athlete(202)).await.unwrap();
+    let mut mine = vec![];
+    for i in 0..3 {
+        mine.push(activity(101, 1000 + i, "Run", "2026-11-02T07:10:00"));
+    }
+    let theirs: Vec<_> = (0..5)
+        .map(|i| activity(202, 2000 + i, "Ride", "2026-11-03T18:00:00"))
+        .collect();
+    activities::upsert_many(&mut conn, &rows(&mine))
+        .await
+        .unwrap();
+    activities::upsert_many(&mut conn, &rows(&theirs))
+        .await
+        .unwrap();
+
+    let timeout = Duration::from_secs(2);
+    // Hand-written queries that try to reach athlete 202's rows from athlete 101's scope.
+    for (sql, expected) in [
+        ("SELECT count(*) AS n FROM activities", 3),
+        (
+            "SELECT count(*) AS n FROM activities WHERE athlete_id = 202",
+            0,
+        ),
+        (
+            "SELECT count(*) AS n FROM activities a JOIN activities b ON b.athlete_id <> a.athlete_id",
+            0,
+        ),
+        (
+            "SELECT count(*) AS n FROM public.activities WHERE true OR athlete_id = 202",
+            3,
+        ),
+    ] {
+        let seen: i64 = sandbox::with_athlete_scope(&mut conn, AthleteId(101), timeout, |c| {
+            Box::pin(async move {
+                diesel::sql_query(sql)
+                    .get_result::<Count>(c)
+                    .await
+                    .map(|r| r.n)
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, expected, "{sql}");
+    }
+
+    // Nothing inside the scope can write, and other tables are out of reach.
+    let write: Result<usize, diesel::result::Error> =
+        sandbox::with_athlete_scope(&mut conn, AthleteId(101), timeout, |c| {
+            Box::pin(async move { diesel::sql_query("DELETE FROM activities").execute(c).await })
+        })
+        .await;
+    assert!(write.is_err(), "a write inside the scope must fail");
+    let tokens_read: Result<i64, diesel::result::Error> =
+        sandbox::with_athlete_scope(&mut conn, AthleteId(101), timeout, |c| {
+            Box::pin(async move {
+                diesel::sql_query("SELECT count(*) AS n FROM strava_tokens")
+                    .get_result::<Count>(c)
+                    .await
+                    .map(|r| r.n)
+            })
+        })
+        .await;
+    assert!(
+        tokens_read.is_err(),
+        "the reader role has no access to tokens"
+    );
+
+    // The statement timeout applies.
+    let slow: Result<usize, diesel::result::Error> =
+        sandbox::with_athlete_scope(&mut conn, AthleteId(101), Duration::from_millis(100), |c| {
+            Box::pin(async move { diesel::sql_query("SELECT pg_sleep(2)").execute(c).await })
+        })
+        .await;
+    let err = slow.expect_err("pg_sleep(2) must be cancelled").to_string();
+    assert!(err.contains("statement timeout"), "{err}");
+
+    // The connection is usable and unscoped afterwards; everything is still there.
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM activities").await,
+        8
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_stored_encrypted_and_need_the_right_key() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(7)).await.unwrap();
+    let cipher = TokenCipher::from_bytes(&[3u8; 32]).unwrap();
+    let saved = tokens::StravaTokens {
+        access_token: Secret::new("access-abc123".into()),
+        refresh_token: Secret::new("refresh-xyz789".into()),
+        expires_at: Utc.with_ymd_and_hms(2026, 11, 29, 18, 0, 0).unwrap(),
+        scopes: "read,activity:read_all".into(),
+    };
+    tokens::save(&mut conn, &cipher, AthleteId(7), &saved)
+        .await
+        .unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        access_token_enc: Vec<u8>,
+    }
+    let stored: Stored = diesel::sql_query("SELECT access_token_enc FROM strava_tokens")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        !stored.access_token_enc.windows(6).any(|w| w == b"access"),
+        "plaintext must not be stored"
+    );
+
+    let loaded = tokens::load(&mut conn, &cipher, AthleteId(7), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.access_token.expose(), "access-abc123");
+    assert_eq!(loaded.refresh_token.expose(), "refresh-xyz789");
+    assert_eq!(loaded.expires_at, saved.expires_at);
+
+    let wrong = TokenCipher::from_bytes(&[4u8; 32]).unwrap();
+    let err = tokens::load(&mut conn, &wrong, AthleteId(7), false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TOKEN_ENCRYPTION_KEY"), "{err}");
+    assert!(!err.contains("access-abc123"));
+}
+
+#[tokio::test]
+async fn bulk_upsert_of_ten_thousand_activities() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(1)).await.unwrap();
+    athletes::upsert(&mut conn, &athlete(2)).await.unwrap();
+    let base = NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap()
+        .and_hms_opt(6, 0, 0)
+        .unwrap();
+    let mut all: Vec<Activity> = (0..10_000)
+        .map(|i| {
+            let local = base + chrono::Duration::hours(i * 7);
+            activity(
+                1,
+                10_000 + i,
+                if i % 3 == 0 { "Ride" } else { "Run" },
+                &local.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            )
+        })
+        .collect();
+
+    let started = Instant::now();
+    let written = activities::upsert_many(&mut conn, &rows(&all))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    eprintln!(
+        "bulk upsert: {written} rows in {:.0} ms = {:.0} rows/s (debug build; `cargo xtask bench` for release figures)",
+        elapsed.as_secs_f64() * 1e3,
+        written as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(written, 10_000);
+    assert_eq!(
+        activities::count_for(&mut conn, AthleteId(1))
+            .await
+            .unwrap(),
+        10_000
+    );
+
+    // Upserting again replaces values rather than duplicating rows.
+    for a in &mut all {
+        a.name = format!("renamed {}", a.id);
+        a.kudos_count = 99;
+    }
+    activities::upsert_many(&mut conn, &rows(&all))
+        .await
+        .unwrap();
+    assert_eq!(
+        activities::count_for(&mut conn, AthleteId(1))
+            .await
+            .unwrap(),
+        10_000
+    );
+    let one = activities::find(&mut conn, AthleteId(1), ActivityId(10_042))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.name, "renamed 10042");
+    assert_eq!(one.kudos_count, 99);
+    let back: Activity = one.try_into().unwrap();
+    assert_eq!(
+        back.sport_type,
+        SportType::new("Ride"),
+        "10042 is the 42nd, a multiple of 3"
+    );
+
+    // An id that belongs to athlete 1 cannot be taken over by athlete 2's data.
+    let hijack = activity(2, 10_042, "Run", "2021-01-01T06:00:00");
+    activities::upsert_many(&mut conn, &rows(&[hijack]))
+        .await
+        .unwrap();
+    let still = activities::find(&mut conn, AthleteId(1), ActivityId(10_042))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.athlete_id, 1);
+    assert_eq!(
+        activities::count_for(&mut conn, AthleteId(2))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn unknown_sport_types_round_trip_through_the_database() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(5)).await.unwrap();
+    let a = activity(5, 77, "Hoverboarding", "2026-01-01T10:00:00");
+    activities::upsert_many(&mut conn, &rows(&[a.clone()]))
+        .await
+        .unwrap();
+    let back: Activity = activities::find(&mut conn, AthleteId(5), ActivityId(77))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(back.sport_type.as_str(), "Hoverboarding");
+    assert!(!back.sport_type.is_known());
+    assert_eq!(back, a);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_claimers_never_take_the_same_job() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    for i in 0..200 {
+        jobs::enqueue(
+            &mut conn,
+            &jobs::NewJob::now("test", serde_json::json!({ "i": i })),
+        )
+        .await
+        .unwrap();
+    }
+    let claimer = |url: String| async move {
+        let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+        let mut taken = vec![];
+        while let Some(job) = jobs::claim(&mut conn, &["test"], Duration::from_secs(60))
+            .await
+            .unwrap()
+        {
+            taken.push(job.id);
+            jobs::complete(&mut conn, job.id).await.unwrap();
+        }
+        taken
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(claimer(test.url().to_owned())),
+        tokio::spawn(claimer(test.url().to_owned()))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let unique: HashSet<i64> = a.iter().chain(&b).copied().collect();
+    assert_eq!(a.len() + b.len(), 200, "every job claimed once");
+    assert_eq!(unique.len(), 200, "no job claimed twice");
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "both claimers got work ({} / {})",
+        a.len(),
+        b.len()
+    );
+}
+
+#[tokio::test]
+async fn jobs_retry_with_backoff_dedupe_and_recover_lapsed_leases() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let job = jobs::NewJob::now("backfill", serde_json::json!({"athlete": 1})).dedupe("backfill:1");
+    let id = jobs::enqueue(&mut conn, &job)
+        .await
+        .unwrap()
+        .expect("queued");
+    assert_eq!(
+        jobs::enqueue(&mut conn, &job).await.unwrap(),
+        None,
+        "one active job per dedupe key"
+    );
+
+    // A worker claims it with a short lease and dies: the job becomes claimable again.
+    let first = jobs::claim(&mut conn, &["backfill"], Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.id, first.attempts), (id, 1));
+    assert!(
+        jobs::claim(&mut conn, &["backfill"], Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = jobs::claim(&mut conn, &["backfill"], Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.id, second.attempts), (id, 2));
+    assert!(
+        !jobs::heartbeat(
+            &mut conn,
+            id,
+            1,
+            Duration::from_secs(60),
+            &serde_json::json!({})
+        )
+        .await
+        .unwrap(),
+        "the first worker lost the job"
+    );
+    assert!(
+        jobs::heartbeat(
+            &mut conn,
+            id,
+            2,
+            Duration::from_secs(60),
+            &serde_json::json!({"pages": 3})
+        )
+        .await
+        .unwrap()
+    );
+
+    // A failure requeues it later; the last error is kept.
+    jobs::fail(
+        &mut conn,
+        &second,
+        "Strava answered 500",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let after = jobs::find(&mut conn, id).await.unwrap().unwrap();
+    assert_eq!(after.state, "queued");
+    assert_eq!(after.last_error.as_deref(), Some("Strava answered 500"));
+    assert!(
+        after.run_after > Utc::now() + chrono::Duration::seconds(50),
+        "backoff 30 s * 2"
+    );
+    assert!(
+        jobs::claim(&mut conn, &["backfill"], Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "not due yet"
+    );
+}
+
+#[tokio::test]
+async fn demo_seed_loads_the_demo_athlete_idempotently() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
+    let n = db::demo::seed(&mut conn, now).await.unwrap();
+    assert!(n > 500, "three years of training, got {n}");
+    let again = db::demo::seed(&mut conn, now).await.unwrap();
+    assert_eq!(n, again);
+    let id = domain::demo::DEMO_ATHLETE_ID;
+    assert_eq!(
+        activities::count_for(&mut conn, id).await.unwrap(),
+        n as i64
+    );
+    let profile = athletes::find(&mut conn, id).await.unwrap().unwrap();
+    assert!(profile.is_demo);
+    assert_eq!(profile.units(), domain::Units::Metric);
+}
+
+#[tokio::test]
+async fn erasing_an_athlete_removes_everything_of_theirs_only() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let cipher = TokenCipher::from_bytes(&[9u8; 32]).unwrap();
+    for id in [11, 12] {
+        athletes::upsert(&mut conn, &athlete(id)).await.unwrap();
+        activities::upsert_many(
+            &mut conn,
+            &rows(&[activity(id, id * 100, "Run", "2026-03-01T08:00:00")]),
+        )
+        .await
+        .unwrap();
+        let t = tokens::StravaTokens {
+            access_token: Secret::new("a".into()),
+            refresh_token: Secret::new("r".into()),
+            expires_at: Utc::now(),
+            scopes: String::new(),
+        };
+        tokens::save(&mut conn, &cipher, AthleteId(id), &t)
+            .await
+            .unwrap();
+        for sql in [
+            format!(
+                "INSERT INTO app_sessions (id, athlete_id, expires_at) VALUES (gen_random_uuid(), {id}, now() + interval '1 day')"
+            ),
+            format!("INSERT INTO conversations (id, athlete_id) VALUES (gen_random_uuid(), {id})"),
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+    assert!(athletes::erase(&mut conn, AthleteId(11)).await.unwrap());
+    for table in [
+        "activities",
+        "strava_tokens",
+        "app_sessions",
+        "conversations",
+        "athletes",
+    ] {
+        let gone = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM {table} WHERE {} = 11",
+                if table == "athletes" {
+                    "id"
+                } else {
+                    "athlete_id"
+                }
+            ),
+        )
+        .await;
+        let kept = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM {table} WHERE {} = 12",
+                if table == "athletes" {
+                    "id"
+                } else {
+                    "athlete_id"
+                }
+            ),
+        )
+        .await;
+        assert_eq!((gone, kept), (0, 1), "{table}");
+    }
+}
