@@ -4,11 +4,13 @@
 
 pub mod activities;
 pub mod athletes;
+pub mod chats;
 pub mod crypto;
 pub mod demo;
 pub mod jobs;
 pub mod migrate;
 pub mod pool;
+pub mod questions;
 pub mod sandbox;
 pub mod schema;
 pub mod sync;
