@@ -39,12 +39,21 @@ async fn main() {
         })
         .collect();
 
-    println!("bulk upsert, {ROWS} activities per round, {} rows per statement", activities::UPSERT_CHUNK);
+    println!(
+        "bulk upsert, {ROWS} activities per round, {} rows per statement",
+        activities::UPSERT_CHUNK
+    );
     for round in 1..=ROUNDS {
         let what = if round == 1 { "insert" } else { "update" };
         let started = Instant::now();
-        let n = activities::upsert_many(&mut conn, &rows).await.expect("upsert");
+        let n = activities::upsert_many(&mut conn, &rows)
+            .await
+            .expect("upsert");
         let secs = started.elapsed().as_secs_f64();
-        println!("  round {round} ({what}): {n} rows in {:.0} ms = {:.0} rows/s", secs * 1e3, n as f64 / secs);
+        println!(
+            "  round {round} ({what}): {n} rows in {:.0} ms = {:.0} rows/s",
+            secs * 1e3,
+            n as f64 / secs
+        );
     }
 }

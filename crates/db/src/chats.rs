@@ -132,7 +132,11 @@ pub async fn latest_plan(
 ) -> QueryResult<Option<serde_json::Value>> {
     use messages::dsl as m;
     let plan: Option<Option<serde_json::Value>> = m::messages
-        .filter(m::conversation_id.eq(conversation).and(m::plan.is_not_null()))
+        .filter(
+            m::conversation_id
+                .eq(conversation)
+                .and(m::plan.is_not_null()),
+        )
         .order(m::id.desc())
         .select(m::plan)
         .first(conn)

@@ -3,18 +3,26 @@
 //! read-only query sandbox.
 
 pub mod activities;
+pub mod api_tokens;
 pub mod athletes;
 pub mod chats;
 pub mod crypto;
 pub mod demo;
+pub mod guard;
+pub mod inbox;
 pub mod jobs;
 pub mod migrate;
+pub mod oauth_states;
 pub mod pool;
 pub mod questions;
+pub mod ratelimit;
 pub mod sandbox;
 pub mod schema;
+pub mod sessions;
 pub mod sync;
+pub mod tickets;
 pub mod tokens;
+pub mod upkeep;
 
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;

@@ -166,9 +166,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_rate_limits (athlete_id, window_start) {
+        athlete_id -> Int8,
+        window_start -> Timestamptz,
+        hits -> Int4,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Uuid,
+        athlete_id -> Int8,
+        name -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    strava_rate_windows (window_kind, window_start) {
+        window_kind -> Text,
+        window_start -> Timestamptz,
+        overall_usage -> Int4,
+        overall_limit -> Nullable<Int4>,
+        read_usage -> Int4,
+        read_limit -> Nullable<Int4>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_states (nonce_hash) {
+        nonce_hash -> Bytea,
+        used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activities -> athletes (athlete_id));
 diesel::joinable!(app_sessions -> athletes (athlete_id));
 diesel::joinable!(conversations -> athletes (athlete_id));
+diesel::joinable!(api_rate_limits -> athletes (athlete_id));
+diesel::joinable!(api_tokens -> athletes (athlete_id));
 diesel::joinable!(login_tickets -> athletes (athlete_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(strava_tokens -> athletes (athlete_id));
@@ -176,12 +218,16 @@ diesel::joinable!(sync_status -> athletes (athlete_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activities,
+    api_rate_limits,
+    api_tokens,
     app_sessions,
     athletes,
     conversations,
     jobs,
     login_tickets,
     messages,
+    oauth_states,
+    strava_rate_windows,
     strava_tokens,
     sync_status,
     webhook_events,

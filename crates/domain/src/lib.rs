@@ -2,6 +2,7 @@
 //! local-date arithmetic and the deterministic demo athlete. No I/O lives here.
 
 pub mod activity;
+pub mod ask;
 pub mod dates;
 pub mod demo;
 pub mod format;

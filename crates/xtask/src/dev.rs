@@ -100,6 +100,12 @@ fn dev_environment(db: &Database) -> Vec<(String, String)> {
         ("DATABASE_URL".into(), db.url().to_owned()),
         ("BIND_ADDRESS".into(), "127.0.0.1".into()),
         ("LOG_FORMAT".into(), "pretty".into()),
+        // talk-app signs session cookies with this; derived from the local token key.
+        ("SESSION_SECRET".into(), format!("dev-session-{key}")),
+        (
+            "GATEWAY_PUBLIC_URL".into(),
+            format!("http://127.0.0.1:{GATEWAY_PORT}"),
+        ),
         ("TOKEN_ENCRYPTION_KEY".into(), key),
         (
             "RUST_LOG".into(),

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed-demo`.
+//! The command line: `serve`, `worker`, `migrate`, `import`, `seed-demo`,
+//! `subscription ensure|show|delete`, `disconnect`.
 
 use crate::{Application, Settings, settings};
 use clap::{Parser, Subcommand};
@@ -22,10 +23,38 @@ pub struct Cli {
 pub enum Command {
     /// Serve HTTP (OAuth, webhooks, /healthz, /readyz) until SIGTERM or Ctrl-C.
     Serve,
+    /// Run only the background workers (events, backfill, reconciliation) until
+    /// SIGTERM or Ctrl-C; `serve` runs them too.
+    Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Load one athlete's activities from a Strava export `activities.csv` or a JSON
+    /// array of SummaryActivity. Exit code 0: all rows loaded; 1: some rows were bad
+    /// (the rest loaded); 2: usage or file error.
+    Import {
+        /// The Strava athlete id the activities belong to.
+        #[arg(long, value_name = "ID")]
+        athlete: i64,
+        /// Strava's athlete JSON (name, measurement_preference), used when the athlete
+        /// is created.
+        #[arg(long, value_name = "FILE")]
+        athlete_json: Option<PathBuf>,
+        /// `activities.csv` or a `.json` file.
+        file: PathBuf,
+    },
     /// Load the demo athlete and two years of generated activities (idempotent).
     SeedDemo,
+    /// Manage the application's Strava webhook subscription.
+    Subscription {
+        #[command(subcommand)]
+        action: crate::admin::SubscriptionCommand,
+    },
+    /// Revoke an athlete's Strava authorization, then erase everything stored for them.
+    Disconnect {
+        /// The Strava athlete id.
+        #[arg(long, value_name = "ID")]
+        athlete: domain::AthleteId,
+    },
 }
 
 /// Runs one command.
@@ -36,13 +65,68 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env(&env)?;
             service::telemetry::init(settings.log_format);
             let pool = settings.db.pool()?;
-            let app = Application::build(&settings, pool)?;
+            let app = Application::build(&settings, pool.clone())?;
+            let workers = crate::worker::Workers::spawn(worker_context(&settings, pool));
             tracing::info!(port = app.port(), "strava-gateway listening");
-            app.run_until_stopped().await?;
+            // actix handles SIGTERM/Ctrl-C and drains requests; workers stop after.
+            let served = app.run_until_stopped().await;
+            workers.shutdown(WORKER_GRACE).await;
+            served?;
             tracing::info!("strava-gateway stopped");
             Ok(())
         }
+        Command::Worker => {
+            let settings = Settings::from_env(&env)?;
+            service::telemetry::init(settings.log_format);
+            let pool = settings.db.pool()?;
+            let workers = crate::worker::Workers::spawn(worker_context(&settings, pool));
+            shutdown_signal().await;
+            tracing::info!("stopping workers");
+            workers.shutdown(WORKER_GRACE).await;
+            Ok(())
+        }
+        Command::Import {
+            athlete,
+            athlete_json,
+            file,
+        } => {
+            let db = DbSettings::from_env(&env).map_err(|e| Exit::usage(e.to_string()))?;
+            let pool = db.pool().map_err(|e| Exit::usage(format!("{e:#}")))?;
+            let args = crate::import::ImportArgs {
+                athlete: domain::AthleteId(athlete),
+                athlete_json,
+                file,
+            };
+            let report = crate::import::run(&pool, &args)
+                .await
+                .map_err(|e| Exit::usage(e.to_string()))?;
+            for (place, reason) in &report.bad {
+                eprintln!("{place}: {reason}");
+            }
+            println!(
+                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete, {} bad rows){}",
+                report.read,
+                report.written,
+                report.skipped,
+                report.bad.len(),
+                if report.created_athlete {
+                    "; athlete created"
+                } else {
+                    ""
+                }
+            );
+            match report.exit_code() {
+                0 => Ok(()),
+                code => Err(Exit {
+                    code,
+                    message: format!("{} rows could not be imported", report.bad.len()),
+                }
+                .into()),
+            }
+        }
         Command::Migrate => service::server::migrate(&env).await,
+        Command::Subscription { action } => crate::admin::subscription(&env, action).await,
+        Command::Disconnect { athlete } => crate::admin::disconnect(&env, athlete).await,
         Command::SeedDemo => {
             let db = DbSettings::from_env(&env)?;
             let pool = db.pool()?;
@@ -56,4 +140,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// How long workers get to finish the item in hand once asked to stop.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// An error that carries the process exit code (`main` uses it; others exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Exit {
+    /// A usage or file error: exit code 2.
+    fn usage(message: String) -> Self {
+        Self { code: 2, message }
+    }
+}
+
+fn worker_context(settings: &Settings, pool: db::Pool) -> crate::worker::Context {
+    crate::worker::Context {
+        strava: crate::strava::StravaClient::new(&settings.strava, pool.clone()),
+        pool,
+        cipher: settings.token_cipher.clone(),
+        settings: settings.worker.clone(),
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

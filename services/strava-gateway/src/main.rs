@@ -18,7 +18,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            // `import` distinguishes bad rows (1) from usage and file errors (2).
+            e.downcast_ref::<strava_gateway::cli::Exit>()
+                .map_or(std::process::ExitCode::FAILURE, |exit| exit.code.into())
         }
     }
 }

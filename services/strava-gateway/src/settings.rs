@@ -1,9 +1,11 @@
 //! The gateway's configuration, read once at start-up.
 
 use db::crypto::TokenCipher;
+use domain::Secret;
 use service::telemetry::LogFormat;
 use service::{ConfigError, DbSettings, Env, HttpSettings};
 use std::path::Path;
+use std::time::Duration;
 
 /// Defaults for values with a sensible one; everything else must be given.
 pub const DEFAULTS: &[(&str, &str)] = &[
@@ -25,6 +27,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Seals Strava tokens at rest (`TOKEN_ENCRYPTION_KEY`).
     pub token_cipher: TokenCipher,
+    /// Background workers: events, backfill, reconciliation, retention.
+    pub worker: WorkerSettings,
+    /// How to reach Strava, as this application (`STRAVA_*`).
+    pub strava: StravaSettings,
+    /// The OAuth connect flow (`GATEWAY_PUBLIC_URL`, `TALK_APP_URL`, `OAUTH_STATE_SECRET`).
+    pub oauth: OAuthSettings,
+    /// The token Strava's subscription handshake must echo (`STRAVA_WEBHOOK_VERIFY_TOKEN`).
+    pub webhook_verify_token: Secret<String>,
 }
 
 impl Settings {
@@ -40,6 +50,237 @@ impl Settings {
             db: DbSettings::from_env(env)?,
             log_format: env.required("LOG_FORMAT")?,
             token_cipher,
+            worker: WorkerSettings::from_env(env)?,
+            strava: StravaSettings::from_env(env)?,
+            oauth: OAuthSettings::from_env(env)?,
+            webhook_verify_token: env.secret("STRAVA_WEBHOOK_VERIFY_TOKEN")?,
+        })
+    }
+}
+
+/// Strava's production OAuth endpoints (authorize, token, deauthorize live under it).
+pub const STRAVA_OAUTH_BASE_URL: &str = "https://www.strava.com/oauth";
+/// Strava's production API.
+pub const STRAVA_API_BASE_URL: &str = "https://www.strava.com/api/v3";
+
+/// How the gateway talks to Strava as one application: read by `serve`,
+/// `subscription` and `disconnect`.
+#[derive(Debug, Clone)]
+pub struct StravaSettings {
+    /// The application's id (`STRAVA_CLIENT_ID`).
+    pub client_id: String,
+    /// The application's secret (`STRAVA_CLIENT_SECRET`).
+    pub client_secret: Secret<String>,
+    /// `STRAVA_OAUTH_BASE_URL` (default [`STRAVA_OAUTH_BASE_URL`]), no trailing slash.
+    pub oauth_base_url: String,
+    /// `STRAVA_API_BASE_URL` (default [`STRAVA_API_BASE_URL`]), no trailing slash.
+    pub api_base_url: String,
+    /// Obey the shared rate-limit budget (`STRAVA_RATE_LIMITS`, default `true`);
+    /// `false` is for benchmarks against the fake only.
+    pub rate_limits: bool,
+    /// When a budget is spent and it resets within this long, wait instead of
+    /// answering `RateLimited` (`STRAVA_RATE_LIMIT_MAX_WAIT_SECS`, default 5).
+    pub rate_limit_max_wait: Duration,
+    /// Our push subscription's id (`STRAVA_SUBSCRIPTION_ID`, optional); webhook events
+    /// for another id are refused when it is set.
+    pub subscription_id: Option<i64>,
+}
+
+impl StravaSettings {
+    /// Reads the `STRAVA_*` variables the API client needs.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let client_id: String = env.required("STRAVA_CLIENT_ID")?;
+        if !client_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ConfigError::Invalid {
+                var: "STRAVA_CLIENT_ID",
+                reason: "must be the numeric client id from Strava's API settings page".into(),
+            });
+        }
+        Ok(Self {
+            client_id,
+            client_secret: env.secret("STRAVA_CLIENT_SECRET")?,
+            oauth_base_url: base_url(env, "STRAVA_OAUTH_BASE_URL", Some(STRAVA_OAUTH_BASE_URL))?,
+            api_base_url: base_url(env, "STRAVA_API_BASE_URL", Some(STRAVA_API_BASE_URL))?,
+            rate_limits: env.optional("STRAVA_RATE_LIMITS")?.unwrap_or(true),
+            rate_limit_max_wait: Duration::from_secs(
+                env.optional("STRAVA_RATE_LIMIT_MAX_WAIT_SECS")?
+                    .unwrap_or(5),
+            ),
+            subscription_id: env.optional("STRAVA_SUBSCRIPTION_ID")?,
+        })
+    }
+}
+
+/// The browser side of connecting Strava: read by `serve`.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// Where browsers and Strava reach this gateway (`GATEWAY_PUBLIC_URL`); the
+    /// OAuth `redirect_uri` and the webhook callback are built from it.
+    pub gateway_public_url: String,
+    /// talk-app's public URL (`TALK_APP_URL`); `/auth/complete` lives there.
+    pub talk_app_url: String,
+    /// Signs the OAuth `state` (`OAUTH_STATE_SECRET`, at least 32 characters).
+    pub state_secret: Secret<String>,
+}
+
+impl OAuthSettings {
+    /// Reads `GATEWAY_PUBLIC_URL`, `TALK_APP_URL` and `OAUTH_STATE_SECRET`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let state_secret = env.secret("OAUTH_STATE_SECRET")?;
+        if state_secret.expose().len() < 32 {
+            return Err(ConfigError::Invalid {
+                var: "OAUTH_STATE_SECRET",
+                reason: "must be at least 32 characters (e.g. `openssl rand -base64 32`)".into(),
+            });
+        }
+        Ok(Self {
+            gateway_public_url: public_url(env)?,
+            talk_app_url: base_url(env, "TALK_APP_URL", None)?,
+            state_secret,
+        })
+    }
+}
+
+/// `GATEWAY_PUBLIC_URL`, checked and without a trailing slash.
+pub fn public_url(env: &Env) -> Result<String, ConfigError> {
+    base_url(env, "GATEWAY_PUBLIC_URL", None)
+}
+
+/// An absolute http(s) URL without a trailing slash (a bare host means https);
+/// `default` when unset, else required.
+fn base_url(env: &Env, var: &'static str, default: Option<&str>) -> Result<String, ConfigError> {
+    let raw: String = match (env.optional::<String>(var)?, default) {
+        (Some(v), _) => v,
+        (None, Some(d)) => d.to_owned(),
+        (None, None) => return Err(ConfigError::Missing { var }),
+    };
+    // Render's `fromService … property: host` gives a bare host name: read it as https.
+    let raw = if raw.contains("://") {
+        raw.trim().to_owned()
+    } else {
+        format!("https://{}", raw.trim())
+    };
+    let parsed = reqwest::Url::parse(&raw).map_err(|e| ConfigError::Invalid {
+        var,
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+    {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "must be an http:// or https:// URL without a query".into(),
+        });
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// How the background workers run (`WORKER_*`, `WEBHOOK_MAX_ATTEMPTS`, `RECONCILE_*`,
+/// `RETENTION_MAX_AGE_DAYS`, `UPKEEP_INTERVAL_SECS`); every value has a default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerSettings {
+    /// Workers per process (`WORKER_COUNT`, default 2; 0 runs none).
+    pub count: usize,
+    /// Longest idle wait before looking for work when no notification came
+    /// (`WORKER_POLL_INTERVAL_MS`, default 2000).
+    pub poll_interval: Duration,
+    /// How long a claimed event or job is ours before another worker may take it
+    /// (`WORKER_LEASE_SECS`, default 120); long jobs renew it as they go.
+    pub lease: Duration,
+    /// First retry delay, doubled per attempt (`WORKER_RETRY_BASE_SECS`, default 5).
+    pub retry_base: Duration,
+    /// Attempts before a webhook event stays failed (`WEBHOOK_MAX_ATTEMPTS`, default 8).
+    pub max_attempts: i32,
+    /// Days of activities reconciliation re-lists (`RECONCILE_DAYS`, default 30).
+    pub reconcile_days: i64,
+    /// How often each athlete is reconciled (`RECONCILE_EVERY_HOURS`, default 24).
+    pub reconcile_every: Duration,
+    /// API rows must be refreshed within this age (`RETENTION_MAX_AGE_DAYS`, default 7).
+    pub retention_max_age: Duration,
+    /// How often the upkeep sweep (reconcile and retention scheduling) runs
+    /// (`UPKEEP_INTERVAL_SECS`, default 3600; 0 turns it off).
+    pub upkeep_interval: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            count: 2,
+            poll_interval: Duration::from_millis(2000),
+            lease: Duration::from_secs(120),
+            retry_base: Duration::from_secs(5),
+            max_attempts: 8,
+            reconcile_days: 30,
+            reconcile_every: Duration::from_secs(24 * 3600),
+            retention_max_age: Duration::from_secs(7 * 24 * 3600),
+            upkeep_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl WorkerSettings {
+    /// Reads the worker variables, falling back to the defaults.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let positive = |var: &'static str, v: u64| {
+            if v == 0 {
+                Err(ConfigError::Invalid {
+                    var,
+                    reason: "must be at least 1".into(),
+                })
+            } else {
+                Ok(v)
+            }
+        };
+        let secs = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(env
+                .optional::<u64>(var)?
+                .map(|v| positive(var, v).map(Duration::from_secs))
+                .transpose()?
+                .unwrap_or(default))
+        };
+        let max_attempts: i32 = env
+            .optional("WEBHOOK_MAX_ATTEMPTS")?
+            .unwrap_or(d.max_attempts);
+        if max_attempts < 1 {
+            return Err(ConfigError::Invalid {
+                var: "WEBHOOK_MAX_ATTEMPTS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let reconcile_days = env
+            .optional::<u64>("RECONCILE_DAYS")?
+            .map(|v| positive("RECONCILE_DAYS", v))
+            .transpose()?
+            .map_or(d.reconcile_days, |v| v as i64);
+        let retention_days = env
+            .optional::<u64>("RETENTION_MAX_AGE_DAYS")?
+            .map(|v| positive("RETENTION_MAX_AGE_DAYS", v))
+            .transpose()?;
+        let reconcile_hours = env
+            .optional::<u64>("RECONCILE_EVERY_HOURS")?
+            .map(|v| positive("RECONCILE_EVERY_HOURS", v))
+            .transpose()?;
+        Ok(Self {
+            count: env.optional("WORKER_COUNT")?.unwrap_or(d.count),
+            poll_interval: env
+                .optional::<u64>("WORKER_POLL_INTERVAL_MS")?
+                .map(|v| positive("WORKER_POLL_INTERVAL_MS", v).map(Duration::from_millis))
+                .transpose()?
+                .unwrap_or(d.poll_interval),
+            lease: secs("WORKER_LEASE_SECS", d.lease)?,
+            retry_base: secs("WORKER_RETRY_BASE_SECS", d.retry_base)?,
+            max_attempts,
+            reconcile_days,
+            reconcile_every: reconcile_hours
+                .map_or(d.reconcile_every, |h| Duration::from_secs(h * 3600)),
+            retention_max_age: retention_days.map_or(d.retention_max_age, |days| {
+                Duration::from_secs(days * 86_400)
+            }),
+            upkeep_interval: env
+                .optional::<u64>("UPKEEP_INTERVAL_SECS")?
+                .map_or(d.upkeep_interval, Duration::from_secs),
         })
     }
 }

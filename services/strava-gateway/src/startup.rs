@@ -15,12 +15,28 @@ impl Application {
     pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Self> {
         let listener = settings.http.bind()?;
         let port = listener.local_addr()?.port();
+        let webhook = web::Data::new(crate::webhook::WebhookSettings {
+            verify_token: settings.webhook_verify_token.clone(),
+            subscription_id: settings.strava.subscription_id,
+        });
+        let inbox = web::Data::new(crate::webhook::InboxWriter::start(pool.clone(), 4));
+        let oauth = web::Data::new(crate::oauth::OAuth::new(
+            &settings.oauth,
+            crate::strava::StravaClient::new(&settings.strava, pool.clone()),
+            pool.clone(),
+            settings.token_cipher.clone(),
+        )?);
         let pool = web::Data::new(pool);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool.clone())
+                .app_data(webhook.clone())
+                .app_data(inbox.clone())
                 .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .configure(service::health::configure)
+                .configure(crate::webhook::configure)
+                .app_data(oauth.clone())
+                .configure(crate::oauth::configure)
         })
         .shutdown_timeout(10)
         .listen(listener)?

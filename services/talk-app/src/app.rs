@@ -1,67 +1,84 @@
-//! The Leptos application: the HTML shell and the pages.
+//! The HTML document and the layout every page shares.
+//!
+//! Pages are Leptos components rendered to a string by actix handlers (server-side
+//! only, no hydration). A handler decides the session, cookies, status and redirects
+//! before any HTML exists, and passes the page its data as props; that keeps pages
+//! plain functions of their data and every response a complete document that works
+//! without JavaScript.
 
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment, WildcardSegment};
 
-/// The document around every page. No hydration scripts: pages are plain HTML.
-pub fn shell(_options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
+/// Bumped when app.css or app.js change, so long-cached copies are replaced.
+pub const ASSET_VERSION: &str = "2";
+
+/// Renders a complete document: `<head>` with the one stylesheet and the optional
+/// script, then `body`. `refresh` adds a meta refresh (seconds).
+pub fn document<F, V>(title: &str, refresh: Option<u32>, body: F) -> String
+where
+    F: FnOnce() -> V,
+    V: IntoView + 'static,
+{
+    let title = if title == "StravaTalk" {
+        title.to_owned()
+    } else {
+        format!("{title} · StravaTalk")
+    };
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        let body = body();
+        view! {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="stylesheet" href="/static/app.css"/>
-                <MetaTags/>
+                {refresh.map(|s| view! { <meta http-equiv="refresh" content=s.to_string()/> })}
+                <title>{title}</title>
+                <link rel="stylesheet" href=format!("/static/app.css?v={ASSET_VERSION}")/>
+                <script src=format!("/static/app.js?v={ASSET_VERSION}") defer></script>
             </head>
-            <body>
-                <App/>
-            </body>
-        </html>
+            <body>{body}</body>
+        }
+        .to_html()
+    });
+    format!("<!DOCTYPE html><html lang=\"en\">{html}</html>")
+}
+
+/// An HTML response.
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        // Pages hold one athlete's data: never store them in shared caches.
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body)
+}
+
+/// Header with the brand and, when signed in, the navigation and sign-out button.
+#[component]
+pub fn Layout(signed_in: bool, children: Children) -> impl IntoView {
+    view! {
+        <a class="skip" href="#content">"Skip to content"</a>
+        <header class="top">
+            <a class="brand" href=if signed_in { "/chat" } else { "/" }>"StravaTalk"</a>
+            {signed_in.then(|| view! {
+                <nav aria-label="Main">
+                    <a href="/chat">"Chat"</a>
+                    <a href="/settings">"Settings"</a>
+                    <form method="post" action="/logout" class="inline">
+                        <button type="submit" class="link">"Sign out"</button>
+                    </form>
+                </nav>
+            })}
+        </header>
+        <main id="content">{children()}</main>
     }
 }
 
-/// The routes of the site.
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Router>
-            <main>
-                <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=WildcardSegment("any") view=NotFound ssr=SsrMode::Async/>
-                </Routes>
-            </main>
-        </Router>
-    }
-}
-
-/// What StravaTalk is.
-#[component]
-fn HomePage() -> impl IntoView {
-    view! {
-        <Title text="StravaTalk"/>
-        <section class="hero">
-            <h1>"StravaTalk"</h1>
-            <p>"Ask your training data in plain English: how many runs in November, your 10k runs, weekly ride distance this year."</p>
-        </section>
-    }
-}
-
-/// Shown for any path the site does not have.
-#[component]
-fn NotFound() -> impl IntoView {
-    if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {
-        response.set_status(actix_web::http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <Title text="Not found · StravaTalk"/>
-        <section class="notfound">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to StravaTalk"</a></p>
-        </section>
-    }
+/// The 404 page for any path the site does not have.
+pub async fn not_found() -> HttpResponse {
+    crate::error::page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Check the link, or start from the home page.",
+    )
 }

@@ -1,8 +1,11 @@
-//! The command line: `serve`, `migrate`.
+//! The command line: `serve`, `migrate`, `ask`.
 
 use crate::{Application, Settings, settings};
-use clap::{Parser, Subcommand};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use domain::AthleteId;
 use std::path::PathBuf;
+use uuid::Uuid;
 
 /// StravaTalk's chat: ask your Strava activities questions in plain English.
 #[derive(Debug, Parser)]
@@ -23,6 +26,25 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Ask a question as an athlete and print the answer JSON on one line.
+    Ask(AskArgs),
+}
+
+/// Arguments of `ask`.
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The athlete asking (Strava athlete id).
+    #[arg(long)]
+    pub athlete: AthleteId,
+    /// The instant to answer at (RFC 3339), read in the athlete's time zone; default now.
+    #[arg(long)]
+    pub now: Option<DateTime<Utc>>,
+    /// Continue this conversation (a new one with this id if unknown).
+    #[arg(long)]
+    pub conversation: Option<Uuid>,
+    /// The question (several words are joined with spaces).
+    #[arg(required = true, num_args = 1..)]
+    pub question: Vec<String>,
 }
 
 /// Runs one command.
@@ -40,5 +62,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => service::server::migrate(&env).await,
+        Command::Ask(args) => ask(&env, args).await,
+    }
+}
+
+/// `ask`: one question, the answer JSON on stdout, the conversation id on stderr.
+async fn ask(env: &service::Env, args: AskArgs) -> anyhow::Result<()> {
+    let db = service::DbSettings::from_env(env)?;
+    let pool = db::connect_pool(db.url.expose(), 2)?;
+    let question = args.question.join(" ");
+    let now = args.now.unwrap_or_else(Utc::now);
+    match crate::ask::ask(&pool, args.athlete, args.conversation, &question, now).await {
+        Ok((conversation, answer)) => {
+            println!("{}", serde_json::to_string(&answer)?);
+            eprintln!("conversation: {conversation}");
+            Ok(())
+        }
+        Err(e) if e.is_bad_request() => {
+            // Bad arguments exit with 2, like clap's own usage errors; `main` maps
+            // every other error to 1, so this case leaves from here.
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("could not answer the question")),
     }
 }

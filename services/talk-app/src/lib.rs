@@ -1,8 +1,16 @@
 //! talk-app: the chat where an athlete asks about their own training, rendered on the
 //! server with Leptos (no WASM), plus its JSON API and CLI.
 
+pub mod api;
 pub mod app;
+pub mod ask;
+pub mod chart;
 pub mod cli;
+pub mod components;
+pub mod error;
+pub mod markdown;
+pub mod pages;
+pub mod session;
 pub mod settings;
 pub mod startup;
 

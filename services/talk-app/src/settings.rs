@@ -1,5 +1,6 @@
 //! talk-app's configuration, read once at start-up.
 
+use domain::Secret;
 use service::telemetry::LogFormat;
 use service::{ConfigError, DbSettings, Env, HttpSettings};
 use std::path::Path;
@@ -9,7 +10,12 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("BIND_ADDRESS", "0.0.0.0"),
     ("PORT", "8080"),
     ("LOG_FORMAT", "pretty"),
+    ("SESSION_TTL_HOURS", "720"),
+    ("API_RATE_LIMIT_PER_MINUTE", "30"),
 ];
+
+/// Shortest accepted `SESSION_SECRET`, in bytes: HS256 wants at least its output size.
+pub const MIN_SESSION_SECRET_BYTES: usize = 32;
 
 /// Loads the configuration sources for this service.
 pub fn load_env(file: Option<&Path>) -> Result<Env, ConfigError> {
@@ -22,15 +28,104 @@ pub struct Settings {
     pub http: HttpSettings,
     pub db: DbSettings,
     pub log_format: LogFormat,
+    pub web: WebSettings,
+}
+
+/// Sessions, cookies, links to the gateway and the API's rate limit.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Signs session cookies (HS256).
+    pub session_secret: Secret<String>,
+    /// How long a session lasts.
+    pub session_ttl: chrono::Duration,
+    /// The gateway's public base URL, for "Connect with Strava"; `None` when Strava is
+    /// not configured.
+    pub gateway_public_url: Option<String>,
+    /// Whether cookies carry `Secure`.
+    pub cookie_secure: bool,
+    /// `POST /api/ask` requests per athlete per minute.
+    pub api_rate_limit_per_minute: i32,
 }
 
 impl Settings {
     /// Reads and checks every value `serve` uses.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let db = DbSettings::from_env(env)?;
+        let http = HttpSettings::from_env(env)?;
+        let web = WebSettings::from_env(env, &http)?;
         Ok(Self {
-            http: HttpSettings::from_env(env)?,
-            db: DbSettings::from_env(env)?,
+            http,
+            db,
             log_format: env.required("LOG_FORMAT")?,
+            web,
+        })
+    }
+}
+
+impl WebSettings {
+    fn from_env(env: &Env, http: &HttpSettings) -> Result<Self, ConfigError> {
+        let session_secret = env.secret("SESSION_SECRET")?;
+        if session_secret.expose().len() < MIN_SESSION_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                var: "SESSION_SECRET",
+                reason: format!(
+                    "must be at least {MIN_SESSION_SECRET_BYTES} bytes (e.g. `openssl rand -base64 48`)"
+                ),
+            });
+        }
+        let hours: i64 = env.required("SESSION_TTL_HOURS")?;
+        if !(1..=24 * 365).contains(&hours) {
+            return Err(ConfigError::Invalid {
+                var: "SESSION_TTL_HOURS",
+                reason: "must be between 1 and 8760".into(),
+            });
+        }
+        let gateway_public_url = env
+            .optional::<String>("GATEWAY_PUBLIC_URL")?
+            .map(|u| public_url("GATEWAY_PUBLIC_URL", &u))
+            .transpose()?;
+        let own_url = env
+            .optional::<String>("TALK_APP_URL")?
+            .map(|u| public_url("TALK_APP_URL", &u))
+            .transpose()?;
+        // Explicit wins; else follow the public URL's scheme; else only a loopback
+        // listener (local development) goes without `Secure`.
+        let cookie_secure = match env.optional::<bool>("COOKIE_SECURE")? {
+            Some(v) => v,
+            None => match &own_url {
+                Some(url) => url.starts_with("https://"),
+                None => !http.bind_address.is_loopback(),
+            },
+        };
+        let limit: i32 = env.required("API_RATE_LIMIT_PER_MINUTE")?;
+        if limit < 1 {
+            return Err(ConfigError::Invalid {
+                var: "API_RATE_LIMIT_PER_MINUTE",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            session_secret,
+            session_ttl: chrono::Duration::hours(hours),
+            gateway_public_url,
+            cookie_secure,
+            api_rate_limit_per_minute: limit,
+        })
+    }
+}
+
+/// An `http(s)://` base URL without its trailing slash; a bare host (what Render's
+/// `fromService … host` gives) means `https://{host}`.
+fn public_url(var: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim().trim_end_matches('/');
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.to_owned())
+    } else if !url.is_empty() && !url.contains(['/', ' ', ':']) {
+        Ok(format!("https://{url}"))
+    } else {
+        Err(ConfigError::Invalid {
+            var,
+            reason: "must start with http:// or https://".into(),
         })
     }
 }

@@ -1,4 +1,5 @@
 //! strava-gateway as a running service: health endpoints, start-up errors, shutdown.
+//! (Moved here from `tests/gateway.rs` so the crate has one test binary.)
 
 use service::Env;
 use std::process::{Command, Stdio};
@@ -8,18 +9,27 @@ use testkit::TestDb;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // 32 bytes 0..31
 
+/// What `serve` needs besides the database and the key; Strava is never called here.
+const STRAVA_VARS: &[(&str, &str)] = &[
+    ("STRAVA_CLIENT_ID", "1234"),
+    ("STRAVA_CLIENT_SECRET", "not-used-here"),
+    ("STRAVA_OAUTH_BASE_URL", "http://127.0.0.1:9/oauth"),
+    ("STRAVA_API_BASE_URL", "http://127.0.0.1:9/api/v3"),
+    ("STRAVA_WEBHOOK_VERIFY_TOKEN", "verify"),
+    ("GATEWAY_PUBLIC_URL", "http://127.0.0.1:9"),
+    ("TALK_APP_URL", "http://127.0.0.1:8"),
+    ("OAUTH_STATE_SECRET", "0123456789abcdef0123456789abcdef"),
+];
+
 fn settings(db: &TestDb) -> Settings {
-    let env = Env::from_pairs(
-        None,
-        strava_gateway::settings::DEFAULTS,
-        &[
-            ("DATABASE_URL", db.url()),
-            ("PORT", "0"),
-            ("BIND_ADDRESS", "127.0.0.1"),
-            ("TOKEN_ENCRYPTION_KEY", KEY),
-        ],
-    )
-    .unwrap();
+    let mut vars = vec![
+        ("DATABASE_URL", db.url()),
+        ("PORT", "0"),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        ("TOKEN_ENCRYPTION_KEY", KEY),
+    ];
+    vars.extend_from_slice(STRAVA_VARS);
+    let env = Env::from_pairs(None, strava_gateway::settings::DEFAULTS, &vars).unwrap();
     Settings::from_env(&env).unwrap()
 }
 
@@ -119,6 +129,7 @@ async fn the_binary_serves_and_stops_gracefully_on_sigterm() {
         .env("BIND_ADDRESS", "127.0.0.1")
         .env("TOKEN_ENCRYPTION_KEY", KEY)
         .env("LOG_FORMAT", "json")
+        .envs(STRAVA_VARS.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

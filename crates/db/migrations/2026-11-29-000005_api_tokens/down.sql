@@ -1,0 +1,2 @@
+DROP TABLE api_rate_limits;
+DROP TABLE api_tokens;

@@ -1,0 +1,2 @@
+DROP TABLE oauth_states;
+DROP TABLE strava_rate_windows;

@@ -1,0 +1,140 @@
+//! Personal API tokens for `POST /api/ask`, and the per-athlete rate limit on it.
+//!
+//! A token is shown to its owner once; only its SHA-256 is stored. The rate limit is a
+//! fixed-window counter in Postgres, so all talk-app replicas share one budget.
+
+use crate::QueryResult;
+use crate::schema::{api_rate_limits, api_tokens};
+use crate::tickets::{hash, random_secret};
+use chrono::{DateTime, DurationRound as _, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::AthleteId;
+use uuid::Uuid;
+
+/// Prefix of every personal token, so a leaked one is recognisable in logs and scanners.
+pub const TOKEN_PREFIX: &str = "stk_";
+
+/// A token's metadata (never its secret).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = api_tokens, check_for_backend(diesel::pg::Pg))]
+pub struct ApiTokenRow {
+    pub id: Uuid,
+    pub athlete_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Creates a token named `name` and returns its row and plaintext (show it once).
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    name: &str,
+) -> QueryResult<(ApiTokenRow, String)> {
+    use api_tokens::dsl as t;
+    let token = format!("{TOKEN_PREFIX}{}", random_secret());
+    let row = diesel::insert_into(t::api_tokens)
+        .values((
+            t::id.eq(Uuid::new_v4()),
+            t::athlete_id.eq(athlete.get()),
+            t::name.eq(name),
+            t::token_hash.eq(hash(&token)),
+        ))
+        .returning(ApiTokenRow::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok((row, token))
+}
+
+/// The athlete a live (unrevoked) token belongs to; records its use.
+pub async fn authenticate(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<AthleteId>> {
+    use api_tokens::dsl as t;
+    // Lookup is by hash; equality on a digest leaks nothing useful about the secret.
+    let athlete: Option<i64> = diesel::update(
+        t::api_tokens
+            .filter(t::token_hash.eq(hash(token)))
+            .filter(t::revoked_at.is_null()),
+    )
+    .set(t::last_used_at.eq(now))
+    .returning(t::athlete_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(athlete.map(AthleteId))
+}
+
+/// The athlete's tokens, newest first, revoked ones included.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+) -> QueryResult<Vec<ApiTokenRow>> {
+    use api_tokens::dsl as t;
+    t::api_tokens
+        .filter(t::athlete_id.eq(athlete.get()))
+        .order(t::created_at.desc())
+        .select(ApiTokenRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Revokes one of the athlete's tokens; returns whether a live token was revoked.
+/// Scoped to the athlete so one athlete cannot revoke another's token by id.
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    id: Uuid,
+) -> QueryResult<bool> {
+    use api_tokens::dsl as t;
+    let n = diesel::update(
+        t::api_tokens
+            .filter(t::id.eq(id))
+            .filter(t::athlete_id.eq(athlete.get()))
+            .filter(t::revoked_at.is_null()),
+    )
+    .set(t::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Counts one request in the athlete's current fixed window of length `window` and
+/// says whether it is within `limit`. One upsert, so concurrent replicas count once each.
+pub async fn hit_rate_limit(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+    limit: i32,
+) -> QueryResult<bool> {
+    use api_rate_limits::dsl as r;
+    let start = now.duration_trunc(window).unwrap_or(now);
+    let hits: i32 = diesel::insert_into(r::api_rate_limits)
+        .values((
+            r::athlete_id.eq(athlete.get()),
+            r::window_start.eq(start),
+            r::hits.eq(1),
+        ))
+        .on_conflict((r::athlete_id, r::window_start))
+        .do_update()
+        .set(r::hits.eq(r::hits + 1))
+        .returning(r::hits)
+        .get_result(conn)
+        .await?;
+    // Old windows are dead weight; dropping them here keeps the table tiny without a job.
+    if hits == 1 {
+        diesel::delete(
+            r::api_rate_limits
+                .filter(r::athlete_id.eq(athlete.get()))
+                .filter(r::window_start.lt(start)),
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(hits <= limit)
+}

@@ -1,0 +1,312 @@
+//! The webhook inbox (`webhook_events`): every event Strava delivers is a row before
+//! Strava gets its 200, so none is lost when a worker is busy or down. Workers claim
+//! rows with `FOR UPDATE SKIP LOCKED` under a lease, then mark them done, ignored or
+//! failed; failures come back after an exponential backoff until the attempts run out.
+
+use crate::QueryResult;
+use crate::schema::webhook_events;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::time::Duration;
+
+/// Channel used with `NOTIFY` when events arrive, so idle workers wake at once.
+pub const NOTIFY_CHANNEL: &str = "stravatalk_inbox";
+
+/// An event to store, already checked by the receiver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Identifies the event across Strava's retries; a second insert is ignored.
+    pub dedupe_key: String,
+    pub subscription_id: i64,
+    /// `activity` or `athlete`.
+    pub object_type: String,
+    pub object_id: i64,
+    /// `create`, `update` or `delete`.
+    pub aspect_type: String,
+    pub owner_id: i64,
+    pub event_time: i64,
+    pub updates: serde_json::Value,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = webhook_events, check_for_backend(diesel::pg::Pg))]
+pub struct Event {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub subscription_id: i64,
+    pub object_type: String,
+    pub object_id: i64,
+    pub aspect_type: String,
+    pub owner_id: i64,
+    pub event_time: i64,
+    pub updates: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Stores a batch of events in one statement, skipping any whose dedupe key is
+/// already stored (or repeated within the batch), and wakes listening workers when
+/// something new went in. Returns how many rows were inserted.
+///
+/// One statement means one round trip and one commit (one WAL flush) for the whole
+/// batch, which is what lets the receiver acknowledge thousands of events a second.
+pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> QueryResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut keys = Vec::with_capacity(events.len());
+    let mut subs = Vec::with_capacity(events.len());
+    let mut object_types = Vec::with_capacity(events.len());
+    let mut object_ids = Vec::with_capacity(events.len());
+    let mut aspects = Vec::with_capacity(events.len());
+    let mut owners = Vec::with_capacity(events.len());
+    let mut times = Vec::with_capacity(events.len());
+    let mut updates = Vec::with_capacity(events.len());
+    for e in events {
+        keys.push(e.dedupe_key.as_str());
+        subs.push(e.subscription_id);
+        object_types.push(e.object_type.as_str());
+        object_ids.push(e.object_id);
+        aspects.push(e.aspect_type.as_str());
+        owners.push(e.owner_id);
+        times.push(e.event_time);
+        updates.push(&e.updates);
+    }
+    // pg_notify runs only when a row went in (the WHERE filters the one-row result).
+    let rows: Vec<Inserted> = diesel::sql_query(format!(
+        "WITH ins AS ( \
+             INSERT INTO webhook_events \
+                 (dedupe_key, subscription_id, object_type, object_id, aspect_type, \
+                  owner_id, event_time, updates) \
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], \
+                                  $5::text[], $6::bigint[], $7::bigint[], $8::jsonb[]) \
+             ON CONFLICT (dedupe_key) DO NOTHING \
+             RETURNING 1), \
+         c AS (SELECT count(*) AS n FROM ins) \
+         SELECT c.n, (SELECT pg_notify('{NOTIFY_CHANNEL}', '') IS NULL) AS woke \
+         FROM c WHERE c.n > 0"
+    ))
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<BigInt>, _>(subs)
+    .bind::<Array<Text>, _>(object_types)
+    .bind::<Array<BigInt>, _>(object_ids)
+    .bind::<Array<Text>, _>(aspects)
+    .bind::<Array<BigInt>, _>(owners)
+    .bind::<Array<BigInt>, _>(times)
+    .bind::<Array<Jsonb>, _>(updates)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next().map_or(0, |r| r.n as usize))
+}
+
+/// Takes the next due event (pending and due, or processing with a lapsed lease),
+/// marks it processing under a lease and counts the attempt. Concurrent claimers
+/// never receive the same event.
+pub async fn claim(conn: &mut AsyncPgConnection, lease: Duration) -> QueryResult<Option<Event>> {
+    diesel::sql_query(
+        "UPDATE webhook_events SET status = 'processing', attempts = attempts + 1, \
+                lease_until = now() + make_interval(secs => $1) \
+         WHERE id = ( \
+             SELECT id FROM webhook_events \
+             WHERE (status = 'pending' AND next_attempt_at <= now()) \
+                OR (status = 'processing' AND lease_until < now()) \
+             ORDER BY next_attempt_at, id \
+             FOR UPDATE SKIP LOCKED \
+             LIMIT 1) \
+         RETURNING *",
+    )
+    .bind::<BigInt, _>(lease.as_secs().max(1) as i64)
+    .get_result::<Event>(conn)
+    .await
+    .optional()
+}
+
+/// Ends an event we hold (same id and attempt, still processing) with `status` and an
+/// optional note; returns false when the lease had lapsed and someone else took it.
+async fn finish(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    status: &str,
+    note: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::sql_query(
+        "UPDATE webhook_events SET status = $3, last_error = $4, lease_until = NULL, \
+                processed_at = clock_timestamp() \
+         WHERE id = $1 AND attempts = $2 AND status = 'processing'",
+    )
+    .bind::<BigInt, _>(event.id)
+    .bind::<Integer, _>(event.attempts)
+    .bind::<Text, _>(status)
+    .bind::<diesel::sql_types::Nullable<Text>, _>(note)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Marks an event applied. `processed_at` is the clock time of this statement (not the
+/// transaction's start), which [`done_since`] compares against.
+pub async fn mark_done(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<bool> {
+    finish(conn, event, "done", None).await
+}
+
+/// Marks an event as deliberately not applied (e.g. unknown athlete), with why.
+pub async fn mark_ignored(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    note: &str,
+) -> QueryResult<bool> {
+    finish(conn, event, "ignored", Some(note)).await
+}
+
+/// Records a failed attempt: the event is pending again after
+/// `base * 2^(attempts-1)` (capped at an hour), or stays `failed` with its last error
+/// once it has had `max_attempts`. Returns the status it was left in.
+pub async fn fail(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    error: &str,
+    base: Duration,
+    max_attempts: i32,
+) -> QueryResult<&'static str> {
+    let status = if event.attempts >= max_attempts {
+        "failed"
+    } else {
+        "pending"
+    };
+    let delay = crate::jobs::backoff(base, event.attempts);
+    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+    diesel::sql_query(
+        "UPDATE webhook_events SET status = $3, last_error = $4, lease_until = NULL, \
+                next_attempt_at = $5, \
+                processed_at = CASE WHEN $3 = 'failed' THEN now() ELSE NULL END \
+         WHERE id = $1 AND attempts = $2 AND status = 'processing'",
+    )
+    .bind::<BigInt, _>(event.id)
+    .bind::<Integer, _>(event.attempts)
+    .bind::<Text, _>(status)
+    .bind::<Text, _>(error)
+    .bind::<Timestamptz, _>(next)
+    .execute(conn)
+    .await?;
+    Ok(status)
+}
+
+/// Puts an event back without counting the attempt (e.g. Strava's rate limit says
+/// wait until `until`).
+pub async fn postpone(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    until: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::sql_query(
+        "UPDATE webhook_events SET status = 'pending', attempts = attempts - 1, \
+                lease_until = NULL, next_attempt_at = $3 \
+         WHERE id = $1 AND attempts = $2 AND status = 'processing'",
+    )
+    .bind::<BigInt, _>(event.id)
+    .bind::<Integer, _>(event.attempts)
+    .bind::<Timestamptz, _>(until)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Every stored event, oldest first (tests and diagnostics).
+pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Event>> {
+    webhook_events::table
+        .order(webhook_events::id)
+        .select(Event::as_select())
+        .load(conn)
+        .await
+}
+
+/// How many events are in each status, for `status` in the given list.
+pub async fn count_with_status(
+    conn: &mut AsyncPgConnection,
+    statuses: &[&str],
+) -> QueryResult<i64> {
+    use webhook_events::dsl as w;
+    w::webhook_events
+        .filter(w::status.eq_any(statuses))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// One event by dedupe key.
+pub async fn find_by_key(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Event>> {
+    use webhook_events::dsl as w;
+    w::webhook_events
+        .filter(w::dedupe_key.eq(key))
+        .select(Event::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    b: bool,
+}
+
+/// The database clock now (`clock_timestamp()`), to compare with `processed_at`.
+pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = Timestamptz)]
+        t: DateTime<Utc>,
+    }
+    let now: Now = diesel::sql_query("SELECT clock_timestamp() AS t")
+        .get_result(conn)
+        .await?;
+    Ok(now.t)
+}
+
+/// Whether another event of the same object was applied at or after `since`: data
+/// fetched from `since` on may then be older than what that event wrote.
+pub async fn done_since(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    since: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let flag: Flag = diesel::sql_query(
+        "SELECT EXISTS ( \
+             SELECT 1 FROM webhook_events \
+             WHERE object_id = $1 AND object_type = $2 AND id <> $3 \
+               AND status = 'done' AND processed_at >= $4) AS b",
+    )
+    .bind::<BigInt, _>(event.object_id)
+    .bind::<Text, _>(&event.object_type)
+    .bind::<BigInt, _>(event.id)
+    .bind::<Timestamptz, _>(since)
+    .get_result(conn)
+    .await?;
+    Ok(flag.b)
+}
+
+/// Deletes done and ignored events processed before `before` (failed ones stay for
+/// a person to look at). Returns how many went.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM webhook_events \
+         WHERE status IN ('done', 'ignored') AND processed_at < $1",
+    )
+    .bind::<Timestamptz, _>(before)
+    .execute(conn)
+    .await
+}

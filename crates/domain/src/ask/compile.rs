@@ -1,0 +1,455 @@
+//! From a [`Plan`] to one parameterised `SELECT` over `activities`.
+//!
+//! Whatever came from the question (numbers, names, dates) travels as a bind
+//! parameter; the SQL text is assembled only from fixed fragments in this file. `$1` is
+//! always the athlete id, bound by whoever runs the query (row-level security scopes
+//! the rows anyway; the condition is there for the index). The result is a single
+//! text value holding a JSON array of row objects, so callers need no dynamic row type.
+//!
+//! Row shapes (keys of each JSON object):
+//! - activities: `id, name, sport_type, start_date_local, distance_m, moving_time_s,
+//!   elapsed_time_s, total_elevation_gain_m, average_speed_mps, average_heartrate,
+//!   max_heartrate, average_cadence, average_watts, kudos_count, calories, ord`;
+//! - one aggregate: `n, value`;
+//! - groups: `grp, n, value, ord` (week, month and year series include empty periods);
+//! - comparisons: `ord, n, value` (`ord` indexes `plan.compare`);
+//! - streak: `first_day, last_day, days, active_days`.
+
+use super::Context;
+use super::plan::*;
+use chrono::{Days, NaiveDateTime, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+/// At most this many rows are shown; one more is fetched to know there were more.
+pub const MAX_ROWS: usize = 200;
+
+/// Sport types a race distance applies to.
+const RACE_SPORTS: &[&str] = &["Run", "TrailRun", "VirtualRun"];
+
+/// A bind parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Bind {
+    /// `integer`.
+    Int(i32),
+    /// `bigint`.
+    BigInt(i64),
+    /// `double precision`.
+    Float(f64),
+    /// `boolean`.
+    Bool(bool),
+    /// `text`.
+    Text(String),
+    /// `text[]`.
+    TextArray(Vec<String>),
+    /// `timestamp` (local wall-clock time, no zone).
+    Timestamp(NaiveDateTime),
+}
+
+/// One SQL statement and its parameters from `$2` on (`$1` is the athlete id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The statement; it returns one row with one text column (a JSON array).
+    pub sql: String,
+    /// Values for `$2`, `$3`, ...
+    pub binds: Vec<Bind>,
+}
+
+/// Collects bind values and hands out their placeholders.
+struct Binds(Vec<Bind>);
+
+impl Binds {
+    fn add(&mut self, b: Bind) -> String {
+        self.0.push(b);
+        // $1 is the athlete id.
+        format!("${}", self.0.len() + 1)
+    }
+}
+
+/// Compiles a plan to SQL.
+pub fn compile(plan: &Plan, ctx: &Context) -> Query {
+    let mut b = Binds(Vec::new());
+    let filters = filter_conditions(plan, &mut b);
+    let sql = if plan.aggregation == Aggregation::Streak {
+        streak_sql(plan, filters, &mut b)
+    } else if !plan.compare.is_empty() {
+        compare_sql(plan, filters, &mut b)
+    } else if let Some(group) = plan.group {
+        group_sql(plan, group, filters, ctx, &mut b)
+    } else if plan.returns_activities() {
+        activities_sql(plan, filters, &mut b)
+    } else {
+        let mut conds = filters;
+        conds.extend(period_condition(&plan.period, &mut b));
+        format!(
+            "SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
+             SELECT count(*) AS n, ({}) AS value FROM activities WHERE {}) r",
+            aggregate(plan.metric, plan.aggregation, false),
+            conds.join(" AND ")
+        )
+    };
+    Query { sql, binds: b.0 }
+}
+
+/// The per-activity column a metric reads.
+fn column(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Count => "1",
+        Metric::Distance => "distance_m",
+        Metric::MovingTime => "moving_time_s",
+        Metric::ElapsedTime => "elapsed_time_s",
+        Metric::Elevation => "total_elevation_gain_m",
+        Metric::Pace | Metric::Speed => "average_speed_mps",
+        Metric::HeartRate => "average_heartrate",
+        Metric::MaxHeartRate => "max_heartrate",
+        Metric::Cadence => "average_cadence",
+        Metric::Power => "average_watts",
+        Metric::Kudos => "kudos_count",
+        Metric::Calories => "calories",
+    }
+}
+
+/// The aggregate expression; `outer_join` counts only matched rows (series with gaps).
+fn aggregate(metric: Metric, agg: Aggregation, outer_join: bool) -> String {
+    let col = column(metric);
+    if metric == Metric::Count {
+        return if outer_join {
+            "count(start_date_local)".into()
+        } else {
+            "count(*)".into()
+        };
+    }
+    if metric.is_speed() {
+        // The average speed of several activities is their total distance over their
+        // total moving time, not the mean of their averages.
+        return match agg {
+            Aggregation::Max => format!("max({col})"),
+            Aggregation::Min => format!("min({col})"),
+            _ => "sum(distance_m) / nullif(sum(moving_time_s), 0)".into(),
+        };
+    }
+    let expr = match agg {
+        Aggregation::Total if metric.is_additive() => format!("coalesce(sum({col}), 0)"),
+        Aggregation::Max => format!("max({col})"),
+        Aggregation::Min => format!("min({col})"),
+        _ => format!("avg({col})"),
+    };
+    format!("({expr})::float8")
+}
+
+/// Conditions from the filters and the metric (not the period).
+fn filter_conditions(plan: &Plan, b: &mut Binds) -> Vec<String> {
+    let f = &plan.filters;
+    let mut c = vec!["athlete_id = $1".to_string()];
+    if let Some(s) = &f.sports {
+        let types = s.types.iter().map(|t| t.as_str().to_string()).collect();
+        c.push(format!(
+            "sport_type = ANY({})",
+            b.add(Bind::TextArray(types))
+        ));
+    }
+    if let Some(race) = f.race {
+        if f.sports.is_none() {
+            let types = RACE_SPORTS.iter().map(|s| s.to_string()).collect();
+            c.push(format!(
+                "sport_type = ANY({})",
+                b.add(Bind::TextArray(types))
+            ));
+        }
+        let (lo, hi) = race.bounds_m();
+        c.push(format!(
+            "distance_m BETWEEN {} AND {}",
+            b.add(Bind::Float(lo)),
+            b.add(Bind::Float(hi))
+        ));
+    }
+    let op = |cmp: Cmp| match cmp {
+        Cmp::AtLeast => ">=",
+        Cmp::AtMost => "<=",
+    };
+    if let Some((cmp, m)) = f.distance {
+        c.push(format!("distance_m {} {}", op(cmp), b.add(Bind::Float(m))));
+    }
+    if let Some((cmp, s)) = f.duration {
+        c.push(format!(
+            "moving_time_s {} {}",
+            op(cmp),
+            b.add(Bind::Float(s))
+        ));
+    }
+    if let Some((cmp, m)) = f.elevation {
+        c.push(format!(
+            "total_elevation_gain_m {} {}",
+            op(cmp),
+            b.add(Bind::Float(m))
+        ));
+    }
+    if let Some(name) = &f.name {
+        c.push(format!(
+            "name ILIKE '%' || {} || '%'",
+            b.add(Bind::Text(escape_like(name)))
+        ));
+    }
+    if let Some(v) = f.commute {
+        c.push(format!("commute = {}", b.add(Bind::Bool(v))));
+    }
+    if let Some(v) = f.trainer {
+        c.push(format!("trainer = {}", b.add(Bind::Bool(v))));
+    }
+    if let Some(d) = f.weekday {
+        c.push(format!(
+            "EXTRACT(ISODOW FROM start_date_local) = {}",
+            b.add(Bind::Int(i32::from(d)))
+        ));
+    }
+    if let Some(part) = f.day_part {
+        let (from, to) = part.hours();
+        let (from, to) = (b.add(Bind::Int(from)), b.add(Bind::Int(to)));
+        let joiner = if part == DayPart::Night { "OR" } else { "AND" };
+        c.push(format!(
+            "(EXTRACT(HOUR FROM start_date_local) >= {from} {joiner} \
+             EXTRACT(HOUR FROM start_date_local) < {to})"
+        ));
+    }
+    // Pace and speed mean nothing without distance (yoga, weights).
+    if plan.metric.is_speed() {
+        c.push("distance_m > 0 AND moving_time_s > 0".into());
+    }
+    // "shortest" means the shortest that went anywhere.
+    if plan.metric == Metric::Distance && plan.aggregation == Aggregation::Min {
+        c.push("distance_m > 0".into());
+    }
+    c
+}
+
+/// `LIKE` treats `%`, `_` and `\` specially; a name is matched literally.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn midnight(d: chrono::NaiveDate) -> NaiveDateTime {
+    d.and_time(NaiveTime::MIN)
+}
+
+fn period_condition(p: &Period, b: &mut Binds) -> Option<String> {
+    match p {
+        Period::All => None,
+        Period::Range { range, .. } => Some(format!(
+            "start_date_local >= {} AND start_date_local < {}",
+            b.add(Bind::Timestamp(midnight(range.start))),
+            b.add(Bind::Timestamp(midnight(range.end)))
+        )),
+        Period::EveryYear { month, day, .. } => Some(format!(
+            "EXTRACT(MONTH FROM start_date_local) = {} AND EXTRACT(DAY FROM start_date_local) = {}",
+            b.add(Bind::Int(i32::try_from(*month).unwrap_or(1))),
+            b.add(Bind::Int(i32::try_from(*day).unwrap_or(1)))
+        )),
+    }
+}
+
+const ACTIVITY_COLUMNS: &str = "id, name, sport_type, start_date_local, distance_m, \
+     moving_time_s, elapsed_time_s, total_elevation_gain_m, average_speed_mps, \
+     average_heartrate, max_heartrate, average_cadence, average_watts, kudos_count, calories";
+
+fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+    conds.extend(period_condition(&plan.period, b));
+    let col = column(plan.metric);
+    let order = match plan.aggregation {
+        Aggregation::Max => format!("{col} DESC NULLS LAST, start_date_local DESC, id"),
+        Aggregation::Min => format!("{col} ASC NULLS LAST, start_date_local DESC, id"),
+        _ if plan.order == Order::Newest => "start_date_local DESC, id DESC".into(),
+        _ => "start_date_local ASC, id ASC".into(),
+    };
+    let default = if plan.aggregation == Aggregation::List {
+        MAX_ROWS + 1
+    } else {
+        1
+    };
+    let limit = plan.limit.map_or(default, |n| (n as usize).min(MAX_ROWS));
+    format!(
+        "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord \
+         FROM activities WHERE {} ORDER BY {order} LIMIT {}) r",
+        conds.join(" AND "),
+        b.add(Bind::BigInt(limit as i64))
+    )
+}
+
+fn group_sql(
+    plan: &Plan,
+    group: GroupBy,
+    mut conds: Vec<String>,
+    ctx: &Context,
+    b: &mut Binds,
+) -> String {
+    // Series by calendar unit list every unit in the span, empty ones included, so an
+    // average per week counts the weeks without activities too.
+    let (unit, fmt) = match group {
+        GroupBy::Week => ("week", "YYYY-MM-DD"),
+        GroupBy::Month => ("month", "YYYY-MM"),
+        GroupBy::Year => ("year", "YYYY"),
+        GroupBy::Sport => return sport_group_sql(plan, conds, b),
+        GroupBy::Weekday => return weekday_group_sql(plan, conds, b),
+    };
+    let bounds = match &plan.period {
+        Period::Range { range, .. } => {
+            // The series stops today: the rest of this month has no bars yet.
+            let today_end = ctx
+                .today
+                .checked_add_days(Days::new(1))
+                .unwrap_or(ctx.today);
+            let end = range.end.min(today_end).max(range.start);
+            let last = end.pred_opt().unwrap_or(end).max(range.start);
+            Some((
+                b.add(Bind::Timestamp(midnight(range.start))),
+                b.add(Bind::Timestamp(midnight(last))),
+            ))
+        }
+        _ => None,
+    };
+    conds.extend(period_condition(&plan.period, b));
+    let (lo, hi) = bounds.unwrap_or_else(|| {
+        (
+            "(SELECT min(start_date_local) FROM a)".into(),
+            "(SELECT max(start_date_local) FROM a)".into(),
+        )
+    });
+    format!(
+        "WITH a AS (SELECT * FROM activities WHERE {conds}), \
+         k AS (SELECT generate_series(date_trunc('{unit}', {lo}::timestamp), \
+         date_trunc('{unit}', {hi}::timestamp), interval '1 {unit}') AS k) \
+         SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT to_char(k.k, '{fmt}') AS grp, count(start_date_local) AS n, ({agg}) AS value, \
+         k.k AS ord FROM k LEFT JOIN a ON date_trunc('{unit}', a.start_date_local) = k.k \
+         GROUP BY k.k ORDER BY k.k DESC LIMIT {limit}) r",
+        conds = conds.join(" AND "),
+        agg = aggregate(plan.metric, plan.aggregation, true),
+        limit = MAX_ROWS + 1,
+    )
+}
+
+fn sport_group_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+    conds.extend(period_condition(&plan.period, b));
+    let agg = aggregate(plan.metric, plan.aggregation, false);
+    format!(
+        "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT sport_type AS grp, count(*) AS n, ({agg}) AS value, \
+         row_number() OVER (ORDER BY ({agg}) DESC NULLS LAST, sport_type) AS ord \
+         FROM activities WHERE {} GROUP BY sport_type ORDER BY ord LIMIT {}) r",
+        conds.join(" AND "),
+        MAX_ROWS + 1
+    )
+}
+
+fn weekday_group_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+    conds.extend(period_condition(&plan.period, b));
+    format!(
+        "WITH a AS (SELECT * FROM activities WHERE {}), k AS (SELECT generate_series(1, 7) AS k) \
+         SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT (ARRAY['Monday','Tuesday','Wednesday','Thursday','Friday','Saturday','Sunday'])[k.k] \
+         AS grp, count(start_date_local) AS n, ({}) AS value, k.k AS ord \
+         FROM k LEFT JOIN a ON EXTRACT(ISODOW FROM a.start_date_local) = k.k GROUP BY k.k) r",
+        conds.join(" AND "),
+        aggregate(plan.metric, plan.aggregation, true)
+    )
+}
+
+fn compare_sql(plan: &Plan, conds: Vec<String>, b: &mut Binds) -> String {
+    let mut cases = Vec::new();
+    let mut values = Vec::new();
+    for (i, p) in plan.compare.iter().enumerate() {
+        let cond = period_condition(p, b).unwrap_or_else(|| "TRUE".into());
+        cases.push(format!("WHEN {i} THEN {cond}"));
+        values.push(format!("({i})"));
+    }
+    format!(
+        "WITH a AS (SELECT * FROM activities WHERE {}), k AS (SELECT * FROM (VALUES {}) v(k)) \
+         SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT k.k AS ord, count(start_date_local) AS n, ({}) AS value \
+         FROM k LEFT JOIN a ON (CASE k.k {} END) GROUP BY k.k) r",
+        conds.join(" AND "),
+        values.join(", "),
+        aggregate(plan.metric, plan.aggregation, true),
+        cases.join(" ")
+    )
+}
+
+fn streak_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+    conds.extend(period_condition(&plan.period, b));
+    // Gaps and islands: consecutive days minus their rank give the same date.
+    format!(
+        "WITH d AS (SELECT DISTINCT start_date_local::date AS day FROM activities WHERE {}), \
+         g AS (SELECT day, day - (row_number() OVER (ORDER BY day))::int AS island FROM d) \
+         SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
+         SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days, \
+         (SELECT count(*) FROM d) AS active_days FROM g GROUP BY island \
+         ORDER BY count(*) DESC, max(day) DESC LIMIT 1) r",
+        conds.join(" AND ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Units;
+    use crate::ask::{Parsed, parse};
+    use chrono::NaiveDate;
+
+    fn ctx() -> Context {
+        Context {
+            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            units: Units::Metric,
+            previous: None,
+        }
+    }
+
+    fn sql(q: &str) -> Query {
+        match parse(q, &ctx()) {
+            Parsed::Plan(p) => compile(&p, &ctx()),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn user_text_is_bound_not_spliced() {
+        let q = sql("runs called \"x'); DROP TABLE activities; --\" this year");
+        assert!(!q.sql.contains("DROP"));
+        assert!(
+            q.binds
+                .contains(&Bind::Text("x'); DROP TABLE activities; --".into()))
+        );
+        assert!(q.sql.contains("athlete_id = $1"));
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn one_statement_each_shape() {
+        for q in [
+            "how many runs in 2025",
+            "my last 3 rides",
+            "longest run by distance",
+            "weekly ride distance this year",
+            "distance by sport this year",
+            "which day of the week do I run most",
+            "running distance 2025 vs 2024",
+            "my longest streak",
+        ] {
+            let s = sql(q).sql;
+            assert!(!s.contains(';'), "{q}: {s}");
+            assert!(
+                s.contains("FROM activities WHERE athlete_id = $1"),
+                "{q}: {s}"
+            );
+        }
+    }
+}

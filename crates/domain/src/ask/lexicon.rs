@@ -1,0 +1,832 @@
+//! Words: the tokenizer, and the vocabulary of sports, units and topics we cannot
+//! answer. Matching is on lowercase tokens; every token that a rule uses is marked, so
+//! later rules do not read it twice ("last" in "last week" is not "my last run").
+
+use super::plan::SportSel;
+use crate::SportType;
+
+/// Longest question we read; the rest is ignored (keeps work bounded).
+pub const MAX_QUESTION_CHARS: usize = 500;
+
+/// A question cut into lowercase words, with the quoted parts kept apart.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    words: Vec<String>,
+    used: Vec<bool>,
+    /// Text between double quotes, as typed (names to look for).
+    pub quoted: Vec<String>,
+}
+
+impl Tokens {
+    /// Splits a question into words: lowercase, letters and digits apart ("15km" is
+    /// "15" "km"), ISO dates ("2024-03-03") and decimals ("21.1") kept whole, ordinal
+    /// suffixes dropped ("3rd" is "3"), apostrophes removed ("year's" is "years").
+    pub fn new(question: &str) -> Self {
+        let text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
+        let mut quoted = Vec::new();
+        let mut rest = String::with_capacity(text.len());
+        let mut inside: Option<String> = None;
+        for c in text.chars() {
+            let is_quote = matches!(c, '"' | '“' | '”');
+            match (&mut inside, is_quote) {
+                (None, true) => inside = Some(String::new()),
+                (Some(q), true) => {
+                    let q = q.trim().to_string();
+                    if !q.is_empty() {
+                        quoted.push(q);
+                    }
+                    inside = None;
+                    rest.push(' ');
+                }
+                (Some(q), false) => q.push(c),
+                (None, false) => rest.push(c),
+            }
+        }
+        // An unclosed quote is just text.
+        if let Some(q) = inside {
+            rest.push(' ');
+            rest.push_str(&q);
+        }
+        let words = split_words(&rest);
+        let used = vec![false; words.len()];
+        Self {
+            words,
+            used,
+            quoted,
+        }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether there are no words at all.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.quoted.is_empty()
+    }
+
+    /// The word at `i`, used or not.
+    pub fn word(&self, i: usize) -> Option<&str> {
+        self.words.get(i).map(String::as_str)
+    }
+
+    /// The word at `i` if no rule has used it yet.
+    pub fn free(&self, i: usize) -> Option<&str> {
+        if self.used.get(i).copied().unwrap_or(true) {
+            None
+        } else {
+            self.word(i)
+        }
+    }
+
+    /// Whether the free word at `i` is `w`.
+    pub fn is(&self, i: usize, w: &str) -> bool {
+        self.free(i) == Some(w)
+    }
+
+    /// Whether the free word at `i` is one of `ws`.
+    pub fn is_any(&self, i: usize, ws: &[&str]) -> bool {
+        self.free(i).is_some_and(|x| ws.contains(&x))
+    }
+
+    /// Whether the free words from `i` spell `seq`.
+    pub fn seq_at(&self, i: usize, seq: &[&str]) -> bool {
+        !seq.is_empty() && seq.iter().enumerate().all(|(k, w)| self.is(i + k, w))
+    }
+
+    /// Where `seq` first appears among free words.
+    pub fn find_seq(&self, seq: &[&str]) -> Option<usize> {
+        (0..self.len()).find(|&i| self.seq_at(i, seq))
+    }
+
+    /// Marks `n` words from `i` as used.
+    pub fn take(&mut self, i: usize, n: usize) {
+        for k in i..(i + n).min(self.used.len()) {
+            self.used[k] = true;
+        }
+    }
+
+    /// Finds and uses `seq`; whether it was there.
+    pub fn take_seq(&mut self, seq: &[&str]) -> bool {
+        match self.find_seq(seq) {
+            Some(i) => {
+                self.take(i, seq.len());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Finds and uses the first of several phrases; whether one was there.
+    pub fn take_any_seq(&mut self, seqs: &[&[&str]]) -> bool {
+        seqs.iter().any(|s| self.take_seq(s))
+    }
+
+    /// Whether any word (used or not) is one of `ws`.
+    pub fn has_any(&self, ws: &[&str]) -> bool {
+        self.words.iter().any(|w| ws.contains(&w.as_str()))
+    }
+
+    /// Whether the words (used or not) contain `seq` in a row.
+    pub fn has_seq(&self, seq: &[&str]) -> bool {
+        !seq.is_empty()
+            && self
+                .words
+                .windows(seq.len())
+                .any(|win| win.iter().zip(seq).all(|(a, b)| a == b))
+    }
+
+    /// The free word at `i` read as a non-negative number.
+    pub fn number(&self, i: usize) -> Option<f64> {
+        let w = self.free(i)?;
+        if !w.starts_with(|c: char| c.is_ascii_digit()) || w.contains('-') {
+            return None;
+        }
+        w.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// Number of free words that are not filler.
+    pub fn meaningful_left(&self) -> usize {
+        (0..self.len())
+            .filter_map(|i| self.free(i))
+            .filter(|w| !FILLER.contains(w))
+            .count()
+    }
+}
+
+/// Words that carry no meaning for the engine.
+const FILLER: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "my",
+    "me",
+    "i",
+    "did",
+    "do",
+    "does",
+    "have",
+    "has",
+    "had",
+    "was",
+    "were",
+    "is",
+    "are",
+    "be",
+    "been",
+    "what",
+    "whats",
+    "how",
+    "in",
+    "on",
+    "of",
+    "for",
+    "to",
+    "at",
+    "all",
+    "and",
+    "or",
+    "with",
+    "by",
+    "please",
+    "can",
+    "could",
+    "you",
+    "tell",
+    "give",
+    "show",
+    "list",
+    "many",
+    "much",
+    "much",
+    "so",
+    "far",
+    "from",
+    "that",
+    "this",
+    "it",
+    "them",
+    "those",
+    "there",
+    "any",
+    "ever",
+    "done",
+    "go",
+    "went",
+    "get",
+    "got",
+    "about",
+    "which",
+    "when",
+    "where",
+    "s",
+    "per",
+    "each",
+    "every",
+    "up",
+    "out",
+    "some",
+    "your",
+    "our",
+    "we",
+    "time",
+    "times",
+    "activity",
+    "activities",
+    "workout",
+    "workouts",
+    "session",
+    "sessions",
+    "one",
+    "ones",
+    "total",
+    "number",
+    "count",
+    "been",
+    "than",
+    "as",
+    "like",
+    "would",
+    "want",
+    "know",
+    "let",
+    "see",
+    "display",
+    "during",
+    "over",
+    "same",
+    "but",
+    "also",
+    "too",
+    "again",
+    "just",
+];
+
+fn split_words(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, words: &mut Vec<String>| {
+        if !cur.is_empty() {
+            words.push(std::mem::take(cur));
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = cur.chars().last();
+        let next = chars.get(i + 1).copied();
+        if c.is_alphanumeric() {
+            // Letters and digits meet: a new word ("15km", "5k").
+            // '.' and '-' only enter a word inside numbers and dates.
+            if let Some(p) = prev
+                && ((p.is_ascii_digit() || p == '.' || p == '-') != c.is_ascii_digit())
+            {
+                flush(&mut cur, &mut words);
+            }
+            cur.push(c);
+        } else if (c == '.' || c == ',')
+            && prev.is_some_and(|p| p.is_ascii_digit())
+            && next.is_some_and(|n| n.is_ascii_digit())
+            && cur.chars().all(|x| x.is_ascii_digit() || x == '.')
+        {
+            // "21.1" is one number; "1,500" is fifteen hundred.
+            if c == '.' {
+                cur.push('.');
+            }
+        } else if c == '-' && is_iso_date_prefix(&cur) && next.is_some_and(|n| n.is_ascii_digit()) {
+            cur.push('-');
+        } else if c == '\'' || c == '’' {
+            // Apostrophes join: "year's" -> "years", "don't" -> "dont".
+        } else {
+            flush(&mut cur, &mut words);
+        }
+        i += 1;
+    }
+    flush(&mut cur, &mut words);
+    // Drop ordinal suffixes after numbers: "3rd" came out as "3" "rd".
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for w in words {
+        let after_number = out
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        if after_number && matches!(w.as_str(), "st" | "nd" | "rd" | "th") {
+            continue;
+        }
+        out.push(w);
+    }
+    out
+}
+
+/// "2024", "2024-03" and "2024-03-0": the start of an ISO date being read.
+fn is_iso_date_prefix(cur: &str) -> bool {
+    let parts: Vec<&str> = cur.split('-').collect();
+    let last = parts.len() - 1;
+    parts[0].len() == 4
+        && parts.len() <= 3
+        && parts.iter().enumerate().all(|(i, p)| {
+            (i == last && i > 0 || !p.is_empty()) && p.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// A sport phrase and the sport types it means.
+struct SportWord {
+    words: &'static [&'static str],
+    types: &'static [&'static str],
+    singular: &'static str,
+    plural: &'static str,
+}
+
+const RUN_TYPES: &[&str] = &["Run", "TrailRun", "VirtualRun"];
+const RIDE_TYPES: &[&str] = &[
+    "Ride",
+    "GravelRide",
+    "MountainBikeRide",
+    "VirtualRide",
+    "EBikeRide",
+    "EMountainBikeRide",
+];
+
+macro_rules! sw {
+    ($types:expr, $s:literal, $p:literal, [$($w:literal),+]) => {
+        SportWord { words: &[$($w),+], types: $types, singular: $s, plural: $p }
+    };
+}
+
+/// Longer phrases first, so "trail run" wins over "run".
+const SPORT_WORDS: &[SportWord] = &[
+    sw!(&["TrailRun"], "trail run", "trail runs", ["trail", "runs"]),
+    sw!(&["TrailRun"], "trail run", "trail runs", ["trail", "run"]),
+    sw!(
+        &["TrailRun"],
+        "trail run",
+        "trail runs",
+        ["trail", "running"]
+    ),
+    sw!(
+        &["VirtualRun"],
+        "virtual run",
+        "virtual runs",
+        ["virtual", "runs"]
+    ),
+    sw!(
+        &["VirtualRun"],
+        "virtual run",
+        "virtual runs",
+        ["virtual", "run"]
+    ),
+    sw!(
+        &["VirtualRun"],
+        "virtual run",
+        "virtual runs",
+        ["treadmill"]
+    ),
+    sw!(
+        &["VirtualRide"],
+        "virtual ride",
+        "virtual rides",
+        ["virtual", "rides"]
+    ),
+    sw!(
+        &["VirtualRide"],
+        "virtual ride",
+        "virtual rides",
+        ["virtual", "ride"]
+    ),
+    sw!(
+        &["VirtualRide"],
+        "virtual ride",
+        "virtual rides",
+        ["indoor", "rides"]
+    ),
+    sw!(
+        &["VirtualRide"],
+        "virtual ride",
+        "virtual rides",
+        ["indoor", "ride"]
+    ),
+    sw!(
+        &["VirtualRide"],
+        "virtual ride",
+        "virtual rides",
+        ["indoor", "cycling"]
+    ),
+    sw!(&["VirtualRide"], "virtual ride", "virtual rides", ["zwift"]),
+    sw!(
+        &["GravelRide"],
+        "gravel ride",
+        "gravel rides",
+        ["gravel", "rides"]
+    ),
+    sw!(
+        &["GravelRide"],
+        "gravel ride",
+        "gravel rides",
+        ["gravel", "ride"]
+    ),
+    sw!(&["GravelRide"], "gravel ride", "gravel rides", ["gravel"]),
+    sw!(
+        &["MountainBikeRide"],
+        "mountain bike ride",
+        "mountain bike rides",
+        ["mountain", "bike"]
+    ),
+    sw!(
+        &["MountainBikeRide"],
+        "mountain bike ride",
+        "mountain bike rides",
+        ["mountain", "biking"]
+    ),
+    sw!(
+        &["MountainBikeRide"],
+        "mountain bike ride",
+        "mountain bike rides",
+        ["mtb"]
+    ),
+    sw!(&["EBikeRide"], "e-bike ride", "e-bike rides", ["e", "bike"]),
+    sw!(&["EBikeRide"], "e-bike ride", "e-bike rides", ["ebike"]),
+    sw!(
+        &["WeightTraining"],
+        "strength session",
+        "strength sessions",
+        ["weight", "training"]
+    ),
+    sw!(
+        &["WeightTraining"],
+        "strength session",
+        "strength sessions",
+        ["weights"]
+    ),
+    sw!(
+        &["WeightTraining"],
+        "strength session",
+        "strength sessions",
+        ["strength"]
+    ),
+    sw!(
+        &["WeightTraining"],
+        "strength session",
+        "strength sessions",
+        ["gym"]
+    ),
+    sw!(
+        &["WeightTraining"],
+        "strength session",
+        "strength sessions",
+        ["lifting"]
+    ),
+    sw!(
+        &["RockClimbing"],
+        "climbing session",
+        "climbing sessions",
+        ["rock", "climbing"]
+    ),
+    sw!(
+        &["RockClimbing"],
+        "climbing session",
+        "climbing sessions",
+        ["bouldering"]
+    ),
+    sw!(&["IceSkate"], "ice skate", "ice skates", ["ice", "skating"]),
+    sw!(
+        &["InlineSkate"],
+        "inline skate",
+        "inline skates",
+        ["inline", "skating"]
+    ),
+    sw!(
+        &["NordicSki"],
+        "Nordic ski",
+        "Nordic skis",
+        ["cross", "country", "skiing"]
+    ),
+    sw!(&["AlpineSki"], "ski day", "ski days", ["skiing"]),
+    sw!(&["AlpineSki"], "ski day", "ski days", ["ski"]),
+    sw!(
+        &["StandUpPaddling"],
+        "paddle",
+        "paddles",
+        ["paddle", "boarding"]
+    ),
+    sw!(&["Soccer"], "football game", "football games", ["football"]),
+    sw!(&["Dance"], "dance", "dances", ["dancing"]),
+    sw!(&["Golf"], "round of golf", "rounds of golf", ["golfing"]),
+    sw!(&["Sail"], "sail", "sails", ["sailing"]),
+    sw!(&["Kayaking"], "kayak", "kayaks", ["kayak"]),
+    sw!(&["Snowshoe"], "snowshoe", "snowshoes", ["snowshoeing"]),
+    sw!(&["Kitesurf"], "kitesurf", "kitesurfs", ["kitesurfing"]),
+    sw!(&["Windsurf"], "windsurf", "windsurfs", ["windsurfing"]),
+    sw!(&["Rowing"], "rowing session", "rowing sessions", ["rowing"]),
+    sw!(RUN_TYPES, "run", "runs", ["runs"]),
+    sw!(RUN_TYPES, "run", "runs", ["run"]),
+    sw!(RUN_TYPES, "run", "runs", ["running"]),
+    sw!(RUN_TYPES, "run", "runs", ["ran"]),
+    sw!(RUN_TYPES, "run", "runs", ["jog"]),
+    sw!(RUN_TYPES, "run", "runs", ["jogs"]),
+    sw!(RUN_TYPES, "run", "runs", ["jogging"]),
+    sw!(RUN_TYPES, "run", "runs", ["jogged"]),
+    sw!(RUN_TYPES, "run", "runs", ["parkrun"]),
+    sw!(RUN_TYPES, "run", "runs", ["parkruns"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["rides"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["ride"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["rode"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["ridden"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["riding"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["cycling"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["cycle"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["cycled"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["bike"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["bikes"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["biking"]),
+    sw!(RIDE_TYPES, "ride", "rides", ["biked"]),
+    sw!(&["Swim"], "swim", "swims", ["swims"]),
+    sw!(&["Swim"], "swim", "swims", ["swim"]),
+    sw!(&["Swim"], "swim", "swims", ["swimming"]),
+    sw!(&["Swim"], "swim", "swims", ["swam"]),
+    sw!(&["Swim"], "swim", "swims", ["swum"]),
+    sw!(&["Walk"], "walk", "walks", ["walks"]),
+    sw!(&["Walk"], "walk", "walks", ["walk"]),
+    sw!(&["Walk"], "walk", "walks", ["walking"]),
+    sw!(&["Walk"], "walk", "walks", ["walked"]),
+    sw!(&["Hike"], "hike", "hikes", ["hikes"]),
+    sw!(&["Hike"], "hike", "hikes", ["hike"]),
+    sw!(&["Hike"], "hike", "hikes", ["hiking"]),
+    sw!(&["Hike"], "hike", "hikes", ["hiked"]),
+    sw!(&["Yoga"], "yoga session", "yoga sessions", ["yoga"]),
+];
+
+/// Words that look like sports but mean "anything": never looked up as a sport type.
+const GENERIC: &[&str] = &[
+    "workout",
+    "workouts",
+    "activity",
+    "activities",
+    "session",
+    "sessions",
+    "training",
+    "exercise",
+];
+
+/// Sports people do that Strava has no sport type for.
+const NOT_STRAVA_SPORTS: &[&str] = &[
+    "croquet",
+    "chess",
+    "quidditch",
+    "darts",
+    "bowling",
+    "billiards",
+    "snooker",
+    "fishing",
+    "hunting",
+    "polo",
+    "curling",
+    "archery",
+    "fencing",
+    "boxing",
+    "karate",
+    "judo",
+    "lacrosse",
+    "rugby",
+    "baseball",
+    "softball",
+    "handball",
+    "hockey",
+    "wrestling",
+    "skydiving",
+    "parachuting",
+    "cheerleading",
+    "sumo",
+];
+
+/// Uses the first sport phrase in the question; `None` if there is none.
+pub fn take_sport(t: &mut Tokens) -> Option<SportSel> {
+    for sw in SPORT_WORDS {
+        if t.take_seq(sw.words) {
+            return Some(SportSel {
+                types: sw.types.iter().map(|s| SportType::new(*s)).collect(),
+                singular: sw.singular.to_string(),
+                plural: sw.plural.to_string(),
+            });
+        }
+    }
+    // Any other Strava sport type, by its own name ("badminton", "stand up paddling").
+    for n in (1..=3).rev() {
+        for i in 0..t.len() {
+            let words: Option<Vec<&str>> = (i..i + n).map(|k| t.free(k)).collect();
+            let Some(words) = words else { continue };
+            if words.iter().any(|w| GENERIC.contains(w)) {
+                continue;
+            }
+            let joined = words.concat();
+            let found = SportType::lookup(&joined).or_else(|| {
+                joined
+                    .strip_suffix('s')
+                    .and_then(SportType::lookup)
+                    .filter(|_| joined.len() > 3)
+            });
+            if let Some(sport) = found {
+                t.take(i, n);
+                let name = sport.display_name();
+                return Some(SportSel {
+                    types: vec![sport],
+                    singular: format!("{name} activity"),
+                    plural: format!("{name} activities"),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A sport Strava does not know, if the question names one.
+pub fn unknown_sport(t: &Tokens) -> Option<&'static str> {
+    NOT_STRAVA_SPORTS.iter().copied().find(|s| t.has_any(&[s]))
+}
+
+/// Why a question is out of scope, if it is: (reason sentence).
+pub fn out_of_scope(t: &Tokens) -> Option<&'static str> {
+    if wants_change(t) {
+        return Some(
+            "I can only read your activities, not change them: edit or delete activities on Strava, and ask me about them here. For example: \"how many runs did I do this year?\"",
+        );
+    }
+    let weather = [
+        "weather",
+        "rain",
+        "rained",
+        "raining",
+        "rainy",
+        "temperature",
+        "windy",
+        "humidity",
+        "forecast",
+        "sunny",
+    ];
+    if t.has_any(&weather) {
+        return Some(WEATHER);
+    }
+    let food = [
+        "nutrition",
+        "eat",
+        "ate",
+        "eaten",
+        "eating",
+        "food",
+        "diet",
+        "meal",
+        "meals",
+        "protein",
+        "carbs",
+        "drink",
+        "drank",
+        "hydration",
+        "breakfast",
+        "dinner",
+    ];
+    if t.has_any(&food) {
+        return Some(NUTRITION);
+    }
+    if t.has_any(&[
+        "sleep", "slept", "sleeping", "nap", "naps", "hrv", "vo2max", "vo2",
+    ]) {
+        return Some(SLEEP);
+    }
+    let others = [
+        "friend",
+        "friends",
+        "peoples",
+        "someones",
+        "everyones",
+        "followers",
+        "following",
+        "everyone",
+        "everybody",
+        "athletes",
+        "users",
+        "user",
+        "leaderboard",
+        "club",
+        "strangers",
+        "people",
+        "somebody",
+        "someone",
+        "others",
+        "wife",
+        "husband",
+        "partner",
+        "girlfriend",
+        "boyfriend",
+        "coach",
+    ];
+    if t.has_any(&others)
+        || t.has_seq(&["athlete", "id"])
+        || t.has_seq(&["every", "athlete"])
+        || t.has_seq(&["another", "athlete"])
+        || t.has_seq(&["other", "athlete"])
+        || t.has_seq(&["athleteid"])
+    {
+        return Some(OTHERS);
+    }
+    None
+}
+
+const WEATHER: &str = "I don't have weather data: StravaTalk only knows the activities Strava records. Ask about distance, time, pace or elevation instead, e.g. \"how far did I run last month?\"";
+const NUTRITION: &str = "I don't have nutrition data: Strava records activities, not meals. Ask about your activities instead, e.g. \"calories burned on rides this year\".";
+const SLEEP: &str = "I don't have sleep or recovery data: Strava records activities only. Ask about your training instead, e.g. \"how many hours did I train last week?\"";
+const OTHERS: &str = "I can only answer about your own activities, never anyone else's. Ask about yours, e.g. \"my runs last week\".";
+
+/// Whether the question asks to change data ("delete my runs", "'; drop table ...").
+fn wants_change(t: &Tokens) -> bool {
+    const VERBS: &[&str] = &[
+        "delete", "remove", "erase", "drop", "truncate", "update", "edit", "rename", "modify",
+        "insert", "upload", "alter", "grant", "wipe", "clear", "reset", "change", "create", "set",
+    ];
+    const LEAD: &[&str] = &[
+        "please", "can", "could", "would", "will", "you", "i", "want", "to", "like", "kindly",
+        "lets", "let", "me", "go", "ahead", "and", "now", "just",
+    ];
+    let first = (0..t.len())
+        .filter_map(|i| t.word(i))
+        .find(|w| !LEAD.contains(w));
+    if first.is_some_and(|w| VERBS.contains(&w)) {
+        return true;
+    }
+    [
+        ["drop", "table"],
+        ["delete", "from"],
+        ["insert", "into"],
+        ["truncate", "table"],
+        ["alter", "table"],
+        ["delete", "my"],
+        ["delete", "all"],
+        ["remove", "my"],
+        ["add", "a"],
+        ["add", "an"],
+    ]
+    .iter()
+    .any(|s| t.has_seq(s))
+}
+
+/// A unit named in the question: (metres per unit, is distance (vs elevation), imperial).
+pub fn distance_unit(word: &str) -> Option<(f64, bool)> {
+    use crate::format::{METRES_PER_FOOT, METRES_PER_MILE, METRES_PER_YARD};
+    Some(match word {
+        "km" | "kms" | "kilometer" | "kilometers" | "kilometre" | "kilometres" | "k" => {
+            (1000.0, false)
+        }
+        "mi" | "mile" | "miles" => (METRES_PER_MILE, true),
+        "m" | "meter" | "meters" | "metre" | "metres" => (1.0, false),
+        "ft" | "foot" | "feet" => (METRES_PER_FOOT, true),
+        "yd" | "yard" | "yards" => (METRES_PER_YARD, true),
+        _ => return None,
+    })
+}
+
+/// Seconds in a duration unit word.
+pub fn duration_unit(word: &str) -> Option<f64> {
+    Some(match word {
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        "min" | "mins" | "minute" | "minutes" => 60.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        Tokens::new(s).words
+    }
+
+    #[test]
+    fn splits_words() {
+        assert_eq!(words("Runs over 15km?"), ["runs", "over", "15", "km"]);
+        assert_eq!(words("my 5K"), ["my", "5", "k"]);
+        assert_eq!(words("on 2024-03-03!"), ["on", "2024-03-03"]);
+        assert_eq!(words("21.1 km, 1,500 m"), ["21.1", "km", "1500", "m"]);
+        assert_eq!(words("March 3rd"), ["march", "3"]);
+        assert_eq!(words("New Year's Day"), ["new", "years", "day"]);
+        assert_eq!(words("'; drop table x; --"), ["drop", "table", "x"]);
+        let t = Tokens::new("runs named \"Central Park\" please");
+        assert_eq!(t.quoted, ["Central Park"]);
+    }
+
+    #[test]
+    fn finds_sports() {
+        let mut t = Tokens::new("my trail runs");
+        assert_eq!(take_sport(&mut t).unwrap().plural, "trail runs");
+        let mut t = Tokens::new("badminton this year");
+        let s = take_sport(&mut t).unwrap();
+        assert_eq!(s.types, vec![SportType::new("Badminton")]);
+        let mut t = Tokens::new("all my workouts");
+        assert!(take_sport(&mut t).is_none());
+        assert_eq!(
+            unknown_sport(&Tokens::new("croquet games")),
+            Some("croquet")
+        );
+    }
+}

@@ -1,0 +1,1023 @@
+//! From words to a [`Plan`]: rules run in a fixed order (out of scope, time, units and
+//! thresholds, names, sports, filters, grouping, metric, aggregation), each using the
+//! words it recognises. What is left decides between a fresh plan, a follow-up merged
+//! into the previous plan, a clarifying question, or "not understood".
+
+use super::lexicon::{self, Tokens};
+use super::plan::*;
+use super::time::{self, WEEKDAYS};
+use super::{Context, Parsed};
+use crate::{SportFamily, Units};
+
+/// Everything the rules found in one question.
+#[derive(Debug, Default)]
+struct Parts {
+    periods: Vec<Period>,
+    filters: Filters,
+    units: Option<Units>,
+    /// A distance or elevation unit was named outside a threshold ("how many km").
+    unit_metric: Option<Metric>,
+    metric: Option<Metric>,
+    aggregation: Option<Aggregation>,
+    /// "how many", "number of": a count unless a metric is named.
+    count_words: bool,
+    /// "longest", "biggest": needs distance or time to be named.
+    ambiguous_extreme: bool,
+    order: Option<Order>,
+    limit: Option<u32>,
+    group: Option<GroupBy>,
+    chart: Option<ChartKind>,
+    compare: bool,
+    list_verb: bool,
+    /// "how much": a quantity, never a list.
+    how_much: bool,
+    /// "best": the fastest, for races and times.
+    best: bool,
+    /// "most": with groups, the top group rather than a maximum.
+    most: bool,
+    pronoun: bool,
+    follow_up_lead: bool,
+}
+
+impl Parts {
+    /// Whether the question says what to compute (rather than only narrowing).
+    fn has_core(&self) -> bool {
+        self.metric.is_some()
+            || self.aggregation.is_some()
+            || self.count_words
+            || self.ambiguous_extreme
+            || self.order.is_some()
+    }
+
+    fn has_narrowing(&self) -> bool {
+        !self.periods.is_empty()
+            || self.filters != Filters::default()
+            || self.units.is_some()
+            || self.group.is_some()
+            || self.chart.is_some()
+    }
+}
+
+/// Turns a question into a plan, a clarifying question, a refusal or "not understood".
+/// Total: never panics, whatever the input.
+pub fn parse(question: &str, ctx: &Context) -> Parsed {
+    let mut t = Tokens::new(question);
+    if t.is_empty() {
+        return Parsed::NotUnderstood;
+    }
+    if let Some(why) = lexicon::out_of_scope(&t) {
+        return Parsed::Unsupported { text: why.into() };
+    }
+    if let Some(sport) = lexicon::unknown_sport(&t) {
+        return Parsed::Unsupported {
+            text: format!(
+                "Strava has no sport type for {sport}, so there is nothing about it to look up. \
+                 Ask about the sports Strava records, e.g. runs, rides, swims, walks or hikes."
+            ),
+        };
+    }
+    let parts = read_parts(&mut t, ctx);
+    let leftover = t.meaningful_left();
+
+    let follow_up = ctx.previous.is_some()
+        && !parts.has_core()
+        && (parts.follow_up_lead || parts.pronoun || (parts.has_narrowing() && !parts.list_verb));
+    if follow_up && let Some(prev) = &ctx.previous {
+        return Parsed::Plan(merge(prev.clone(), parts));
+    }
+    if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb {
+        return Parsed::NotUnderstood;
+    }
+    // Lots of words we do not know and little we do: better to say so than to guess.
+    if !parts.has_core() && !parts.has_narrowing() && leftover > 3 {
+        return Parsed::NotUnderstood;
+    }
+    build(parts)
+}
+
+fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
+    let mut p = Parts {
+        follow_up_lead: t.is(0, "and")
+            || t.seq_at(0, &["what", "about"])
+            || t.seq_at(0, &["how", "about"])
+            || t.is(0, "same")
+            || t.seq_at(0, &["and", "what", "about"])
+            || t.is(0, "also"),
+        pronoun: t.has_any(&["them", "those", "these", "it", "that"]),
+        how_much: t.has_seq(&["how", "much"]),
+        ..Parts::default()
+    };
+    // Streaks first: "in a row" must not be read as a time phrase.
+    if t.take_any_seq(&[
+        &["streak"],
+        &["streaks"],
+        &["consecutive"],
+        &["in", "a", "row"],
+    ]) {
+        p.aggregation = Some(Aggregation::Streak);
+    }
+    read_group_and_chart(t, &mut p);
+    p.periods = time::take_periods(t, ctx.today);
+    p.compare = t.take_any_seq(&[
+        &["vs"],
+        &["versus"],
+        &["compare"],
+        &["compared"],
+        &["comparison"],
+        &["against"],
+    ]);
+    read_thresholds(t, &mut p);
+    read_race(t, &mut p);
+    read_name(t, &mut p);
+    p.filters.sports = lexicon::take_sport(t);
+    read_units(t, &mut p);
+    read_flags(t, &mut p);
+    read_metric(t, &mut p);
+    read_aggregation(t, &mut p);
+    p.list_verb = t.has_any(&["show", "list", "display", "which", "table", "see", "give"]);
+    p
+}
+
+fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
+    let groups: &[(GroupBy, &[&[&str]])] = &[
+        (
+            GroupBy::Weekday,
+            &[
+                &["day", "of", "the", "week"],
+                &["days", "of", "the", "week"],
+                &["day", "of", "week"],
+                &["by", "weekday"],
+                &["per", "weekday"],
+                &["weekday"],
+                &["which", "day"],
+                &["what", "day"],
+            ],
+        ),
+        (
+            GroupBy::Sport,
+            &[
+                &["by", "sport", "type"],
+                &["by", "activity", "type"],
+                &["per", "activity", "type"],
+                &["by", "sport"],
+                &["per", "sport"],
+                &["each", "sport"],
+                &["by", "type"],
+                &["breakdown"],
+                &["which", "sport"],
+            ],
+        ),
+        (
+            GroupBy::Week,
+            &[
+                &["which", "week"],
+                &["what", "week"],
+                &["per", "week"],
+                &["each", "week"],
+                &["by", "week"],
+                &["every", "week"],
+                &["a", "week"],
+                &["weekly"],
+                &["week", "by", "week"],
+            ],
+        ),
+        (
+            GroupBy::Month,
+            &[
+                &["which", "month"],
+                &["what", "month"],
+                &["per", "month"],
+                &["each", "month"],
+                &["by", "month"],
+                &["every", "month"],
+                &["a", "month"],
+                &["monthly"],
+                &["month", "by", "month"],
+            ],
+        ),
+        (
+            GroupBy::Year,
+            &[
+                &["which", "year"],
+                &["what", "year"],
+                &["per", "year"],
+                &["each", "year"],
+                &["by", "year"],
+                &["every", "year"],
+                &["a", "year"],
+                &["yearly"],
+                &["annual"],
+                &["annually"],
+                &["year", "by", "year"],
+                &["year", "over", "year"],
+            ],
+        ),
+    ];
+    'outer: for (g, phrases) in groups {
+        for ph in *phrases {
+            if t.take_seq(ph) {
+                p.group = Some(*g);
+                break 'outer;
+            }
+        }
+    }
+    if t.take_any_seq(&[&["line"], &["trend"], &["over", "time"], &["progression"]]) {
+        p.chart = Some(ChartKind::Line);
+    }
+    if t.take_any_seq(&[
+        &["chart"],
+        &["graph"],
+        &["plot"],
+        &["visualise"],
+        &["visualize"],
+        &["histogram"],
+        &["bar"],
+        &["bars"],
+    ]) && p.chart.is_none()
+    {
+        p.chart = Some(ChartKind::Bar);
+    }
+}
+
+const AT_LEAST: &[&[&str]] = &[
+    &["more", "than"],
+    &["longer", "than"],
+    &["at", "least"],
+    &["greater", "than"],
+    &["farther", "than"],
+    &["further", "than"],
+    &["over"],
+    &["above"],
+    &["beyond"],
+    &["exceeding"],
+    &["min"],
+];
+const AT_MOST: &[&[&str]] = &[
+    &["less", "than"],
+    &["shorter", "than"],
+    &["at", "most"],
+    &["fewer", "than"],
+    &["up", "to"],
+    &["under"],
+    &["below"],
+    &["max"],
+];
+
+/// "over 15 km", "longer than 2 hours", "at least 10 miles", "under 30 min".
+fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        for (cmp, phrases) in [(Cmp::AtLeast, AT_LEAST), (Cmp::AtMost, AT_MOST)] {
+            for ph in phrases {
+                if !t.seq_at(i, ph) {
+                    continue;
+                }
+                let j = i + ph.len();
+                let Some(n) = t.number(j) else { continue };
+                let Some(unit) = t.free(j + 1) else { continue };
+                // "1000 m of climbing", "3000 ft elevation": a climb, not a distance.
+                let of = usize::from(t.is(j + 2, "of"));
+                let climb = t.is_any(
+                    j + 2 + of,
+                    &["climbing", "climb", "elevation", "ascent", "vertical", "gain"],
+                );
+                let mut extra = 0;
+                if let Some((metres, imperial)) = lexicon::distance_unit(unit)
+                    && climb
+                    && matches!(unit, "m" | "meters" | "metres" | "meter" | "metre" | "ft" | "feet")
+                {
+                    p.filters.elevation = Some((cmp, n * metres));
+                    p.units = Some(if imperial {
+                        Units::Imperial
+                    } else {
+                        Units::Metric
+                    });
+                    extra = of + 1;
+                } else if let Some((metres, imperial)) = lexicon::distance_unit(unit) {
+                    p.filters.distance = Some((cmp, n * metres));
+                    if unit != "k" {
+                        p.units = Some(if imperial {
+                            Units::Imperial
+                        } else {
+                            Units::Metric
+                        });
+                    }
+                } else if let Some(secs) = lexicon::duration_unit(unit) {
+                    // "1 hour and 30 minutes", "1 h 30 min".
+                    let and = usize::from(t.is(j + 2, "and"));
+                    let more = t.number(j + 2 + and).zip(
+                        t.free(j + 3 + and).and_then(lexicon::duration_unit),
+                    );
+                    let mut total = n * secs;
+                    if let Some((n2, secs2)) = more.filter(|(_, s2)| *s2 < secs) {
+                        total += n2 * secs2;
+                        extra = and + 2;
+                    }
+                    p.filters.duration = Some((cmp, total));
+                } else {
+                    continue;
+                }
+                t.take(i, ph.len() + 2 + extra);
+            }
+        }
+    }
+}
+
+fn read_race(t: &mut Tokens, p: &mut Parts) {
+    if t.take_any_seq(&[
+        &["half", "marathons"],
+        &["half", "marathon"],
+        &["halves"],
+        &["half"],
+    ]) {
+        p.filters.race = Some(Race::Half);
+    } else if t.take_any_seq(&[&["marathons"], &["marathon"]]) {
+        p.filters.race = Some(Race::Marathon);
+    } else {
+        for i in 0..t.len() {
+            let n = t.number(i);
+            let unit_k = t.is(i + 1, "k");
+            let unit_km_race = t.is_any(i + 1, &["km", "kilometre", "kilometer"])
+                && t.is_any(i + 2, &["race", "races"]);
+            if unit_k || unit_km_race {
+                let race = match n {
+                    Some(5.0) => Some(Race::FiveK),
+                    Some(10.0) => Some(Race::TenK),
+                    _ => None,
+                };
+                if let Some(r) = race {
+                    p.filters.race = Some(r);
+                    t.take(i, 2);
+                    break;
+                }
+            }
+        }
+    }
+    if p.filters.race.is_some() {
+        t.take_any_seq(&[&["races"], &["race"]]);
+    }
+}
+
+/// A name to look for: in double quotes, after "named"/"called", or "parkrun".
+fn read_name(t: &mut Tokens, p: &mut Parts) {
+    if let Some(q) = t.quoted.first() {
+        p.filters.name = Some(q.chars().take(100).collect());
+        return;
+    }
+    const STOP: &[&str] = &[
+        "this", "last", "in", "on", "since", "during", "from", "between", "and", "with", "before",
+        "after", "for", "as", "by", "per", "over", "under",
+    ];
+    for i in 0..t.len() {
+        if t.is_any(i, &["named", "called", "titled"]) {
+            let mut words = Vec::new();
+            let mut k = i + 1;
+            while let Some(w) = t.free(k) {
+                if STOP.contains(&w) || words.len() >= 4 {
+                    break;
+                }
+                words.push(w.to_string());
+                k += 1;
+            }
+            if !words.is_empty() {
+                p.filters.name = Some(words.join(" "));
+                t.take(i, k - i);
+                return;
+            }
+        }
+    }
+    if t.has_any(&["parkrun", "parkruns"]) {
+        p.filters.name = Some("parkrun".into());
+    }
+}
+
+/// Units named outside a threshold: "in miles", "how many km", "in feet".
+fn read_units(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        let Some(w) = t.free(i) else { continue };
+        let (units, metric) = match w {
+            "imperial" => (Units::Imperial, None),
+            "metric" => (Units::Metric, None),
+            "mph" => (Units::Imperial, Some(Metric::Speed)),
+            "kmh" | "kph" => (Units::Metric, Some(Metric::Speed)),
+            "ft" | "feet" | "foot" => (Units::Imperial, Some(Metric::Elevation)),
+            "meters" | "metres" | "meter" | "metre" => (Units::Metric, None),
+            "yards" | "yd" => (Units::Imperial, Some(Metric::Distance)),
+            other => match lexicon::distance_unit(other) {
+                Some((_, imperial)) if other != "m" => (
+                    if imperial {
+                        Units::Imperial
+                    } else {
+                        Units::Metric
+                    },
+                    Some(Metric::Distance),
+                ),
+                _ => continue,
+            },
+        };
+        p.units = Some(units);
+        if p.unit_metric.is_none() {
+            p.unit_metric = metric;
+        }
+        t.take(i, 1);
+    }
+}
+
+fn read_flags(t: &mut Tokens, p: &mut Parts) {
+    if t.take_any_seq(&[
+        &["commutes"],
+        &["commute"],
+        &["commuting"],
+        &["commuted"],
+        &["to", "work"],
+    ]) {
+        p.filters.commute = Some(true);
+    }
+    if t.take_any_seq(&[&["indoor"], &["indoors"], &["trainer"], &["turbo"]]) {
+        p.filters.trainer = Some(true);
+    } else if t.take_any_seq(&[&["outdoor"], &["outdoors"], &["outside"]]) {
+        p.filters.trainer = Some(false);
+    }
+    for (name, iso) in WEEKDAYS {
+        if t.take_seq(&[name]) {
+            p.filters.weekday = Some(*iso);
+            break;
+        }
+    }
+    let parts: &[(DayPart, &[&str])] = &[
+        (DayPart::Morning, &["morning", "mornings"]),
+        (DayPart::Afternoon, &["afternoon", "afternoons"]),
+        (DayPart::Evening, &["evening", "evenings"]),
+        (DayPart::Night, &["night", "nights", "nighttime"]),
+    ];
+    for (part, words) in parts {
+        if words.iter().any(|w| t.take_seq(&[w])) {
+            p.filters.day_part = Some(*part);
+            break;
+        }
+    }
+}
+
+fn read_metric(t: &mut Tokens, p: &mut Parts) {
+    let table: &[(Metric, &[&[&str]])] = &[
+        (
+            Metric::MaxHeartRate,
+            &[
+                &["max", "heart", "rate"],
+                &["maximum", "heart", "rate"],
+                &["peak", "heart", "rate"],
+                &["max", "hr"],
+            ],
+        ),
+        (
+            Metric::HeartRate,
+            &[
+                &["heart", "rate"],
+                &["heartrate"],
+                &["hr"],
+                &["bpm"],
+                &["pulse"],
+            ],
+        ),
+        (Metric::ElapsedTime, &[&["elapsed", "time"], &["elapsed"]]),
+        (
+            Metric::MovingTime,
+            &[
+                &["moving", "time"],
+                &["how", "long"],
+                &["time"],
+                &["duration"],
+                &["hours"],
+                &["minutes"],
+            ],
+        ),
+        (
+            Metric::Distance,
+            &[
+                &["distance"],
+                &["far"],
+                &["farthest"],
+                &["furthest"],
+                &["mileage"],
+                &["length"],
+                &["covered"],
+            ],
+        ),
+        (
+            Metric::Elevation,
+            &[
+                &["elevation", "gain"],
+                &["elevation"],
+                &["climbed"],
+                &["climbing"],
+                &["climb"],
+                &["climbs"],
+                &["ascent"],
+                &["vertical"],
+                &["hilliest"],
+                &["flattest"],
+                &["gain"],
+            ],
+        ),
+        (Metric::Pace, &[&["pace"], &["paces"]]),
+        (
+            Metric::Speed,
+            &[
+                &["speed"],
+                &["fastest"],
+                &["slowest"],
+                &["quickest"],
+                &["fast"],
+            ],
+        ),
+        (Metric::Cadence, &[&["cadence"], &["spm"], &["rpm"]]),
+        (Metric::Power, &[&["power"], &["watts"], &["wattage"]]),
+        (Metric::Kudos, &[&["kudos"], &["likes"]]),
+        (
+            Metric::Calories,
+            &[
+                &["calories"],
+                &["calorie"],
+                &["kcal"],
+                &["burned"],
+                &["burnt"],
+            ],
+        ),
+    ];
+    // Superlatives that also say how to aggregate.
+    if t.has_any(&["farthest", "furthest", "hilliest", "fastest", "quickest"]) {
+        p.aggregation = p.aggregation.or(Some(Aggregation::Max));
+    }
+    if t.has_any(&["slowest", "flattest"]) {
+        p.aggregation = p.aggregation.or(Some(Aggregation::Min));
+    }
+    for (metric, phrases) in table {
+        if phrases.iter().any(|ph| t.take_seq(ph)) {
+            p.metric = Some(*metric);
+            break;
+        }
+    }
+    // "how far" is a total distance.
+    if p.metric == Some(Metric::Distance) && t.has_seq(&["how", "far"]) {
+        p.aggregation = p.aggregation.or(Some(Aggregation::Total));
+    }
+}
+
+fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
+    if t.take_any_seq(&[
+        &["how", "many"],
+        &["number", "of"],
+        &["how", "often"],
+        &["count"],
+    ]) {
+        p.count_words = true;
+    }
+    // "top 5", "last 3 rides", "my 3 fastest": a small whole number next to a
+    // superlative or an order word is how many to show.
+    const BEFORE_LIMIT: &[&str] = &["top", "first", "last", "latest", "recent", "newest", "best"];
+    const AFTER_LIMIT: &[&str] = &[
+        "longest", "shortest", "fastest", "slowest", "quickest", "hilliest", "flattest",
+        "farthest", "furthest", "biggest", "largest", "smallest", "highest", "lowest", "most",
+        "latest", "recent", "newest", "first", "last", "best",
+    ];
+    for i in 0..t.len() {
+        let Some(n) = t.number(i) else { continue };
+        if n.fract() != 0.0 || !(1.0..=200.0).contains(&n) {
+            continue;
+        }
+        let before = i.checked_sub(1).and_then(|k| t.word(k));
+        let after = t.word(i + 1);
+        if before.is_some_and(|w| BEFORE_LIMIT.contains(&w))
+            || after.is_some_and(|w| AFTER_LIMIT.contains(&w))
+        {
+            p.limit = Some(n as u32);
+            t.take(i, 1);
+            break;
+        }
+    }
+    for i in 0..t.len() {
+        let Some(w) = t.free(i).map(str::to_owned) else {
+            continue;
+        };
+        let w = w.as_str();
+        let agg = match w {
+            "total" | "sum" | "altogether" | "overall" | "combined" | "cumulative" => {
+                Some(Aggregation::Total)
+            }
+            "average" | "avg" | "mean" | "typical" | "typically" | "usually" => {
+                Some(Aggregation::Average)
+            }
+            "best" | "quickest" => {
+                p.best = true;
+                Some(Aggregation::Max)
+            }
+            "most" => {
+                p.most = true;
+                Some(Aggregation::Max)
+            }
+            "longest" | "biggest" | "largest" | "shortest" | "smallest" => {
+                p.ambiguous_extreme = true;
+                Some(if matches!(w, "shortest" | "smallest") {
+                    Aggregation::Min
+                } else {
+                    Aggregation::Max
+                })
+            }
+            "highest" | "max" | "maximum" | "top" | "peak" => Some(Aggregation::Max),
+            "lowest" | "min" | "minimum" | "least" => Some(Aggregation::Min),
+            "first" | "earliest" => {
+                p.order = Some(Order::Oldest);
+                None
+            }
+            "last" | "latest" | "recent" | "newest" => {
+                p.order = Some(Order::Newest);
+                None
+            }
+            "per" if t.is_any(i + 1, &["run", "ride", "swim", "walk", "hike", "activity"]) => {
+                Some(Aggregation::Average)
+            }
+            _ => continue,
+        };
+        t.take(i, 1);
+        // "most recent" is an order, not a maximum.
+        if w == "most" && t.is_any(i + 1, &["recent", "recently"]) {
+            p.order = Some(Order::Newest);
+            t.take(i + 1, 1);
+            continue;
+        }
+        if let Some(a) = agg
+            && p.aggregation.is_none()
+        {
+            p.aggregation = Some(a);
+        }
+    }
+    // "the 5 longest" is caught above; "5 runs" after "last"/"first" also.
+    if p.order.is_some() && p.limit.is_none() {
+        p.limit = Some(1);
+    }
+}
+
+/// A fresh plan from a question that says what to compute.
+fn build(p: Parts) -> Parsed {
+    let mut p = p;
+    // Two separate periods in one question are a comparison ("this year than last").
+    p.compare = p.compare || p.periods.len() >= 2;
+    // A unit says what to measure in "how many km", "km per week", "longest in km",
+    // but "my walks in miles" is a list shown in miles.
+    let quantity = p.count_words
+        || p.how_much
+        || p.group.is_some()
+        || p.compare
+        || p.aggregation.is_some();
+    let mut metric = p.metric.or(p.unit_metric.filter(|_| quantity));
+    if p.unit_metric.is_some() && metric == p.unit_metric {
+        p.ambiguous_extreme = false;
+    }
+    // "best 5k time", "quickest run": the fastest.
+    if p.best
+        && matches!(
+            metric,
+            None | Some(Metric::MovingTime | Metric::ElapsedTime | Metric::Pace | Metric::Speed)
+        )
+    {
+        metric = Some(Metric::Speed);
+        p.aggregation = Some(Aggregation::Max);
+    }
+    // "which month did I run the most": totals per group, the top one named.
+    if p.most && p.group.is_some() {
+        p.aggregation = Some(Aggregation::Total);
+    }
+    let aggregation = if let Some(Aggregation::Streak) = p.aggregation {
+        Aggregation::Streak
+    } else if (p.group.is_some() || p.compare) && metric.is_none() {
+        // "which day do I run most", "runs per month": counts per group.
+        metric = Some(Metric::Count);
+        Aggregation::Total
+    } else if let Some(a) = p.aggregation {
+        a
+    } else if p.count_words {
+        metric = metric.or(Some(Metric::Count));
+        Aggregation::Total
+    } else if p.order.is_some() {
+        Aggregation::List
+    } else if p.group.is_some() || p.compare {
+        Aggregation::Total
+    } else if let Some(m) = metric {
+        if m.is_additive() {
+            Aggregation::Total
+        } else {
+            Aggregation::Average
+        }
+    } else {
+        Aggregation::List
+    };
+    let sport_words = sport_phrase(&p.filters);
+    let metric = match (metric, aggregation) {
+        (Some(m), _) => m,
+        (None, Aggregation::Max | Aggregation::Min) if p.group.is_none() => {
+            if p.ambiguous_extreme {
+                let word = if aggregation == Aggregation::Max {
+                    "longest"
+                } else {
+                    "shortest"
+                };
+                return Parsed::Clarify {
+                    text: format!("Do you mean the {word} {sport_words} by distance or by time?"),
+                    options: vec![
+                        format!("{word} {sport_words} by distance"),
+                        format!("{word} {sport_words} by time"),
+                    ],
+                };
+            }
+            Metric::Distance
+        }
+        (None, Aggregation::Total | Aggregation::Streak) => Metric::Count,
+        (None, _) => Metric::Distance,
+    };
+    let mut plan = Plan::new(metric, aggregation);
+    plan.filters = p.filters;
+    plan.units = p.units;
+    plan.group = p.group;
+    plan.chart = p.chart;
+    plan.limit = p.limit;
+    plan.order = p.order.unwrap_or(Order::Oldest);
+    set_periods(&mut plan, p.periods, p.compare);
+    if metric.is_additive()
+        && aggregation == Aggregation::Average
+        && matches!(plan.group, Some(GroupBy::Week | GroupBy::Month | GroupBy::Year))
+    {
+        // "average distance per week": weekly totals, averaged by the renderer.
+        plan.aggregation = Aggregation::Total;
+    }
+    if metric == Metric::Count && aggregation == Aggregation::Average {
+        // "average runs per week": counts per period, averaged by the renderer.
+        plan.aggregation = Aggregation::Total;
+        plan.group = plan.group.or(Some(GroupBy::Week));
+    }
+    if plan.chart.is_some() && plan.group.is_none() && !plan.returns_activities() {
+        plan.group = Some(default_group(&plan.period));
+    }
+    if metric.is_speed() && plan.filters.family().is_none() && plan.group != Some(GroupBy::Sport) {
+        let what = metric.noun();
+        let agg = if aggregation == Aggregation::Average {
+            "average "
+        } else {
+            ""
+        };
+        let text = if agg.is_empty() {
+            format!(
+                "{}{} for which sport?",
+                what[..1].to_uppercase(),
+                &what[1..]
+            )
+        } else {
+            format!("Average {what} for which sport?")
+        };
+        return Parsed::Clarify {
+            text,
+            options: vec![
+                format!("{agg}pace of my runs"),
+                format!("{agg}pace of my walks"),
+                format!("{agg}pace of my swims"),
+                format!("{agg}speed of my rides"),
+            ],
+        };
+    }
+    if plan.aggregation == Aggregation::List
+        && plan.filters == Filters::default()
+        && plan.period == Period::All
+        && plan.limit.is_none()
+        && plan.chart.is_none()
+    {
+        return Parsed::Clarify {
+            text: "Which activities? Name a sport, a period or both, for example:".into(),
+            options: vec![
+                "my activities this week".into(),
+                "my runs last month".into(),
+                "my rides in 2025".into(),
+            ],
+        };
+    }
+    Parsed::Plan(plan)
+}
+
+/// "runs", or "activities" when no sport is named.
+fn sport_phrase(f: &Filters) -> String {
+    if let Some(r) = f.race {
+        return format!("{} run", r.label());
+    }
+    f.sports
+        .as_ref()
+        .map_or_else(|| "activity".to_string(), |s| s.singular.clone())
+}
+
+fn set_periods(plan: &mut Plan, mut periods: Vec<Period>, compare: bool) {
+    if compare && periods.len() >= 2 {
+        periods.truncate(4);
+        plan.compare = periods;
+        plan.period = Period::All;
+    } else if let Some(first) = periods.into_iter().next() {
+        plan.period = first;
+        plan.compare.clear();
+    }
+}
+
+/// A chart needs a series: months for long spans, weeks for short ones.
+fn default_group(period: &Period) -> GroupBy {
+    match period {
+        Period::Range { range, .. } if range.num_days() <= 62 => GroupBy::Week,
+        Period::Range { range, .. } if range.num_days() > 3 * 366 => GroupBy::Year,
+        Period::EveryYear { .. } => GroupBy::Year,
+        _ => GroupBy::Month,
+    }
+}
+
+/// A follow-up: the previous plan with whatever this question names replaced.
+fn merge(mut plan: Plan, p: Parts) -> Plan {
+    let f = p.filters;
+    if let Some(s) = f.sports {
+        if plan.filters.race.is_some() && s.family() != Some(SportFamily::Foot) {
+            plan.filters.race = None;
+        }
+        // A new sport makes a pace-or-speed question follow the sport's habit.
+        if plan.metric.is_speed() {
+            plan.metric = match s.family() {
+                Some(SportFamily::Cycle) => Metric::Speed,
+                Some(SportFamily::Foot | SportFamily::Swim) => Metric::Pace,
+                _ => plan.metric,
+            };
+        }
+        plan.filters.sports = Some(s);
+    }
+    macro_rules! over {
+        ($($field:ident),*) => { $( if f.$field.is_some() { plan.filters.$field = f.$field; } )* };
+    }
+    over!(
+        race, distance, duration, name, commute, trainer, weekday, day_part
+    );
+    if p.compare && p.periods.len() == 1 && plan.period != Period::All {
+        // "compare with October 2025": the previous period against the new one.
+        let previous = std::mem::replace(&mut plan.period, Period::All);
+        plan.compare = vec![
+            previous,
+            p.periods.into_iter().next().unwrap_or(Period::All),
+        ];
+        plan.group = None;
+    } else if !p.periods.is_empty() {
+        set_periods(&mut plan, p.periods, p.compare);
+    }
+    if p.units.is_some() {
+        plan.units = p.units;
+    }
+    if p.group.is_some() {
+        plan.group = p.group;
+    }
+    if let Some(kind) = p.chart {
+        plan.chart = Some(kind);
+        if plan.group.is_none() && !plan.returns_activities() {
+            plan.group = Some(default_group(&plan.period));
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn ctx() -> Context {
+        Context {
+            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+            units: Units::Metric,
+            previous: None,
+        }
+    }
+
+    fn plan(q: &str) -> Plan {
+        match parse(q, &ctx()) {
+            Parsed::Plan(p) => p,
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_and_totals() {
+        let p = plan("How many runs did I do in November 2023?");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Count, Aggregation::Total)
+        );
+        assert_eq!(p.filters.sports.unwrap().plural, "runs");
+        assert_eq!(p.period.label(), "in November 2023");
+        let p = plan("how far did I ride last month");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Distance, Aggregation::Total)
+        );
+        let p = plan("how many km did I run this year");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Distance, Aggregation::Total)
+        );
+        assert_eq!(p.units, Some(Units::Metric));
+        let p = plan("total elevation gain in miles... no, feet, for hikes in 2025");
+        assert_eq!(p.metric, Metric::Elevation);
+        assert_eq!(p.units, Some(Units::Imperial));
+    }
+
+    #[test]
+    fn extremes_need_a_measure() {
+        assert!(matches!(
+            parse("what was my longest run?", &ctx()),
+            Parsed::Clarify { .. }
+        ));
+        let p = plan("my longest run by distance");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Distance, Aggregation::Max)
+        );
+        let p = plan("longest ride by time in 2025");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::MovingTime, Aggregation::Max)
+        );
+        let p = plan("top 5 fastest 5k runs");
+        assert_eq!((p.metric, p.aggregation), (Metric::Speed, Aggregation::Max));
+        assert_eq!(p.limit, Some(5));
+        assert_eq!(p.filters.race, Some(Race::FiveK));
+    }
+
+    #[test]
+    fn filters() {
+        let p = plan("runs over 15 km since march");
+        assert_eq!(p.filters.distance, Some((Cmp::AtLeast, 15_000.0)));
+        let p = plan("rides longer than 2 hours");
+        assert_eq!(p.filters.duration, Some((Cmp::AtLeast, 7200.0)));
+        let p = plan("how many parkruns in 2025");
+        assert_eq!(p.filters.name.as_deref(), Some("parkrun"));
+        let p = plan("morning runs on tuesdays this year");
+        assert_eq!(p.filters.weekday, Some(2));
+        assert_eq!(p.filters.day_part, Some(DayPart::Morning));
+        let p = plan("how many commutes last year");
+        assert_eq!(p.filters.commute, Some(true));
+    }
+
+    #[test]
+    fn grouping_and_comparison() {
+        let p = plan("weekly ride distance this year as a chart");
+        assert_eq!(p.group, Some(GroupBy::Week));
+        assert_eq!(p.chart, Some(ChartKind::Bar));
+        let p = plan("which day of the week do I run most");
+        assert_eq!(p.group, Some(GroupBy::Weekday));
+        let p = plan("running distance 2024 vs 2023");
+        assert_eq!(p.compare.len(), 2);
+        let p = plan("my longest streak");
+        assert_eq!(p.aggregation, Aggregation::Streak);
+    }
+
+    #[test]
+    fn follow_ups_merge() {
+        let first = plan("how many runs in October 2026");
+        let mut c = ctx();
+        c.previous = Some(first);
+        let Parsed::Plan(p) = parse("and in November?", &c) else {
+            panic!()
+        };
+        assert_eq!(p.period.label(), "in November 2026");
+        assert_eq!(p.metric, Metric::Count);
+        let Parsed::Plan(p) = parse("what about rides?", &c) else {
+            panic!()
+        };
+        assert_eq!(p.filters.sports.unwrap().plural, "rides");
+        let Parsed::Plan(p) = parse("show them as a chart", &c) else {
+            panic!()
+        };
+        assert!(p.chart.is_some() && p.group.is_some());
+    }
+
+    #[test]
+    fn refusals() {
+        for q in [
+            "what was the weather on my last run",
+            "delete my runs",
+            "'; drop table activities; --",
+            "show every athlete's runs",
+            "how many croquet games this year",
+        ] {
+            assert!(
+                matches!(parse(q, &ctx()), Parsed::Unsupported { .. }),
+                "{q}"
+            );
+        }
+        assert_eq!(parse("", &ctx()), Parsed::NotUnderstood);
+        assert_eq!(parse("tell me a joke", &ctx()), Parsed::NotUnderstood);
+        assert!(matches!(
+            parse("show my activities", &ctx()),
+            Parsed::Clarify { .. }
+        ));
+        assert!(matches!(
+            parse("what is my average pace", &ctx()),
+            Parsed::Clarify { .. }
+        ));
+    }
+}

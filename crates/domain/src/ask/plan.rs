@@ -1,0 +1,395 @@
+//! The typed plan a question turns into: what to measure, over which activities,
+//! for which period, and how to shape the result. Plans are stored as JSON with each
+//! assistant message, so a follow-up can start from the previous one.
+
+use crate::dates::DateRange;
+use crate::format::METRES_PER_KILOMETRE;
+use crate::{SportFamily, SportType, Units};
+use serde::{Deserialize, Serialize};
+
+/// What a question measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Number of activities.
+    Count,
+    /// Distance covered.
+    Distance,
+    /// Moving time.
+    MovingTime,
+    /// Elapsed time, stops included.
+    ElapsedTime,
+    /// Elevation gain.
+    Elevation,
+    /// Pace (time per distance); computed from speed.
+    Pace,
+    /// Speed (distance per time).
+    Speed,
+    /// Average heart rate of an activity.
+    HeartRate,
+    /// Maximum heart rate of an activity.
+    MaxHeartRate,
+    /// Average cadence.
+    Cadence,
+    /// Average power in watts.
+    Power,
+    /// Kudos received.
+    Kudos,
+    /// Calories burned, where Strava stores them.
+    Calories,
+}
+
+impl Metric {
+    /// Whether adding values up means something (distance does, heart rate does not).
+    pub fn is_additive(self) -> bool {
+        matches!(
+            self,
+            Self::Count
+                | Self::Distance
+                | Self::MovingTime
+                | Self::ElapsedTime
+                | Self::Elevation
+                | Self::Kudos
+                | Self::Calories
+        )
+    }
+
+    /// Whether the metric is a speed, shown as pace or speed.
+    pub fn is_speed(self) -> bool {
+        matches!(self, Self::Pace | Self::Speed)
+    }
+
+    /// A lowercase name for sentences, e.g. "moving time".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Count => "number of activities",
+            Self::Distance => "distance",
+            Self::MovingTime => "moving time",
+            Self::ElapsedTime => "elapsed time",
+            Self::Elevation => "elevation gain",
+            Self::Pace => "pace",
+            Self::Speed => "speed",
+            Self::HeartRate => "heart rate",
+            Self::MaxHeartRate => "max heart rate",
+            Self::Cadence => "cadence",
+            Self::Power => "power",
+            Self::Kudos => "kudos",
+            Self::Calories => "calories",
+        }
+    }
+}
+
+/// How values are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// A sum (or the count, for [`Metric::Count`]).
+    Total,
+    /// A mean; pace and speed are distance-weighted.
+    Average,
+    /// The highest value: the top activities, or the maximum per group.
+    Max,
+    /// The lowest value: the bottom activities, or the minimum per group.
+    Min,
+    /// The activities themselves, in date order.
+    List,
+    /// The longest run of consecutive days with at least one activity.
+    Streak,
+}
+
+/// Date order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Oldest first: a plain list, or "my first run".
+    #[default]
+    Oldest,
+    /// Newest first: "my last 3 rides".
+    Newest,
+}
+
+/// How a series is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// Monday-to-Sunday weeks.
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar years.
+    Year,
+    /// Sport type.
+    Sport,
+    /// Day of the week.
+    Weekday,
+}
+
+impl GroupBy {
+    /// The group column's name in tables and charts.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Year => "year",
+            Self::Sport => "sport_type",
+            Self::Weekday => "weekday",
+        }
+    }
+}
+
+/// Chart shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// Bars, for counts and totals.
+    Bar,
+    /// A line, for trends.
+    Line,
+}
+
+/// A comparison operator for thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cmp {
+    /// At least (>=).
+    AtLeast,
+    /// At most (<=).
+    AtMost,
+}
+
+/// A race distance; matched within [`Race::bounds_m`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Race {
+    /// 5 km.
+    FiveK,
+    /// 10 km.
+    TenK,
+    /// 21.0975 km.
+    Half,
+    /// 42.195 km.
+    Marathon,
+}
+
+/// Race distances match from 1% short to 4% long: GPS tracks of a certified course
+/// nearly always measure long (corners cut wide, drift), rarely short.
+pub const RACE_TOLERANCE_SHORT: f64 = 0.01;
+/// See [`RACE_TOLERANCE_SHORT`].
+pub const RACE_TOLERANCE_LONG: f64 = 0.04;
+
+impl Race {
+    /// The official distance in metres.
+    pub fn metres(self) -> f64 {
+        match self {
+            Self::FiveK => 5.0 * METRES_PER_KILOMETRE,
+            Self::TenK => 10.0 * METRES_PER_KILOMETRE,
+            Self::Half => 21_097.5,
+            Self::Marathon => 42_195.0,
+        }
+    }
+
+    /// Inclusive distance bounds in metres that count as this race.
+    pub fn bounds_m(self) -> (f64, f64) {
+        let d = self.metres();
+        (
+            d * (1.0 - RACE_TOLERANCE_SHORT),
+            d * (1.0 + RACE_TOLERANCE_LONG),
+        )
+    }
+
+    /// How people write it: "5K", "half marathon".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FiveK => "5K",
+            Self::TenK => "10K",
+            Self::Half => "half marathon",
+            Self::Marathon => "marathon",
+        }
+    }
+}
+
+/// Part of the day, by local start hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayPart {
+    /// 05:00 to 11:59.
+    Morning,
+    /// 12:00 to 16:59.
+    Afternoon,
+    /// 17:00 to 20:59.
+    Evening,
+    /// 21:00 to 04:59.
+    Night,
+}
+
+impl DayPart {
+    /// Start hour (inclusive) and end hour (exclusive); night wraps past midnight.
+    pub fn hours(self) -> (i32, i32) {
+        match self {
+            Self::Morning => (5, 12),
+            Self::Afternoon => (12, 17),
+            Self::Evening => (17, 21),
+            Self::Night => (21, 5),
+        }
+    }
+
+    /// A lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Morning => "morning",
+            Self::Afternoon => "afternoon",
+            Self::Evening => "evening",
+            Self::Night => "night",
+        }
+    }
+}
+
+/// A set of sport types with the words used to talk about them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SportSel {
+    /// Strava sport types included.
+    pub types: Vec<SportType>,
+    /// One of them: "run".
+    pub singular: String,
+    /// Several: "runs".
+    pub plural: String,
+}
+
+impl SportSel {
+    /// The family shared by every type, if they share one.
+    pub fn family(&self) -> Option<SportFamily> {
+        let first = self.types.first()?.family();
+        self.types
+            .iter()
+            .all(|t| t.family() == first)
+            .then_some(first)
+    }
+}
+
+/// Which activities count.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Filters {
+    /// Sport types; `None` is every sport.
+    pub sports: Option<SportSel>,
+    /// A race distance.
+    pub race: Option<Race>,
+    /// Distance threshold in metres.
+    pub distance: Option<(Cmp, f64)>,
+    /// Moving-time threshold in seconds.
+    pub duration: Option<(Cmp, f64)>,
+    /// Elevation-gain threshold in metres ("more than 1000 m of climbing").
+    #[serde(default)]
+    pub elevation: Option<(Cmp, f64)>,
+    /// Text the name must contain (case-insensitive).
+    pub name: Option<String>,
+    /// Commutes only (true) or no commutes (false).
+    pub commute: Option<bool>,
+    /// Indoor / trainer only (true) or outdoor only (false).
+    pub trainer: Option<bool>,
+    /// ISO weekday, 1 = Monday to 7 = Sunday.
+    pub weekday: Option<u8>,
+    /// Part of the day.
+    pub day_part: Option<DayPart>,
+}
+
+impl Filters {
+    /// The family the activities share, as far as the filters say.
+    pub fn family(&self) -> Option<SportFamily> {
+        if self.race.is_some() {
+            return Some(SportFamily::Foot);
+        }
+        self.sports.as_ref().and_then(SportSel::family)
+    }
+}
+
+/// The time a question covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Period {
+    /// Everything on record.
+    All,
+    /// Local dates in a range; `label` restates it ("in November 2023").
+    Range {
+        /// The dates.
+        range: DateRange,
+        /// How the answer restates it.
+        label: String,
+    },
+    /// One calendar day in every year ("on Christmas Day").
+    EveryYear {
+        /// Month, 1 to 12.
+        month: u32,
+        /// Day of month.
+        day: u32,
+        /// How the answer restates it.
+        label: String,
+    },
+}
+
+impl Period {
+    /// The phrase to restate in answers; empty for [`Period::All`].
+    pub fn label(&self) -> &str {
+        match self {
+            Self::All => "",
+            Self::Range { label, .. } | Self::EveryYear { label, .. } => label,
+        }
+    }
+}
+
+/// Everything needed to answer one question with one query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What is measured.
+    pub metric: Metric,
+    /// How it is combined.
+    pub aggregation: Aggregation,
+    /// Which activities count.
+    pub filters: Filters,
+    /// Which dates count.
+    pub period: Period,
+    /// A series instead of one value.
+    pub group: Option<GroupBy>,
+    /// Two or more periods side by side (then `period` is ignored).
+    pub compare: Vec<Period>,
+    /// Date order of lists.
+    pub order: Order,
+    /// How many activities or groups to show at most.
+    pub limit: Option<u32>,
+    /// Units named in the question, overriding the athlete's preference.
+    pub units: Option<Units>,
+    /// A chart was asked for (grouped answers always get one).
+    pub chart: Option<ChartKind>,
+}
+
+impl Plan {
+    /// A plan that counts every activity ever: the neutral starting point.
+    pub fn new(metric: Metric, aggregation: Aggregation) -> Self {
+        Self {
+            metric,
+            aggregation,
+            filters: Filters::default(),
+            period: Period::All,
+            group: None,
+            compare: Vec::new(),
+            order: Order::Oldest,
+            limit: None,
+            units: None,
+            chart: None,
+        }
+    }
+
+    /// The units answers use: the question's, else the athlete's.
+    pub fn units_or(&self, athlete: Units) -> Units {
+        self.units.unwrap_or(athlete)
+    }
+
+    /// Whether the result is a list of activities (rather than numbers).
+    pub fn returns_activities(&self) -> bool {
+        self.group.is_none()
+            && self.compare.is_empty()
+            && matches!(
+                self.aggregation,
+                Aggregation::List | Aggregation::Max | Aggregation::Min
+            )
+    }
+}

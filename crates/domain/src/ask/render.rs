@@ -1,0 +1,789 @@
+//! From query rows to the answer a person reads: a sentence with the key figures in
+//! bold and the period restated, plus a table (activities, groups, comparisons) and a
+//! chart spec for series. Every number is formatted by [`crate::format`] in the units
+//! the plan asks for.
+
+use super::Context;
+use super::answer::{Answer, AnswerKind, Chart, Table};
+use super::compile::MAX_ROWS;
+use super::plan::*;
+use super::time::{day_label, weekday_name};
+use crate::format::{self, PaceUnit};
+use crate::{SportFamily, Units};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::{Value, json};
+
+/// The answer when the question was not understood: what can be asked.
+pub fn not_understood() -> Answer {
+    Answer::text(
+        "Sorry, I didn't understand that. I answer questions about your own Strava \
+         activities, for example:\n\
+         - how many runs did I do last month?\n\
+         - how far did I ride this year?\n\
+         - my longest run by distance in 2025\n\
+         - average pace of my runs since March\n\
+         - weekly running distance this year as a chart\n\
+         - this month vs last month\n\
+         - my 5 fastest 5K runs",
+    )
+}
+
+/// Renders query rows (a JSON array of objects, see [`super::compile`]) for a plan.
+pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
+    let empty = Vec::new();
+    let rows = rows.as_array().unwrap_or(&empty);
+    let r = Renderer {
+        plan,
+        units: plan.units_or(ctx.units),
+        family: plan.filters.family(),
+    };
+    if plan.aggregation == Aggregation::Streak {
+        r.streak(rows)
+    } else if !plan.compare.is_empty() {
+        r.compare(rows)
+    } else if let Some(group) = plan.group {
+        r.groups(group, rows)
+    } else if plan.returns_activities() {
+        r.activities(rows)
+    } else {
+        r.single(rows.first())
+    }
+}
+
+struct Renderer<'a> {
+    plan: &'a Plan,
+    units: Units,
+    family: Option<SportFamily>,
+}
+
+fn num(row: &Value, key: &str) -> Option<f64> {
+    row.get(key)
+        .and_then(Value::as_f64)
+        .filter(|v| v.is_finite())
+}
+
+fn text_of<'v>(row: &'v Value, key: &str) -> &'v str {
+    row.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn round(v: f64, places: i32) -> Value {
+    let scale = 10f64.powi(places);
+    json!((v * scale).round() / scale)
+}
+
+fn bold(s: &str) -> String {
+    format!("**{s}**")
+}
+
+/// Joins words and drops empty pieces: ("runs", "", "in 2023") -> "runs in 2023".
+fn phrase(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Renderer<'_> {
+    fn noun(&self, n: i64) -> String {
+        let f = &self.plan.filters;
+        let one = n == 1;
+        let base = match (&f.sports, f.race) {
+            (_, Some(race)) => format!("{} run{}", race.label(), if one { "" } else { "s" }),
+            (Some(s), None) => {
+                if one {
+                    s.singular.clone()
+                } else {
+                    s.plural.clone()
+                }
+            }
+            (None, None) => if one { "activity" } else { "activities" }.to_string(),
+        };
+        let mut out = base;
+        let mut extra = Vec::new();
+        if f.commute == Some(true) {
+            extra.push("commute".to_string());
+        }
+        if let Some(t) = f.trainer {
+            extra.push(if t { "indoor" } else { "outdoor" }.to_string());
+        }
+        if !extra.is_empty() {
+            out = format!("{} {out}", extra.join(" "));
+        }
+        if let Some(name) = &f.name {
+            out.push_str(&format!(" named like “{name}”"));
+        }
+        if let Some((cmp, m)) = f.distance {
+            let w = if cmp == Cmp::AtLeast {
+                "at least"
+            } else {
+                "at most"
+            };
+            out.push_str(&format!(" of {w} {}", format::distance(m, self.units)));
+        }
+        if let Some((cmp, s)) = f.duration {
+            let w = if cmp == Cmp::AtLeast {
+                "at least"
+            } else {
+                "at most"
+            };
+            out.push_str(&format!(" lasting {w} {}", format::duration_f64(s)));
+        }
+        if let Some((cmp, m)) = f.elevation {
+            let w = if cmp == Cmp::AtLeast {
+                "at least"
+            } else {
+                "at most"
+            };
+            out.push_str(&format!(
+                " with {w} {} of climbing",
+                format::elevation(m, self.units)
+            ));
+        }
+        if let Some(d) = f.weekday {
+            out.push_str(&format!(" on {}s", weekday_name(d)));
+        }
+        if let Some(part) = f.day_part {
+            out.push_str(match part {
+                DayPart::Night => " at night",
+                DayPart::Morning => " in the morning",
+                DayPart::Afternoon => " in the afternoon",
+                DayPart::Evening => " in the evening",
+            });
+        }
+        out
+    }
+
+    fn period(&self) -> &str {
+        self.plan.period.label()
+    }
+
+    /// "You have no runs in 2023."
+    fn none(&self) -> Answer {
+        Answer::text(format!(
+            "You have no {}.",
+            phrase(&[&self.noun(0), self.period()])
+        ))
+    }
+
+    /// The pace unit when a speed is shown as pace.
+    fn pace_unit(&self) -> Option<PaceUnit> {
+        let family = self.family.unwrap_or(SportFamily::Foot);
+        match self.plan.metric {
+            Metric::Pace => PaceUnit::for_family(family, self.units)
+                .or_else(|| PaceUnit::for_family(SportFamily::Foot, self.units)),
+            Metric::Speed => self
+                .family
+                .and_then(|f| PaceUnit::for_family(f, self.units)),
+            _ => None,
+        }
+    }
+
+    /// A metric value for a sentence: "12.34 km", "1:02:03", "5:03 /km".
+    fn show(&self, metric: Metric, v: f64) -> String {
+        let u = self.units;
+        match metric {
+            Metric::Count | Metric::Kudos => format::group_thousands(v.round() as i64),
+            Metric::Distance => {
+                format::distance_for(self.family.unwrap_or(SportFamily::Other), v, u)
+            }
+            Metric::MovingTime | Metric::ElapsedTime => format::duration_f64(v),
+            Metric::Elevation => format::elevation(v, u),
+            Metric::Pace | Metric::Speed => match self.pace_unit() {
+                Some(p) => format::pace(v, p),
+                None => format::speed(v, u),
+            },
+            Metric::HeartRate | Metric::MaxHeartRate => format!("{} bpm", format::number(v, 0)),
+            Metric::Cadence => format!("{} rpm", format::number(v, 0)),
+            Metric::Power => format!("{} W", format::number(v, 0)),
+            Metric::Calories => format!("{} kcal", format::number(v, 0)),
+        }
+    }
+
+    /// A metric value for a table or chart: its column name and a JSON number.
+    fn cell(&self, metric: Metric, v: Option<f64>) -> (String, Value) {
+        let u = self.units;
+        let swim = self.family == Some(SportFamily::Swim);
+        let val = |x: Option<f64>, f: &dyn Fn(f64) -> Value| x.map_or(Value::Null, f);
+        match metric {
+            Metric::Count => ("count".into(), val(v, &|x| json!(x.round() as i64))),
+            Metric::Kudos => ("kudos".into(), val(v, &|x| json!(x.round() as i64))),
+            Metric::Distance if swim => (
+                format!("distance_{}", u.swim_label()),
+                val(v, &|x| round(x / u.metres_per_swim_unit(), 0)),
+            ),
+            Metric::Distance => (
+                format!("distance_{}", u.distance_label()),
+                val(v, &|x| round(x / u.metres_per_distance_unit(), 2)),
+            ),
+            Metric::MovingTime => ("moving_time_h".into(), val(v, &|x| round(x / 3600.0, 2))),
+            Metric::ElapsedTime => ("elapsed_time_h".into(), val(v, &|x| round(x / 3600.0, 2))),
+            Metric::Elevation => (
+                format!("elevation_gain_{}", u.elevation_label()),
+                val(v, &|x| round(x / u.metres_per_elevation_unit(), 0)),
+            ),
+            Metric::Pace | Metric::Speed => match self.pace_unit() {
+                Some(p) => (
+                    format!("pace_min_per_{}", &p.label()[1..]),
+                    val(v, &|x| {
+                        format::pace_seconds(x, p).map_or(Value::Null, |s| round(s / 60.0, 2))
+                    }),
+                ),
+                None => (
+                    format!("speed_{}", u.speed_label().replace("/", "")),
+                    val(v, &|x| round(x * u.speed_factor(), 1)),
+                ),
+            },
+            Metric::HeartRate => ("avg_heartrate_bpm".into(), val(v, &|x| round(x, 0))),
+            Metric::MaxHeartRate => ("max_heartrate_bpm".into(), val(v, &|x| round(x, 0))),
+            Metric::Cadence => ("avg_cadence_rpm".into(), val(v, &|x| round(x, 0))),
+            Metric::Power => ("avg_power_w".into(), val(v, &|x| round(x, 0))),
+            Metric::Calories => ("calories_kcal".into(), val(v, &|x| round(x, 0))),
+        }
+    }
+
+    fn single(&self, row: Option<&Value>) -> Answer {
+        let n = row.and_then(|r| num(r, "n")).unwrap_or(0.0) as i64;
+        if n == 0 {
+            return self.none();
+        }
+        let metric = self.plan.metric;
+        let noun = self.noun(n);
+        let period = self.period();
+        if metric == Metric::Count {
+            return Answer::text(format!(
+                "{}.",
+                phrase(&[&bold(&n.to_string()), &noun, period])
+            ));
+        }
+        let Some(v) = row.and_then(|r| num(r, "value")) else {
+            return Answer::text(format!(
+                "None of your {} recorded {}.",
+                phrase(&[&bold(&n.to_string()), &noun, period]),
+                metric.noun()
+            ));
+        };
+        let how = match self.plan.aggregation {
+            Aggregation::Total if metric.is_additive() => "total",
+            Aggregation::Max => "highest",
+            Aggregation::Min => "lowest",
+            _ => "average",
+        };
+        Answer::text(format!(
+            "{} {how} {} over {}.",
+            bold(&self.show(metric, v)),
+            metric.noun(),
+            phrase(&[&bold(&format::group_thousands(n)), &noun, period])
+        ))
+    }
+
+    /// The column shown for how fast an activity went, if the sports agree on one.
+    fn activity_table(&self, rows: &[Value]) -> Table {
+        let u = self.units;
+        let family = self.family;
+        let mut columns: Vec<String> = ["id", "name", "sport_type", "start_date_local"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (dist_col, _) = self.cell(Metric::Distance, None);
+        columns.push(dist_col);
+        columns.push("moving_time".into());
+        let pace = family.and_then(|f| PaceUnit::for_family(f, u));
+        let speed_col = match (pace, family) {
+            (Some(p), _) => Some(format!("pace_per_{}", &p.label()[1..])),
+            (None, Some(SportFamily::Cycle)) => {
+                Some(format!("speed_{}", u.speed_label().replace("/", "")))
+            }
+            _ if self.plan.metric.is_speed() => {
+                Some(format!("speed_{}", u.speed_label().replace("/", "")))
+            }
+            _ => None,
+        };
+        if let Some(c) = &speed_col {
+            columns.push(c.clone());
+        }
+        let (elev_col, _) = self.cell(Metric::Elevation, None);
+        columns.push(elev_col);
+        let extra = match self.plan.metric {
+            m @ (Metric::HeartRate
+            | Metric::MaxHeartRate
+            | Metric::Cadence
+            | Metric::Power
+            | Metric::Kudos
+            | Metric::Calories
+            | Metric::ElapsedTime) => Some(m),
+            _ => None,
+        };
+        if let Some(m) = extra {
+            columns.push(self.cell(m, None).0);
+        }
+        let table_rows = rows
+            .iter()
+            .map(|r| {
+                let mut cells = vec![
+                    r.get("id").cloned().unwrap_or(Value::Null),
+                    json!(text_of(r, "name")),
+                    json!(text_of(r, "sport_type")),
+                    json!(text_of(r, "start_date_local")),
+                    self.cell(Metric::Distance, num(r, "distance_m")).1,
+                    json!(format::duration_f64(
+                        num(r, "moving_time_s").unwrap_or(-1.0)
+                    )),
+                ];
+                let speed = num(r, "average_speed_mps").unwrap_or(0.0);
+                match (&speed_col, pace) {
+                    (Some(_), Some(p)) => cells.push(json!(
+                        format::pace(speed, p)
+                            .trim_end_matches(p.label())
+                            .trim()
+                            .to_string()
+                    )),
+                    (Some(_), None) => cells.push(round(speed * u.speed_factor(), 1)),
+                    _ => {}
+                }
+                cells.push(
+                    self.cell(Metric::Elevation, num(r, "total_elevation_gain_m"))
+                        .1,
+                );
+                if let Some(m) = extra {
+                    let key = match m {
+                        Metric::HeartRate => "average_heartrate",
+                        Metric::MaxHeartRate => "max_heartrate",
+                        Metric::Cadence => "average_cadence",
+                        Metric::Power => "average_watts",
+                        Metric::Kudos => "kudos_count",
+                        Metric::Calories => "calories",
+                        _ => "elapsed_time_s",
+                    };
+                    cells.push(self.cell(m, num(r, key)).1);
+                }
+                cells
+            })
+            .collect();
+        Table {
+            columns,
+            rows: table_rows,
+        }
+    }
+
+    fn activities(&self, rows: &[Value]) -> Answer {
+        if rows.is_empty() {
+            return self.none();
+        }
+        let plan = self.plan;
+        let more =
+            plan.aggregation == Aggregation::List && plan.limit.is_none() && rows.len() > MAX_ROWS;
+        let rows = &rows[..rows.len().min(MAX_ROWS)];
+        let n = rows.len() as i64;
+        let first = &rows[0];
+        let name = text_of(first, "name");
+        let date = text_of(first, "start_date_local")
+            .parse::<NaiveDateTime>()
+            .map(|d| day_label(d.date()))
+            .unwrap_or_default();
+        let period = self.period();
+        let text = match plan.aggregation {
+            Aggregation::Max | Aggregation::Min => {
+                let which = self.superlative();
+                let shown = num(first, column_key(plan.metric))
+                    .map(|v| self.show(plan.metric, v))
+                    .unwrap_or_else(|| format::MISSING.to_string());
+                let value = if plan.filters.race.is_some() && plan.metric.is_speed() {
+                    // A race is told by its time; the pace follows.
+                    let time = format::duration_f64(num(first, "moving_time_s").unwrap_or(-1.0));
+                    format!("{} ({})", bold(&time), bold(&shown))
+                } else {
+                    bold(&shown)
+                };
+                if n == 1 {
+                    format!(
+                        "Your {} was {} on {}: {value}.",
+                        phrase(&[&which, &self.noun(1), period]),
+                        bold(name),
+                        bold(&date),
+                    )
+                } else {
+                    format!(
+                        "Your {} {}: the top one is {} on {} with {value}.",
+                        n,
+                        phrase(&[&which, &self.noun(n), period]),
+                        bold(name),
+                        bold(&date),
+                    )
+                }
+            }
+            _ if plan.limit == Some(1) => {
+                let which = if plan.order == Order::Newest {
+                    "most recent"
+                } else {
+                    "first"
+                };
+                let dist = num(first, "distance_m").unwrap_or(0.0);
+                let detail = if dist > 0.0 {
+                    format!(
+                        ": {}",
+                        bold(&format::distance_for(
+                            self.family.unwrap_or(SportFamily::Other),
+                            dist,
+                            self.units
+                        ))
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Your {} was {} on {}{}.",
+                    phrase(&[which, &self.noun(1), period]),
+                    bold(name),
+                    bold(&date),
+                    detail
+                )
+            }
+            _ if plan.limit.is_some() => {
+                let which = if plan.order == Order::Newest {
+                    "most recent"
+                } else {
+                    "first"
+                };
+                format!("Your {} {n} {}:", which, phrase(&[&self.noun(n), period]))
+            }
+            _ => {
+                let more_note = if more {
+                    format!(" (more than {MAX_ROWS}; showing the first {MAX_ROWS})")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}{more_note}.",
+                    phrase(&[&bold(&n.to_string()), &self.noun(n), period])
+                )
+            }
+        };
+        let table = self.activity_table(rows);
+        let chart = plan.chart.map(|kind| Chart {
+            kind,
+            x: "start_date_local".into(),
+            y: vec![table.columns[4].clone()],
+        });
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            table: Some(table),
+            chart,
+            sql: None,
+        }
+    }
+
+    fn superlative(&self) -> String {
+        let max = self.plan.aggregation == Aggregation::Max;
+        let s = match self.plan.metric {
+            Metric::Distance => {
+                if max {
+                    "longest (by distance)"
+                } else {
+                    "shortest (by distance)"
+                }
+            }
+            Metric::MovingTime => {
+                if max {
+                    "longest (by moving time)"
+                } else {
+                    "shortest (by moving time)"
+                }
+            }
+            Metric::ElapsedTime => {
+                if max {
+                    "longest (by elapsed time)"
+                } else {
+                    "shortest (by elapsed time)"
+                }
+            }
+            Metric::Pace | Metric::Speed => {
+                if max {
+                    "fastest"
+                } else {
+                    "slowest"
+                }
+            }
+            Metric::Elevation => {
+                if max {
+                    "hilliest"
+                } else {
+                    "flattest"
+                }
+            }
+            m => return format!("{} {}", if max { "highest" } else { "lowest" }, m.noun()),
+        };
+        s.to_string()
+    }
+
+    fn value_column(&self) -> String {
+        self.cell(self.plan.metric, None).0
+    }
+
+    fn groups(&self, group: GroupBy, rows: &[Value]) -> Answer {
+        let total_n: f64 = rows.iter().filter_map(|r| num(r, "n")).sum();
+        if rows.is_empty() || total_n == 0.0 {
+            return self.none();
+        }
+        let more = rows.len() > MAX_ROWS;
+        // The query takes the latest periods; keep the latest 200 of them.
+        let rows = &rows[rows.len().saturating_sub(MAX_ROWS)..];
+        let metric = self.plan.metric;
+        let value_col = self.value_column();
+        let mut columns = vec![group.column().to_string(), value_col.clone()];
+        if metric != Metric::Count {
+            columns.push("count".into());
+        }
+        let table_rows: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|r| {
+                let mut v = vec![
+                    json!(text_of(r, "grp")),
+                    self.cell(metric, num(r, "value")).1,
+                ];
+                if metric != Metric::Count {
+                    v.push(json!(num(r, "n").unwrap_or(0.0) as i64));
+                }
+                v
+            })
+            .collect();
+        let unit = match group {
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+            GroupBy::Year => "year",
+            GroupBy::Sport => "sport",
+            GroupBy::Weekday => "weekday",
+        };
+        let best = rows
+            .iter()
+            .filter_map(|r| num(r, "value").map(|v| (r, v)))
+            .filter(|(r, _)| num(r, "n").unwrap_or(0.0) > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let n_all = total_n as i64;
+        let title = if metric == Metric::Count {
+            format!("{} per {unit}", capitalised(&self.noun(2)))
+        } else {
+            format!(
+                "{} per {unit} for {}",
+                capitalised(metric.noun()),
+                self.noun(2)
+            )
+        };
+        let mut text = phrase(&[&title, self.period()]);
+        text.push(':');
+        if metric.is_additive() && self.plan.aggregation == Aggregation::Total {
+            let sum: f64 = rows.iter().filter_map(|r| num(r, "value")).sum();
+            let avg = sum / rows.len().max(1) as f64;
+            let avg_text = if metric == Metric::Count {
+                format::number(avg, 1)
+            } else {
+                self.show(metric, avg)
+            };
+            if matches!(group, GroupBy::Week | GroupBy::Month | GroupBy::Year) {
+                text.push_str(&format!(
+                    " total {}, on average {} per {unit};",
+                    bold(&self.show(metric, sum)),
+                    bold(&avg_text)
+                ));
+            } else {
+                text.push_str(&format!(" total {};", bold(&self.show(metric, sum))));
+            }
+        }
+        if let Some((r, v)) = best {
+            let label = text_of(r, "grp");
+            let most = if metric == Metric::Count {
+                "most"
+            } else if metric.is_speed() {
+                "fastest"
+            } else {
+                "highest"
+            };
+            text.push_str(&format!(
+                " {most} {} with {}",
+                bold(label),
+                bold(&self.show(metric, v))
+            ));
+            if metric != Metric::Count {
+                text.push_str(&format!(" ({} {} in all)", n_all, self.noun(n_all)));
+            }
+            text.push('.');
+        } else if text.ends_with(';') {
+            text.pop();
+            text.push('.');
+        }
+        if more {
+            text.push_str(&format!(" Showing the latest {MAX_ROWS} {unit}s."));
+        }
+        let kind = self.plan.chart.unwrap_or(match group {
+            GroupBy::Week | GroupBy::Month if !metric.is_additive() => ChartKind::Line,
+            _ => ChartKind::Bar,
+        });
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            chart: Some(Chart {
+                kind,
+                x: group.column().into(),
+                y: vec![value_col],
+            }),
+            table: Some(Table {
+                columns,
+                rows: table_rows,
+            }),
+            sql: None,
+        }
+    }
+
+    fn compare(&self, rows: &[Value]) -> Answer {
+        let metric = self.plan.metric;
+        let periods = &self.plan.compare;
+        let lookup = |i: usize| {
+            rows.iter()
+                .find(|r| num(r, "ord") == Some(i as f64))
+                .map(|r| (num(r, "n").unwrap_or(0.0), num(r, "value")))
+                .unwrap_or((0.0, None))
+        };
+        let zero = if metric.is_additive() {
+            Some(0.0)
+        } else {
+            None
+        };
+        let values: Vec<(f64, Option<f64>)> = (0..periods.len())
+            .map(|i| {
+                let (n, v) = lookup(i);
+                (n, v.or(zero))
+            })
+            .collect();
+        let show = |v: Option<f64>| v.map_or(format::MISSING.to_string(), |x| self.show(metric, x));
+        let pieces: Vec<String> = periods
+            .iter()
+            .zip(&values)
+            .map(|(p, (_, v))| format!("{} {}", bold(&show(*v)), p.label()))
+            .collect();
+        let mut text = format!(
+            "{}: {}",
+            capitalised(&self.compare_subject()),
+            pieces.join(" vs ")
+        );
+        if let (Some((_, Some(a))), Some((_, Some(b)))) = (values.first(), values.get(1))
+            && *b != 0.0
+        {
+            let pct = (a - b) / b * 100.0;
+            if metric.is_speed() {
+                // Speeds compare as "faster"/"slower": a pace going down is good news.
+                let word = if pct >= 0.0 { "faster" } else { "slower" };
+                text.push_str(&format!(" ({}% {word})", format::number(pct.abs(), 1)));
+            } else {
+                let sign = if pct >= 0.0 { "+" } else { "" };
+                text.push_str(&format!(" ({sign}{}%)", format::number(pct, 1)));
+            }
+        }
+        text.push('.');
+        let value_col = self.value_column();
+        let mut columns = vec!["period".to_string(), value_col.clone()];
+        if metric != Metric::Count {
+            columns.push("count".into());
+        }
+        let table_rows = periods
+            .iter()
+            .zip(&values)
+            .map(|(p, (n, v))| {
+                let label = p
+                    .label()
+                    .trim_start_matches("in ")
+                    .trim_start_matches("on ");
+                let mut row = vec![json!(label), self.cell(metric, *v).1];
+                if metric != Metric::Count {
+                    row.push(json!(*n as i64));
+                }
+                row
+            })
+            .collect();
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            chart: Some(Chart {
+                kind: self.plan.chart.unwrap_or(ChartKind::Bar),
+                x: "period".into(),
+                y: vec![value_col],
+            }),
+            table: Some(Table {
+                columns,
+                rows: table_rows,
+            }),
+            sql: None,
+        }
+    }
+
+    fn compare_subject(&self) -> String {
+        let metric = self.plan.metric;
+        if metric == Metric::Count {
+            return self.noun(2);
+        }
+        let how = match self.plan.aggregation {
+            Aggregation::Total if metric.is_additive() => "total",
+            Aggregation::Max => "highest",
+            Aggregation::Min => "lowest",
+            _ => "average",
+        };
+        format!("{how} {} of {}", metric.noun(), self.noun(2))
+    }
+
+    fn streak(&self, rows: &[Value]) -> Answer {
+        let Some(row) = rows.first() else {
+            return Answer::text(format!(
+                "You have no {}, so there is no streak.",
+                phrase(&[&self.noun(0), self.period()])
+            ));
+        };
+        let days = num(row, "days").unwrap_or(0.0) as i64;
+        let active = num(row, "active_days").unwrap_or(0.0) as i64;
+        let date = |k: &str| {
+            text_of(row, k)
+                .parse::<NaiveDate>()
+                .map(day_label)
+                .unwrap_or_default()
+        };
+        let (first, last) = (date("first_day"), date("last_day"));
+        let span = if days == 1 {
+            format!("on {first}")
+        } else {
+            format!("from {first} to {last}")
+        };
+        Answer::text(format!(
+            "Your longest streak of {}: {} consecutive day{} with activity, {span} ({} active days in all).",
+            phrase(&[&self.noun(2), self.period()]),
+            bold(&days.to_string()),
+            if days == 1 { "" } else { "s" },
+            format::group_thousands(active)
+        ))
+    }
+}
+
+/// The row key that holds a metric in activity rows.
+fn column_key(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Count => "id",
+        Metric::Distance => "distance_m",
+        Metric::MovingTime => "moving_time_s",
+        Metric::ElapsedTime => "elapsed_time_s",
+        Metric::Elevation => "total_elevation_gain_m",
+        Metric::Pace | Metric::Speed => "average_speed_mps",
+        Metric::HeartRate => "average_heartrate",
+        Metric::MaxHeartRate => "max_heartrate",
+        Metric::Cadence => "average_cadence",
+        Metric::Power => "average_watts",
+        Metric::Kudos => "kudos_count",
+        Metric::Calories => "calories",
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,528 @@
+//! Connecting Strava: `GET /oauth/authorize` sends the browser to Strava, and
+//! `GET /oauth/callback` takes it back, stores the athlete and their tokens, queues the
+//! backfill and hands the browser to talk-app with a single-use login ticket.
+//!
+//! CSRF and replay: a random nonce goes into an HttpOnly cookie and its SHA-256 into
+//! the `state`, an HS256 JWT valid 10 minutes, so a callback must come from the browser
+//! that started the flow (and a state seen in a URL does not reveal the cookie); the
+//! nonce is recorded in PostgreSQL when the callback uses it, so each state works once,
+//! on any replica.
+//!
+//! Every failure answers a short HTML page with a link back to talk-app and a 4xx
+//! status (502 when Strava itself failed); nothing internal reaches the page.
+//! Disconnecting ([`disconnect`]) revokes at Strava and erases, like a deauthorization.
+
+use crate::settings::OAuthSettings;
+use crate::strava::{StravaClient, StravaError};
+use crate::tokens::{self, TokenError};
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use db::crypto::TokenCipher;
+use db::jobs::NewJob;
+use db::tokens::StravaTokens;
+use diesel_async::AsyncConnection;
+use domain::AthleteId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+/// How long a `state` (and its cookie) stays valid.
+pub const STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+/// How long talk-app has to redeem the login ticket.
+pub const TICKET_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// Scopes asked for when `/oauth/authorize` is given none.
+pub const DEFAULT_SCOPES: &str = "read,activity:read_all,profile:read_all";
+/// Scopes `?scope=` may ask for: Strava's read scopes (StravaTalk never writes).
+pub const KNOWN_SCOPES: &[&str] = &[
+    "read",
+    "read_all",
+    "profile:read_all",
+    "activity:read",
+    "activity:read_all",
+];
+/// The cookie holding the state's nonce.
+pub const NONCE_COOKIE: &str = "stravatalk_oauth_nonce";
+/// The JWT audience, so no other token signed with the same secret passes as a state.
+const STATE_AUDIENCE: &str = "stravatalk:oauth-state";
+
+/// What the OAuth routes need; registered as app data by [`configure`]'s caller.
+pub struct OAuth {
+    client: StravaClient,
+    pool: db::Pool,
+    cipher: TokenCipher,
+    redirect_uri: String,
+    talk_app_url: String,
+    secure_cookie: bool,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl OAuth {
+    /// Prepares the flow; fails only on an unusable state secret.
+    pub fn new(
+        settings: &OAuthSettings,
+        client: StravaClient,
+        pool: db::Pool,
+        cipher: TokenCipher,
+    ) -> anyhow::Result<Self> {
+        let secret = settings.state_secret.expose().as_bytes();
+        Ok(Self {
+            client,
+            pool,
+            cipher,
+            redirect_uri: format!("{}/oauth/callback", settings.gateway_public_url),
+            talk_app_url: settings.talk_app_url.clone(),
+            secure_cookie: !is_local_http(&settings.gateway_public_url),
+            encoding: EncodingKey::from_secret(secret)
+                .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
+            decoding: DecodingKey::from_secret(secret)
+                .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
+        })
+    }
+}
+
+/// Plain http is allowed for local development only; anywhere else the nonce cookie
+/// is `Secure`.
+fn is_local_http(public_url: &str) -> bool {
+    reqwest::Url::parse(public_url).is_ok_and(|u| {
+        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    })
+}
+
+/// Registers `GET /oauth/authorize` and `GET /oauth/callback`; needs `Data<OAuth>`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/authorize", web::get().to(authorize))
+        .route("/oauth/callback", web::get().to(callback));
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateClaims {
+    /// SHA-256 (base64url) of the nonce in the cookie: binds the state to the browser.
+    nonce_hash: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// SHA-256 of a nonce, base64url: what the state carries.
+fn nonce_hash(nonce: &str) -> String {
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(nonce.as_bytes()))
+}
+
+/// Validated `?scope=`: known read scopes, `read` always included, Strava's spelling.
+fn requested_scopes(query: Option<&str>) -> Option<String> {
+    let text = query
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(DEFAULT_SCOPES);
+    let mut scopes = vec!["read"];
+    for s in text
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let known = KNOWN_SCOPES.iter().find(|k| **k == s)?;
+        if !scopes.contains(known) {
+            scopes.push(known);
+        }
+    }
+    Some(scopes.join(","))
+}
+
+/// Whether the granted scopes let us read activities at all.
+fn can_read_activities(granted: &str) -> bool {
+    granted
+        .split([',', ' '])
+        .any(|s| s == "activity:read" || s == "activity:read_all")
+}
+
+async fn authorize(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let Some(scope) = requested_scopes(query.get("scope").map(String::as_str)) else {
+        return page(
+            &oauth,
+            StatusCode::BAD_REQUEST,
+            "Unknown permission",
+            "The link asked Strava for a permission StravaTalk does not use. Please start again from StravaTalk.",
+        );
+    };
+    let nonce =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(db::crypto::random_bytes::<32>());
+    let now = Utc::now();
+    let claims = StateClaims {
+        nonce_hash: nonce_hash(&nonce),
+        aud: STATE_AUDIENCE.into(),
+        iat: now.timestamp(),
+        exp: (now + STATE_TTL).timestamp(),
+    };
+    let Ok(state) = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &oauth.encoding)
+    else {
+        tracing::error!("could not sign the OAuth state");
+        return page(
+            &oauth,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "StravaTalk could not start connecting to Strava just now.",
+        );
+    };
+    let params = [
+        ("client_id", oauth.client.client_id()),
+        ("redirect_uri", oauth.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("approval_prompt", "auto"),
+        ("scope", scope.as_str()),
+        ("state", state.as_str()),
+    ];
+    let Ok(location) = reqwest::Url::parse_with_params(&oauth.client.authorize_url(), &params)
+    else {
+        tracing::error!("STRAVA_OAUTH_BASE_URL does not make a valid authorize URL");
+        return page(
+            &oauth,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "StravaTalk could not start connecting to Strava just now.",
+        );
+    };
+    let cookie = Cookie::build(NONCE_COOKIE, nonce)
+        .path("/oauth")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(oauth.secure_cookie)
+        .max_age(CookieDuration::seconds(STATE_TTL.num_seconds()))
+        .finish();
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish()
+}
+
+/// Checks the state's signature, expiry and audience; returns its claims.
+fn verify_state(oauth: &OAuth, state: &str) -> Option<StateClaims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[STATE_AUDIENCE]);
+    validation.leeway = 0;
+    jsonwebtoken::decode::<StateClaims>(state, &oauth.decoding, &validation)
+        .ok()
+        .map(|t| t.claims)
+}
+
+async fn callback(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let mut res = handle_callback(&req, &oauth, &query).await;
+    // The nonce is spent (or useless) whatever happened: drop the cookie.
+    let mut gone = Cookie::build(NONCE_COOKIE, "")
+        .path("/oauth")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(oauth.secure_cookie)
+        .finish();
+    gone.make_removal();
+    let _ = res.add_cookie(&gone);
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    // The callback URL carries the code; the redirect target carries the ticket.
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+async fn handle_callback(
+    req: &HttpRequest,
+    oauth: &OAuth,
+    query: &HashMap<String, String>,
+) -> HttpResponse {
+    let start_again = |title: &str, text: &str| page(oauth, StatusCode::BAD_REQUEST, title, text);
+    let Some(claims) = query.get("state").and_then(|s| verify_state(oauth, s)) else {
+        return start_again(
+            "This link has expired",
+            "Connecting to Strava took too long or the link is not valid. Please start again from StravaTalk.",
+        );
+    };
+    let cookie_matches = req.cookie(NONCE_COOKIE).is_some_and(|c| {
+        bool::from(
+            nonce_hash(c.value())
+                .as_bytes()
+                .ct_eq(claims.nonce_hash.as_bytes()),
+        )
+    });
+    if !cookie_matches {
+        return start_again(
+            "Please start again",
+            "Connecting to Strava must finish in the browser where it started. Please start again from StravaTalk.",
+        );
+    }
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+    let first_use = match oauth.pool.get().await {
+        Ok(mut conn) => db::oauth_states::consume(&mut conn, &claims.nonce_hash, expires_at).await,
+        Err(e) => {
+            tracing::error!(error = %e, "no database connection for the OAuth callback");
+            return unavailable(oauth);
+        }
+    };
+    match first_use {
+        Ok(true) => {}
+        Ok(false) => {
+            return start_again(
+                "This link was already used",
+                "This Strava connection link has been used already. Please start again from StravaTalk.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not record the OAuth state");
+            return unavailable(oauth);
+        }
+    }
+    if let Some(error) = query.get("error") {
+        if error == "access_denied" {
+            return page(
+                oauth,
+                StatusCode::FORBIDDEN,
+                "Strava was not connected",
+                "You chose not to give StravaTalk access to Strava, so nothing was connected. You can connect any time from StravaTalk.",
+            );
+        }
+        return start_again(
+            "Strava was not connected",
+            "Strava did not complete the connection. Please start again from StravaTalk.",
+        );
+    }
+    let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
+        return start_again(
+            "Strava was not connected",
+            "Strava's answer was incomplete. Please start again from StravaTalk.",
+        );
+    };
+    let granted = query.get("scope").map(String::as_str).unwrap_or("");
+    if !can_read_activities(granted) {
+        return page(
+            oauth,
+            StatusCode::FORBIDDEN,
+            "StravaTalk needs to read your activities",
+            "StravaTalk answers questions about your activities, so it needs the permission to view data about your activities. Nothing was connected. Please connect again and leave that box ticked.",
+        );
+    }
+    match connect(oauth, code, granted).await {
+        Ok((athlete, ticket)) => {
+            tracing::info!(athlete = %athlete, "athlete connected Strava");
+            let Ok(mut to) = reqwest::Url::parse(&format!("{}/auth/complete", oauth.talk_app_url))
+            else {
+                tracing::error!("TALK_APP_URL does not make a valid URL");
+                return unavailable(oauth);
+            };
+            to.query_pairs_mut().append_pair("ticket", &ticket);
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, to.as_str()))
+                .finish()
+        }
+        Err(ConnectError::Strava(e)) => {
+            tracing::warn!(error = %e, "Strava did not complete the connection");
+            page(
+                oauth,
+                StatusCode::BAD_GATEWAY,
+                "Strava did not answer",
+                "Strava could not complete the connection just now. Please try again in a few minutes.",
+            )
+        }
+        Err(ConnectError::Internal(e)) => {
+            tracing::error!(error = %e, "storing a new Strava connection failed");
+            unavailable(oauth)
+        }
+    }
+}
+
+enum ConnectError {
+    Strava(StravaError),
+    Internal(String),
+}
+
+/// Exchanges the code and stores everything in one transaction; returns the athlete
+/// and the plaintext login ticket.
+async fn connect(
+    oauth: &OAuth,
+    code: &str,
+    granted: &str,
+) -> Result<(AthleteId, String), ConnectError> {
+    let grant = oauth
+        .client
+        .exchange_code(code)
+        .await
+        .map_err(ConnectError::Strava)?;
+    let summary = grant.athlete.clone().unwrap_or_default();
+    let id = summary["id"]
+        .as_i64()
+        .filter(|id| *id > 0)
+        .map(AthleteId)
+        .ok_or_else(|| ConnectError::Strava(StravaError::Decode("no athlete id".into())))?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    // Units are private to profile:read_all; without it (or if the call fails) the
+    // athlete keeps what we knew, else Strava's default.
+    let mut preference = None;
+    if granted.split([',', ' ']).any(|s| s == "profile:read_all") {
+        match oauth.client.athlete(&grant.access_token).await {
+            Ok(me) => {
+                preference = me["measurement_preference"]
+                    .as_str()
+                    .filter(|p| matches!(*p, "meters" | "feet"))
+                    .map(str::to_owned);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the athlete's unit preference"),
+        }
+    }
+    let tokens = StravaTokens {
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+        expires_at: grant.expires_at,
+        scopes: granted.to_owned(),
+    };
+    let internal = |e: &dyn std::fmt::Display| ConnectError::Internal(e.to_string());
+    let mut conn = oauth.pool.get().await.map_err(|e| internal(&e))?;
+    let cipher = &oauth.cipher;
+    let ticket = conn
+        .transaction(async |conn| {
+            let known = db::athletes::find(conn, id).await?;
+            let upsert = db::athletes::AthleteUpsert {
+                id: id.get(),
+                firstname: text(&summary["firstname"]),
+                lastname: text(&summary["lastname"]),
+                measurement_preference: preference
+                    .clone()
+                    .or_else(|| known.as_ref().map(|k| k.measurement_preference.clone()))
+                    .unwrap_or_else(|| "meters".into()),
+                // Learnt from activities later; a reconnect keeps what we had.
+                timezone: known.as_ref().and_then(|k| k.timezone.clone()),
+                is_demo: false,
+            };
+            db::athletes::upsert(conn, &upsert).await?;
+            db::tokens::save(conn, cipher, id, &tokens).await?;
+            db::jobs::enqueue(
+                conn,
+                &NewJob::now("backfill", serde_json::json!({ "athlete_id": id.get() }))
+                    .dedupe(format!("backfill:{id}")),
+            )
+            .await?;
+            let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;
+            Ok::<_, db::tokens::TokenError>(ticket)
+        })
+        .await
+        .map_err(|e| internal(&e))?;
+    // Housekeeping on a path that runs rarely: spent states no longer matter.
+    let _ = db::oauth_states::purge_expired(&mut conn, Utc::now()).await;
+    Ok((id, ticket))
+}
+
+fn unavailable(oauth: &OAuth) -> HttpResponse {
+    page(
+        oauth,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "StravaTalk could not finish connecting to Strava just now. Please try again in a few minutes.",
+    )
+}
+
+/// A minimal page: a title, one sentence, a link back to talk-app. Only constant text
+/// and the configured talk-app URL appear in it.
+fn page(oauth: &OAuth, status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    let href = html_escape(&oauth.talk_app_url);
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · StravaTalk</title></head>\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
+         <h1>{title}</h1><p>{text}</p><p><a href=\"{href}/\">Back to StravaTalk</a></p></body></html>\n",
+        title = html_escape(title),
+        text = html_escape(text),
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// What [`disconnect`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnected {
+    /// Strava confirmed the revocation (false: the tokens were already dead or absent).
+    pub revoked: bool,
+    /// The athlete existed here and was erased.
+    pub erased: bool,
+}
+
+/// Disconnects an athlete: revokes our access at Strava (a refused token means it is
+/// already revoked), then erases the athlete and everything stored for them, the same
+/// erasure a deauthorization webhook triggers. When Strava cannot be reached nothing
+/// is erased, so the command can be repeated.
+pub async fn disconnect(
+    pool: &db::Pool,
+    client: &StravaClient,
+    cipher: &TokenCipher,
+    athlete: AthleteId,
+) -> Result<Disconnected, TokenError> {
+    let revoked = match tokens::access_token(pool, client, cipher, athlete).await {
+        Ok(access) => match client.deauthorize(&access).await {
+            Ok(()) => true,
+            Err(StravaError::Unauthorized) => false,
+            Err(e) => return Err(e.into()),
+        },
+        Err(TokenError::NotConnected(_) | TokenError::Reconnect) => false,
+        Err(e) => return Err(e),
+    };
+    let mut conn = pool.get().await?;
+    let erased = db::athletes::erase(&mut conn, athlete).await?;
+    Ok(Disconnected { revoked, erased })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_checked_and_read_is_always_asked() {
+        assert_eq!(requested_scopes(None).unwrap(), DEFAULT_SCOPES);
+        assert_eq!(
+            requested_scopes(Some("activity:read")).unwrap(),
+            "read,activity:read"
+        );
+        assert_eq!(
+            requested_scopes(Some("read,activity:read_all,read")).unwrap(),
+            "read,activity:read_all"
+        );
+        assert!(requested_scopes(Some("activity:write")).is_none());
+        assert!(requested_scopes(Some("read,<script>")).is_none());
+    }
+
+    #[test]
+    fn activity_scope_is_required() {
+        assert!(can_read_activities("read,activity:read_all"));
+        assert!(can_read_activities("read,activity:read"));
+        assert!(!can_read_activities("read,profile:read_all"));
+        assert!(!can_read_activities(""));
+    }
+
+    #[test]
+    fn only_loopback_http_skips_secure_cookies() {
+        assert!(is_local_http("http://127.0.0.1:8081"));
+        assert!(is_local_http("http://localhost:8081"));
+        assert!(!is_local_http("https://localhost:8081"));
+        assert!(!is_local_http("http://gateway.example.com"));
+    }
+}

@@ -1,0 +1,337 @@
+//! Strava's webhook endpoint.
+//!
+//! `GET /webhook` answers the subscription handshake. `POST /webhook` checks an event's
+//! shape and subscription id, stores it in the inbox and answers 200 at once: Strava
+//! allows two seconds and gives up after three attempts, so nothing slow (no Strava
+//! call, no processing) happens on the request path. Workers apply events later.
+//!
+//! Events go to the database through an [`InboxWriter`]: a few tasks that gather the
+//! events of concurrent requests into one multi-row insert. A request still gets its
+//! 200 only after its row is committed, but a burst of events costs one round trip and
+//! one commit per batch instead of one per event.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use db::inbox::NewEvent;
+use domain::Secret;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// Largest event body accepted; Strava's events are a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Events gathered into one insert at most.
+const MAX_BATCH: usize = 512;
+
+/// Events waiting for a writer before requests start to queue.
+const QUEUE_DEPTH: usize = 8192;
+
+/// What the webhook endpoint checks events against.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The token we gave Strava when subscribing; the handshake must echo it.
+    pub verify_token: Secret<String>,
+    /// Our subscription's id; when set, events for any other id are refused.
+    pub subscription_id: Option<i64>,
+}
+
+/// Registers `GET` and `POST /webhook`. Needs [`WebhookSettings`] and an
+/// [`InboxWriter`] in the app data.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhook")
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .route(web::get().to(handshake))
+            .route(web::post().to(receive)),
+    );
+}
+
+/// `GET /webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
+async fn handshake(req: HttpRequest, settings: web::Data<WebhookSettings>) -> HttpResponse {
+    let query = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let mode_ok = query.get("hub.mode").map(String::as_str) == Some("subscribe");
+    let token_ok = query.get("hub.verify_token").is_some_and(|given| {
+        bool::from(
+            given
+                .as_bytes()
+                .ct_eq(settings.verify_token.expose().as_bytes()),
+        )
+    });
+    match query.get("hub.challenge") {
+        Some(challenge) if mode_ok && token_ok => {
+            HttpResponse::Ok().json(serde_json::json!({ "hub.challenge": challenge }))
+        }
+        _ => {
+            tracing::warn!(mode_ok, token_ok, "webhook handshake refused");
+            message(StatusCode::FORBIDDEN, "handshake refused")
+        }
+    }
+}
+
+/// The two kinds of object Strava sends events about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectType {
+    Activity,
+    Athlete,
+}
+
+impl ObjectType {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Activity => "activity",
+            Self::Athlete => "athlete",
+        }
+    }
+}
+
+/// What happened to the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AspectType {
+    Create,
+    Update,
+    Delete,
+}
+
+impl AspectType {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// An event body as Strava posts it. Fields Strava may add later are ignored rather
+/// than refused: refusing would make Strava drop every event after three attempts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventBody {
+    pub object_type: ObjectType,
+    pub object_id: i64,
+    pub aspect_type: AspectType,
+    pub owner_id: i64,
+    pub subscription_id: i64,
+    pub event_time: i64,
+    pub updates: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EventBody {
+    /// Parses and checks a body; the error is short enough to send back.
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let event: EventBody =
+            serde_json::from_slice(body).map_err(|e| format!("malformed event: {e}"))?;
+        if event.object_id <= 0 || event.owner_id <= 0 {
+            return Err("malformed event: ids must be positive".into());
+        }
+        if event.event_time < 0 {
+            return Err("malformed event: event_time must not be negative".into());
+        }
+        Ok(event)
+    }
+
+    /// Names one delivery of one event, so Strava's retries of it are stored once:
+    /// the event's fields plus a hash of its `updates` (an object whose keys are
+    /// sorted, so equal updates hash alike whatever order they came in).
+    pub fn dedupe_key(&self) -> String {
+        let sorted: BTreeMap<&String, &serde_json::Value> = self.updates.iter().collect();
+        let canonical = serde_json::to_vec(&sorted).unwrap_or_default();
+        let digest = Sha256::digest(&canonical);
+        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}:{}:{}:{}:{}:{hash}",
+            self.object_type.as_str(),
+            self.object_id,
+            self.aspect_type.as_str(),
+            self.owner_id,
+            self.event_time
+        )
+    }
+
+    /// The inbox row for this event.
+    pub fn into_new_event(self) -> NewEvent {
+        NewEvent {
+            dedupe_key: self.dedupe_key(),
+            subscription_id: self.subscription_id,
+            object_type: self.object_type.as_str().to_owned(),
+            object_id: self.object_id,
+            aspect_type: self.aspect_type.as_str().to_owned(),
+            owner_id: self.owner_id,
+            event_time: self.event_time,
+            updates: serde_json::Value::Object(self.updates),
+        }
+    }
+}
+
+/// `POST /webhook`.
+async fn receive(
+    body: web::Bytes,
+    settings: web::Data<WebhookSettings>,
+    inbox: web::Data<InboxWriter>,
+) -> HttpResponse {
+    let event = match EventBody::parse(&body) {
+        Ok(event) => event,
+        Err(reason) => {
+            tracing::info!(%reason, "webhook event refused");
+            return message(StatusCode::BAD_REQUEST, &reason);
+        }
+    };
+    if let Some(ours) = settings.subscription_id
+        && event.subscription_id != ours
+    {
+        tracing::warn!(
+            got = event.subscription_id,
+            "webhook event for another subscription refused"
+        );
+        return message(StatusCode::FORBIDDEN, "unknown subscription");
+    }
+    match inbox.store(event.into_new_event()).await {
+        Ok(()) => HttpResponse::Ok().finish(),
+        // The writer logged the cause; Strava retries a non-200.
+        Err(StoreError) => message(StatusCode::SERVICE_UNAVAILABLE, "try again"),
+    }
+}
+
+fn message(status: StatusCode, text: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": text }))
+}
+
+/// The event could not be stored (the database failed); the cause is logged once,
+/// by the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the inbox could not store the event")]
+pub struct StoreError;
+
+struct Pending {
+    event: NewEvent,
+    stored: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Stores events in the inbox in batches; cheap to share between requests.
+#[derive(Debug, Clone)]
+pub struct InboxWriter {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("dedupe_key", &self.event.dedupe_key)
+            .finish()
+    }
+}
+
+impl InboxWriter {
+    /// Starts `writers` batching tasks on the current Tokio runtime. They end once
+    /// every clone of the returned writer is dropped.
+    pub fn start(pool: db::Pool, writers: usize) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(rx.clone(), pool.clone()));
+        }
+        Self { tx }
+    }
+
+    /// Stores one event (a duplicate counts as stored); returns once it is committed.
+    pub async fn store(&self, event: NewEvent) -> Result<(), StoreError> {
+        let (stored, done) = oneshot::channel();
+        self.tx
+            .send(Pending { event, stored })
+            .await
+            .map_err(|_| StoreError)?;
+        done.await.unwrap_or(Err(StoreError))
+    }
+}
+
+/// One writer: takes whatever has queued up (at least one event, at most
+/// `MAX_BATCH`), inserts it in one statement, answers each waiting request. While one
+/// writer is in the database the next gathers its batch, so writes overlap.
+async fn write_batches(rx: Arc<Mutex<mpsc::Receiver<Pending>>>, pool: db::Pool) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            let mut rx = rx.lock().await;
+            if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        let events: Vec<NewEvent> = batch.iter().map(|p| p.event.clone()).collect();
+        let result = async {
+            let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+            db::inbox::insert_many(&mut conn, &events)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .await;
+        let answer = match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, events = events.len(), "storing webhook events failed");
+                Err(StoreError)
+            }
+        };
+        for pending in batch.drain(..) {
+            // The request may have gone (client hung up); its row is stored anyway.
+            let _ = pending.stored.send(answer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(updates: &str) -> String {
+        format!(
+            r#"{{"object_type":"activity","object_id":7,"aspect_type":"update","owner_id":3,
+                "subscription_id":1,"event_time":1700000000,"updates":{updates}}}"#
+        )
+    }
+
+    #[test]
+    fn dedupe_key_ignores_key_order_in_updates() {
+        let a = EventBody::parse(body(r#"{"title":"x","type":"Run"}"#).as_bytes()).unwrap();
+        let b = EventBody::parse(body(r#"{"type":"Run","title":"x"}"#).as_bytes()).unwrap();
+        let c = EventBody::parse(body(r#"{"title":"y","type":"Run"}"#).as_bytes()).unwrap();
+        assert_eq!(a.dedupe_key(), b.dedupe_key());
+        assert_ne!(a.dedupe_key(), c.dedupe_key());
+        assert!(
+            a.dedupe_key()
+                .starts_with("activity:7:update:3:1700000000:")
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_refused_with_a_reason() {
+        for (bad, why) in [
+            ("{", "malformed"),
+            (r#"{"object_type":"activity"}"#, "missing field"),
+            (&body(r#""not an object""#), "invalid type"),
+            (
+                &body("{}").replace("\"activity\"", "\"club\""),
+                "unknown variant",
+            ),
+            (
+                &body("{}").replace("\"object_id\":7", "\"object_id\":\"7\""),
+                "invalid type",
+            ),
+            (
+                &body("{}").replace("\"object_id\":7", "\"object_id\":-7"),
+                "positive",
+            ),
+        ] {
+            let err = EventBody::parse(bad.as_bytes()).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Applying one webhook event.
+//!
+//! Events carry no data worth trusting (they are not signed) and may come twice or out
+//! of order, so an activity event never applies its own content: it refetches the
+//! activity's current state from Strava and stores that, or deletes the row when
+//! Strava no longer shows it. Whatever order the events run in, the last one to run
+//! leaves the row as Strava has it now.
+//!
+//! Two events for the same object must not interleave (a slow create could otherwise
+//! write back an activity a delete just removed). The fetch happens without holding a
+//! connection; the write then runs in a transaction holding an advisory lock on the
+//! object, and is skipped (and the fetch repeated) when another event of the object
+//! was applied after our fetch began. The event is marked done in that transaction,
+//! so the last write always carries data fetched after every earlier write.
+
+use super::Context;
+use crate::strava::StravaError;
+use crate::tokens::TokenError;
+use chrono::{DateTime, Utc};
+use db::activities::ActivityRow;
+use db::inbox::Event;
+use diesel::sql_types::Integer;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::{ActivityId, ActivitySource, AthleteId};
+
+/// First half of the two-key advisory lock taken per event object ("WEBH"); the
+/// two-key form never collides with locks taken with a single bigint key.
+const LOCK_CLASS: i32 = 0x5745_4248;
+
+/// Fetches per event before it counts as a failed attempt (each one was overtaken
+/// by another event of the same activity).
+const MAX_REFETCHES: usize = 5;
+
+/// How applying an event can end short of done.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// Strava's rate limit: try again at `until`, without counting an attempt.
+    #[error("rate limited until {0}")]
+    RateLimited(DateTime<Utc>),
+    /// Nothing to do, and nothing will change that; the note says why.
+    #[error("{0}")]
+    Ignored(String),
+    /// Worth another attempt later.
+    #[error("{0}")]
+    Retry(String),
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Retry(format!("database: {e}"))
+    }
+}
+
+impl From<StravaError> for Failure {
+    fn from(e: StravaError) -> Self {
+        match e {
+            StravaError::RateLimited { until } => Self::RateLimited(until),
+            other => Self::Retry(format!("strava: {other}")),
+        }
+    }
+}
+
+/// Applies a claimed event and records the outcome on its row.
+pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
+    let outcome = apply(ctx, &event).await;
+    let mut conn = ctx.pool.get().await?;
+    match outcome {
+        Ok(()) => {}
+        Err(Failure::Ignored(note)) => {
+            tracing::info!(event = event.id, %note, "webhook event ignored");
+            db::inbox::mark_ignored(&mut conn, &event, &note).await?;
+        }
+        Err(Failure::RateLimited(until)) => {
+            tracing::info!(event = event.id, %until, "webhook event waits for the rate limit");
+            db::inbox::postpone(&mut conn, &event, until).await?;
+        }
+        Err(Failure::Retry(error)) => {
+            let status = db::inbox::fail(
+                &mut conn,
+                &event,
+                &error,
+                ctx.settings.retry_base,
+                ctx.settings.max_attempts,
+            )
+            .await?;
+            tracing::warn!(
+                event = event.id,
+                attempts = event.attempts,
+                status,
+                %error,
+                "webhook event failed"
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn apply(ctx: &Context, event: &Event) -> Result<(), Failure> {
+    let owner = AthleteId(event.owner_id);
+    match event.object_type.as_str() {
+        "athlete" => apply_athlete(ctx, event, owner).await,
+        "activity" => apply_activity(ctx, event, owner).await,
+        other => Err(Failure::Ignored(format!("unknown object type {other}"))),
+    }
+}
+
+/// Athlete events: `authorized: "false"` means the athlete revoked our access, and
+/// Strava's terms say everything we hold for them goes.
+async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result<(), Failure> {
+    let revoked = event.updates.get("authorized").and_then(|v| v.as_str()) == Some("false");
+    let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+    if !revoked {
+        // Profile changes: nothing we keep depends on them between connects.
+        return done(&mut conn, event).await;
+    }
+    let event = event.clone();
+    conn.transaction(async |conn| {
+        lock_object(conn, &event).await?;
+        if !db::athletes::erase(conn, owner).await? {
+            return Err(Failure::Ignored("unknown athlete".into()));
+        }
+        tracing::info!(athlete = owner.get(), "athlete deauthorized: data erased");
+        done(conn, &event).await
+    })
+    .await
+}
+
+async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Result<(), Failure> {
+    let id = ActivityId(event.object_id);
+    {
+        let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+        if db::athletes::find(&mut conn, owner).await?.is_none() {
+            return Err(Failure::Ignored("unknown athlete".into()));
+        }
+    }
+    // Fetch outside any transaction (no connection held while Strava answers), then
+    // write under the object's lock, unless another event of this object was applied
+    // while we fetched: our copy may then be older than its, so fetch again.
+    for _ in 0..MAX_REFETCHES {
+        let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+        let fetch_started = db::inbox::clock(&mut conn).await?;
+        drop(conn);
+        let current = if event.aspect_type == "delete" {
+            None
+        } else {
+            fetch(ctx, owner, id).await?
+        };
+        let row = match current {
+            Some(json) => {
+                let activity = crate::convert::activity_from_strava(&json, ActivitySource::Api)
+                    .map_err(|e| Failure::Retry(format!("activity {}: {e}", id.get())))?;
+                if activity.athlete_id != owner {
+                    return Err(Failure::Ignored(
+                        "activity belongs to another athlete".into(),
+                    ));
+                }
+                Some(ActivityRow::new(&activity, Some(json), Utc::now()))
+            }
+            // Deleted, or no longer visible to us (made private without
+            // activity:read_all): either way it must not stay here.
+            None => None,
+        };
+        let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+        let event = event.clone();
+        let written = conn
+            .transaction(async |conn| {
+                lock_object(conn, &event).await?;
+                if db::inbox::done_since(conn, &event, fetch_started).await? {
+                    return Ok(false);
+                }
+                match &row {
+                    Some(row) => {
+                        db::activities::upsert_many(conn, std::slice::from_ref(row)).await?;
+                    }
+                    None => {
+                        db::activities::delete(conn, owner, id).await?;
+                    }
+                }
+                done(conn, &event).await?;
+                Ok::<_, Failure>(true)
+            })
+            .await?;
+        if written {
+            return Ok(());
+        }
+    }
+    Err(Failure::Retry(
+        "the activity kept changing while it was fetched".into(),
+    ))
+}
+
+/// The activity as Strava has it now (`None`: gone or hidden), with a token refreshed
+/// once on a 401. The token is had from its own connection, never one we hold: its
+/// refresh locks the token row.
+async fn fetch(
+    ctx: &Context,
+    owner: AthleteId,
+    id: ActivityId,
+) -> Result<Option<serde_json::Value>, Failure> {
+    let strava = &ctx.strava;
+    let fetched = crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
+        let strava = strava.clone();
+        async move { strava.get_activity(&token, id).await }
+    })
+    .await;
+    match fetched {
+        Ok(current) => Ok(current),
+        Err(TokenError::Reconnect | TokenError::NotConnected(_)) => Err(Failure::Ignored(
+            "athlete must reconnect; the next backfill catches up".into(),
+        )),
+        Err(TokenError::Strava(e)) => Err(e.into()),
+        Err(e) => Err(Failure::Retry(format!("token: {e}"))),
+    }
+}
+
+/// Marks the event done; when the lease had lapsed and another worker took the event,
+/// that worker records the outcome instead (the work itself is idempotent).
+async fn done(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), Failure> {
+    if !db::inbox::mark_done(conn, event).await? {
+        tracing::info!(
+            event = event.id,
+            "webhook event lease lapsed; another worker owns it"
+        );
+    }
+    Ok(())
+}
+
+/// Serialises the events of one object across every worker and process until the
+/// transaction ends.
+async fn lock_object(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), Failure> {
+    let id = event.object_id;
+    // Folding the id into 32 bits may make two objects share a lock: harmless.
+    let key = (id ^ (id >> 32)) as i32;
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind::<Integer, _>(LOCK_CLASS)
+        .bind::<Integer, _>(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn pool_error(e: db::pool::PoolError) -> Failure {
+    Failure::Retry(format!("database pool: {e}"))
+}

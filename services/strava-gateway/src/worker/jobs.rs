@@ -1,0 +1,372 @@
+//! The sync jobs: backfill after connect, periodic reconciliation of recent
+//! activities, and the full refresh that retention asks for; plus the upkeep sweep
+//! that queues the latter two.
+//!
+//! Every job pages through `/athlete/activities` and upserts what it sees, so running
+//! one twice does no harm. Strava's rate limit postpones a job until the window
+//! reopens (it waits, it does not fail); other errors retry with backoff.
+
+use super::Context;
+use crate::strava::StravaError;
+use crate::tokens::TokenError;
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use db::activities::ActivityRow;
+use db::jobs::{Job, NewJob};
+use db::sync::SyncStatus;
+use diesel_async::AsyncConnection;
+use domain::{ActivitySource, AthleteId};
+use tokio::sync::watch;
+
+/// Pages the athlete's whole history after connect; payload `{"athlete_id"}`.
+pub const BACKFILL: &str = "backfill";
+/// Re-lists the last `RECONCILE_DAYS` and drops rows Strava no longer lists.
+pub const RECONCILE: &str = "reconcile";
+/// Like reconcile over the whole history: refreshes every API row (retention).
+pub const REFRESH: &str = "refresh";
+
+/// Strava's largest page.
+const PER_PAGE: u32 = 200;
+
+/// The backfill job for an athlete (at most one queued or running per athlete).
+pub fn backfill_job(athlete: AthleteId) -> NewJob {
+    athlete_job(BACKFILL, athlete)
+}
+
+fn athlete_job(kind: &str, athlete: AthleteId) -> NewJob {
+    NewJob::now(kind, serde_json::json!({ "athlete_id": athlete.get() }))
+        .dedupe(format!("{kind}:{}", athlete.get()))
+}
+
+/// How a job run ended, short of an error.
+enum End {
+    /// Finished (or nothing left to do).
+    Done,
+    /// Must wait for Strava's rate limit.
+    Postponed(DateTime<Utc>),
+    /// Stopping: hand the job back for someone to resume now.
+    Released,
+    /// Our lease lapsed and another worker has the job.
+    Lost,
+}
+
+/// Runs a claimed job and records the outcome on its row.
+pub(super) async fn process(
+    ctx: &Context,
+    job: Job,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let result = match job.kind.as_str() {
+        BACKFILL => backfill(ctx, &job, stop).await,
+        RECONCILE => reconcile(ctx, &job, stop, false).await,
+        REFRESH => reconcile(ctx, &job, stop, true).await,
+        other => Err(anyhow::anyhow!("unknown job kind {other}")),
+    };
+    let mut conn = ctx.pool.get().await?;
+    match result {
+        Ok(End::Done) => db::jobs::complete(&mut conn, job.id).await?,
+        Ok(End::Postponed(until)) => {
+            tracing::info!(job = job.id, kind = %job.kind, %until, "job waits for Strava's rate limit");
+            db::jobs::postpone(&mut conn, job.id, until).await?;
+        }
+        Ok(End::Released) => db::jobs::postpone(&mut conn, job.id, Utc::now()).await?,
+        Ok(End::Lost) => {
+            tracing::info!(job = job.id, "job lease lapsed; another worker owns it");
+        }
+        Err(e) => {
+            let error = format!("{e:#}");
+            tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
+            db::jobs::fail(&mut conn, &job, &error, ctx.settings.retry_base).await?;
+        }
+    }
+    Ok(())
+}
+
+fn athlete_of(job: &Job) -> anyhow::Result<AthleteId> {
+    job.payload
+        .get("athlete_id")
+        .and_then(serde_json::Value::as_i64)
+        .map(AthleteId)
+        .context("payload has no athlete_id")
+}
+
+/// What listing one page gave.
+enum Listing {
+    Page(Vec<serde_json::Value>),
+    /// Strava's rate limit: wait until then.
+    RateLimited(DateTime<Utc>),
+    /// No usable authorization: the athlete must reconnect.
+    Reconnect,
+}
+
+/// One page of `/athlete/activities` (newest first, or from `after`), with the token
+/// refreshed once on a 401.
+async fn list(
+    ctx: &Context,
+    athlete: AthleteId,
+    page: u32,
+    after: Option<i64>,
+) -> anyhow::Result<Listing> {
+    let strava = &ctx.strava;
+    let listed = crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, athlete, |token| {
+        let strava = strava.clone();
+        async move {
+            strava
+                .list_activities(&token, page, PER_PAGE, None, after)
+                .await
+        }
+    })
+    .await;
+    match listed {
+        Ok(items) => Ok(Listing::Page(items)),
+        Err(TokenError::Strava(StravaError::RateLimited { until })) => {
+            Ok(Listing::RateLimited(until))
+        }
+        Err(TokenError::Reconnect | TokenError::NotConnected(_)) => Ok(Listing::Reconnect),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("listing page {page}"))),
+    }
+}
+
+/// Converts one listed page to rows; items that do not convert or belong to someone
+/// else are skipped (and said so once per page).
+fn rows_of(
+    items: &[serde_json::Value],
+    athlete: AthleteId,
+    now: DateTime<Utc>,
+) -> Vec<ActivityRow> {
+    let mut rows = Vec::with_capacity(items.len());
+    let mut skipped = Vec::new();
+    for item in items {
+        match crate::convert::activity_from_strava(item, ActivitySource::Api) {
+            Ok(a) if a.athlete_id == athlete => {
+                rows.push(ActivityRow::new(&a, Some(item.clone()), now))
+            }
+            Ok(a) => skipped.push(format!("{}: another athlete's", a.id.get())),
+            Err(e) => skipped.push(format!(
+                "{}: {e}",
+                item.get("id").unwrap_or(&serde_json::Value::Null)
+            )),
+        }
+    }
+    if !skipped.is_empty() {
+        tracing::warn!(athlete = athlete.get(), skipped = ?skipped, "activities skipped");
+    }
+    rows
+}
+
+/// Backfill: page newest to oldest with `per_page=200` from `sync_status.next_page`
+/// until a page comes back empty (a short page is not the end: Strava may return fewer
+/// than asked). Each page's rows and the advanced cursor are written in one
+/// transaction, so a crash resumes at the first page not stored.
+async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> anyhow::Result<End> {
+    let athlete = athlete_of(job)?;
+    let mut conn = ctx.pool.get().await?;
+    let Some(profile) = db::athletes::find(&mut conn, athlete).await? else {
+        // Erased (deauthorized) since the job was queued.
+        return Ok(End::Done);
+    };
+    let mut status = match db::sync::find(&mut conn, athlete).await? {
+        Some(s) if s.state == "backfilling" => s,
+        // A new connect (or a reconnect after an earlier backfill) starts over.
+        _ => SyncStatus::starting(athlete),
+    };
+    status.last_error = None;
+    status.updated_at = Utc::now();
+    db::sync::save(&mut conn, &status).await?;
+    let mut timezone_known = profile.timezone.as_deref().is_some_and(|t| !t.is_empty());
+    loop {
+        if *stop.borrow() {
+            return Ok(End::Released);
+        }
+        let page = u32::try_from(status.next_page).unwrap_or(1);
+        let items = match list(ctx, athlete, page, None).await {
+            Ok(Listing::Page(items)) => items,
+            Ok(Listing::RateLimited(until)) => {
+                status.last_error = Some("waiting for Strava's rate limit".into());
+                status.updated_at = Utc::now();
+                db::sync::save(&mut conn, &status).await?;
+                return Ok(End::Postponed(until));
+            }
+            Ok(Listing::Reconnect) => {
+                status.state = "error".into();
+                status.last_error = Some("the athlete must reconnect to Strava".into());
+                status.updated_at = Utc::now();
+                db::sync::save(&mut conn, &status).await?;
+                return Ok(End::Done);
+            }
+            Err(e) => {
+                status.last_error = Some(format!("{e:#}"));
+                status.updated_at = Utc::now();
+                db::sync::save(&mut conn, &status).await?;
+                return Err(e);
+            }
+        };
+        let now = Utc::now();
+        if items.is_empty() {
+            status.state = "done".into();
+            status.estimated_total = Some(status.activities_synced);
+            status.last_synced_at = Some(now);
+            status.last_error = None;
+            status.updated_at = now;
+            db::sync::save(&mut conn, &status).await?;
+            tracing::info!(
+                athlete = athlete.get(),
+                activities = status.activities_synced,
+                pages = status.pages_fetched,
+                "backfill done"
+            );
+            return Ok(End::Done);
+        }
+        let rows = rows_of(&items, athlete, now);
+        let stored = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+        let mut next = status.clone();
+        next.pages_fetched += 1;
+        next.activities_synced = next.activities_synced.saturating_add(stored);
+        next.next_page += 1;
+        // Until the empty page we cannot know the total; expect at least one more
+        // page like this one, which keeps the progress bar moving but never full.
+        next.estimated_total = Some(next.activities_synced.saturating_add(stored.max(1)));
+        next.last_error = None;
+        next.updated_at = now;
+        conn.transaction(async |conn| {
+            db::activities::upsert_many(conn, &rows).await?;
+            db::sync::save(conn, &next).await
+        })
+        .await
+        .with_context(|| format!("storing page {page}"))?;
+        status = next;
+        if !timezone_known {
+            // Pages come newest first: the first zone seen is the most recent one.
+            if let Some(tz) = rows.iter().find_map(|r| r.timezone.as_deref()) {
+                db::upkeep::set_timezone_if_missing(&mut conn, athlete, tz).await?;
+                timezone_known = true;
+            }
+        }
+        let progress = serde_json::json!({
+            "next_page": status.next_page,
+            "activities_synced": status.activities_synced,
+        });
+        if !db::jobs::heartbeat(
+            &mut conn,
+            job.id,
+            job.attempts,
+            ctx.settings.lease,
+            &progress,
+        )
+        .await?
+        {
+            return Ok(End::Lost);
+        }
+    }
+}
+
+/// Reconcile (`full == false`: the last `RECONCILE_DAYS`) or refresh (`full`: the
+/// whole history): list what Strava has now, upsert it (which also renews
+/// `fetched_at`), then delete our API rows in the window that Strava did not list.
+/// Rows written after the listing began are kept: a webhook may just have added them.
+async fn reconcile(
+    ctx: &Context,
+    job: &Job,
+    stop: &watch::Receiver<bool>,
+    full: bool,
+) -> anyhow::Result<End> {
+    let athlete = athlete_of(job)?;
+    let mut conn = ctx.pool.get().await?;
+    if db::athletes::find(&mut conn, athlete).await?.is_none() {
+        return Ok(End::Done);
+    }
+    let started = Utc::now();
+    let since = (!full).then(|| started - chrono::Duration::days(ctx.settings.reconcile_days));
+    let after = since.map(|t| t.timestamp());
+    let mut seen: Vec<i64> = Vec::new();
+    let mut page = 1u32;
+    loop {
+        if *stop.borrow() {
+            return Ok(End::Released);
+        }
+        let items = match list(ctx, athlete, page, after).await? {
+            Listing::Page(items) => items,
+            Listing::RateLimited(until) => return Ok(End::Postponed(until)),
+            // Nothing can be checked; retention removes what ages out unrefreshed.
+            Listing::Reconnect => return Ok(End::Done),
+        };
+        if items.is_empty() {
+            break;
+        }
+        // Ids of items we could not convert count as seen: they exist on Strava.
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|i| i.get("id").and_then(serde_json::Value::as_i64)),
+        );
+        let rows = rows_of(&items, athlete, Utc::now());
+        db::activities::upsert_many(&mut conn, &rows).await?;
+        if !db::jobs::heartbeat(
+            &mut conn,
+            job.id,
+            job.attempts,
+            ctx.settings.lease,
+            &serde_json::json!({ "page": page, "seen": seen.len() }),
+        )
+        .await?
+        {
+            return Ok(End::Lost);
+        }
+        page += 1;
+    }
+    let deleted = db::upkeep::delete_unlisted(&mut conn, athlete, since, &seen, started).await?;
+    tracing::info!(
+        athlete = athlete.get(),
+        full,
+        listed = seen.len(),
+        deleted = deleted.len(),
+        "reconciled"
+    );
+    Ok(End::Done)
+}
+
+/// The upkeep sweep: queue a reconcile for each connected athlete not reconciled
+/// within `RECONCILE_EVERY_HOURS`; queue a refresh for athletes with API rows nearing
+/// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
+/// athlete must reconnect), since Strava's terms do not let them stay; and prune
+/// finished inbox events of the same age.
+pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
+    let mut conn = ctx.pool.get().await?;
+    let s = &ctx.settings;
+    for athlete in db::upkeep::athletes_due_for(&mut conn, RECONCILE, s.reconcile_every).await? {
+        db::jobs::enqueue(&mut conn, &athlete_job(RECONCILE, athlete)).await?;
+    }
+    let max_age = chrono::Duration::from_std(s.retention_max_age)?;
+    // Refresh a day ahead of the limit (half of it for limits under two days), so a
+    // refresh delayed by rate limits still lands in time.
+    let margin = chrono::Duration::days(1).min(max_age / 2);
+    let now = Utc::now();
+    for athlete in
+        db::upkeep::athletes_with_rows_fetched_before(&mut conn, now - max_age + margin).await?
+    {
+        db::jobs::enqueue(&mut conn, &athlete_job(REFRESH, athlete)).await?;
+    }
+    // Finished events are kept as long as the data they touched, then dropped.
+    db::inbox::prune(&mut conn, now - max_age).await?;
+    let expired = db::upkeep::delete_fetched_before(&mut conn, now - max_age).await?;
+    if expired > 0 {
+        tracing::warn!(
+            rows = expired,
+            "deleted API activities past the retention limit"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backfill_jobs_are_one_per_athlete() {
+        let job = backfill_job(AthleteId(42));
+        assert_eq!(job.kind, BACKFILL);
+        assert_eq!(job.dedupe_key.as_deref(), Some("backfill:42"));
+        assert_eq!(job.payload["athlete_id"], 42);
+    }
+}

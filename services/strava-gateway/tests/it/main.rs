@@ -1,0 +1,14 @@
+//! strava-gateway's integration tests: one binary (faster to build than many), one
+//! module per area, each test with a database of its own.
+
+mod backfill;
+mod convert;
+mod governor;
+mod import;
+mod oauth;
+mod service;
+mod subscription;
+mod sync_support;
+mod tokens;
+mod webhook;
+mod worker;

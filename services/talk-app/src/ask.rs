@@ -1,0 +1,133 @@
+//! Answering one question: load the athlete (units, time zone), the conversation and
+//! its previous plan, parse, compile, run in the sandbox, render, and store the
+//! exchange. Shared by the `ask` command and the HTTP API.
+
+use chrono::{DateTime, Utc};
+use db::{DbError, Pool, activities, athletes, chats, questions};
+use domain::AthleteId;
+use domain::ask::{self, Answer, Context, Parsed, Plan};
+use domain::dates;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a question's query may run before it is cancelled.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest question accepted, in characters.
+pub const MAX_QUESTION_CHARS: usize = 2000;
+
+/// Why a question got no answer at all (as opposed to an answer saying no).
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    /// No athlete has this id.
+    #[error("unknown athlete {0}")]
+    UnknownAthlete(AthleteId),
+    /// The conversation id belongs to another athlete.
+    #[error("conversation {0} was not found for this athlete")]
+    ConversationNotFound(Uuid),
+    /// Nothing was asked.
+    #[error("the question is empty")]
+    EmptyQuestion,
+    /// The question is longer than [`MAX_QUESTION_CHARS`].
+    #[error("the question is longer than {MAX_QUESTION_CHARS} characters")]
+    QuestionTooLong,
+    /// No database connection could be had.
+    #[error("database unavailable")]
+    Pool(#[from] db::pool::PoolError),
+    /// A repository query failed.
+    #[error("database error")]
+    Database(#[from] DbError),
+    /// The question's own query failed (other than by timing out).
+    #[error("question query failed")]
+    Query(#[source] questions::QuestionError),
+    /// An answer or plan did not serialise (a bug).
+    #[error("could not serialise the answer")]
+    Json(#[from] serde_json::Error),
+}
+
+impl AskError {
+    /// Whether the caller asked wrongly (a 4xx / exit code 2) rather than we failed.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownAthlete(_)
+                | Self::ConversationNotFound(_)
+                | Self::EmptyQuestion
+                | Self::QuestionTooLong
+        )
+    }
+}
+
+/// Answers `question` for `athlete` at instant `now`, in conversation `conversation`
+/// (created with that id if new, a fresh one if `None`); returns the conversation id
+/// and the answer.
+pub async fn ask(
+    pool: &Pool,
+    athlete: AthleteId,
+    conversation: Option<Uuid>,
+    question: &str,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, Answer), AskError> {
+    let question = question.trim();
+    if question.is_empty() {
+        return Err(AskError::EmptyQuestion);
+    }
+    if question.chars().count() > MAX_QUESTION_CHARS {
+        return Err(AskError::QuestionTooLong);
+    }
+    let mut conn = pool.get().await?;
+    let profile = athletes::find(&mut conn, athlete)
+        .await?
+        .ok_or(AskError::UnknownAthlete(athlete))?;
+    // Only look at activities when the athlete's own zone is missing or unreadable.
+    let own_zone = profile
+        .timezone
+        .as_deref()
+        .filter(|tz| dates::parse_strava_timezone(tz).is_ok());
+    let latest_zone = match own_zone {
+        Some(_) => None,
+        None => activities::latest_timezone(&mut conn, athlete).await?,
+    };
+    let tz = dates::pick_zone(own_zone, latest_zone.as_deref());
+
+    let id = conversation.unwrap_or_else(Uuid::new_v4);
+    let chat = chats::find_or_create(&mut conn, id, athlete, question)
+        .await?
+        .ok_or(AskError::ConversationNotFound(id))?;
+    // A plan stored by an older version may not read any more: start afresh then.
+    let previous = chats::latest_plan(&mut conn, id)
+        .await?
+        .and_then(|v| serde_json::from_value::<Plan>(v).ok());
+    let ctx = Context {
+        today: dates::today(now, tz),
+        units: profile.units(),
+        previous,
+    };
+
+    let (answer, plan) = match ask::parse(question, &ctx) {
+        Parsed::Plan(plan) => {
+            let query = ask::compile(&plan, &ctx);
+            match questions::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await {
+                Ok(rows) => {
+                    let mut answer = ask::render(&plan, &rows, &ctx);
+                    answer.sql = Some(query.sql);
+                    (answer, Some(plan))
+                }
+                Err(e) if e.is_timeout() => (
+                    Answer::text(
+                        "That question took too long to answer. Try a shorter period or a single sport.",
+                    ),
+                    None,
+                ),
+                Err(e) => return Err(AskError::Query(e)),
+            }
+        }
+        other => (
+            other.direct_answer().unwrap_or_else(ask::not_understood),
+            None,
+        ),
+    };
+    let answer_json = serde_json::to_value(&answer)?;
+    let plan_json = plan.as_ref().map(serde_json::to_value).transpose()?;
+    chats::append_exchange(&mut conn, &chat, question, &answer_json, plan_json.as_ref()).await?;
+    Ok((id, answer))
+}

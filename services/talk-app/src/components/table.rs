@@ -1,0 +1,125 @@
+//! An answer's table: headers with units, numbers right-aligned, activity names linked
+//! to Strava. Cells carry their raw value in `data-v` so the optional script can sort.
+
+use crate::chart::{column_label, number};
+use domain::ask::Table;
+use domain::demo::DEMO_ACTIVITY_ID_BASE;
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// How a cell reads: integers grouped by thousands, decimals as the engine rounded
+/// them, local date-times without the `T` and seconds.
+fn cell_text(column: &str, cell: &Value) -> String {
+    match cell {
+        Value::Null => "–".into(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => domain::format::group_thousands(i),
+            (None, Some(f)) => {
+                let repr = n.to_string();
+                let decimals = repr.split_once('.').map_or(0, |(_, d)| d.len()).min(3);
+                domain::format::number(f, decimals)
+            }
+            _ => n.to_string(),
+        },
+        Value::String(s) if column.starts_with("start_date") && s.len() >= 16 => {
+            s[..16].replacen('T', " ", 1)
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A link to the activity on Strava, for real (non-demo) activity ids.
+fn strava_link(id: &Value) -> Option<String> {
+    let id = id
+        .as_i64()
+        .filter(|&i| i > 0 && i < DEMO_ACTIVITY_ID_BASE)?;
+    Some(format!("https://www.strava.com/activities/{id}"))
+}
+
+/// The table of an answer.
+#[component]
+pub fn AnswerTable(table: Table) -> impl IntoView {
+    let id_col = table.columns.iter().position(|c| c == "id");
+    let name_col = table.columns.iter().position(|c| c == "name");
+    // The id is only there to build the link; alone it means nothing to a person.
+    let shown: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !(Some(i) == id_col && name_col.is_some()))
+        .collect();
+    let numeric: Vec<bool> = (0..table.columns.len())
+        .map(|c| {
+            table
+                .rows
+                .iter()
+                .any(|r| r.get(c).is_some_and(|v| v.is_number()))
+        })
+        .collect();
+    let head = shown
+        .iter()
+        .map(|&c| {
+            let class = if numeric[c] { "num" } else { "" };
+            view! { <th scope="col" class=class>{column_label(&table.columns[c])}</th> }
+        })
+        .collect_view();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            let link = id_col.and_then(|i| row.get(i)).and_then(strava_link);
+            shown
+                .iter()
+                .map(|&c| {
+                    let cell = row.get(c).cloned().unwrap_or(Value::Null);
+                    let text = cell_text(&table.columns[c], &cell);
+                    let sort_key = number(&cell)
+                        .filter(|_| numeric[c])
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| text.clone());
+                    let class = if numeric[c] { "num" } else { "" };
+                    let content = match (&link, Some(c) == name_col) {
+                        (Some(href), true) => view! {
+                            <a href=href.clone() rel="noopener" target="_blank">{text}</a>
+                        }
+                        .into_any(),
+                        _ => text.into_any(),
+                    };
+                    view! { <td class=class data-v=sort_key>{content}</td> }
+                })
+                .collect_view()
+        })
+        .map(|cells| view! { <tr>{cells}</tr> })
+        .collect_view();
+    let count = table.rows.len();
+    view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Answer table">
+            <table class="sortable">
+                <caption class="sr-only">{format!("{count} rows")}</caption>
+                <thead><tr>{head}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cells_read_well() {
+        assert_eq!(cell_text("count", &json!(12345)), "12,345");
+        assert_eq!(cell_text("distance_km", &json!(1234.5)), "1,234.5");
+        assert_eq!(
+            cell_text("start_date_local", &json!("2023-11-02T07:10:00")),
+            "2023-11-02 07:10"
+        );
+        assert_eq!(cell_text("x", &Value::Null), "–");
+        assert_eq!(
+            strava_link(&json!(42)).as_deref(),
+            Some("https://www.strava.com/activities/42")
+        );
+        assert_eq!(strava_link(&json!(DEMO_ACTIVITY_ID_BASE + 5)), None);
+    }
+}

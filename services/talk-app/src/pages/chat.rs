@@ -1,0 +1,289 @@
+//! `/chat` and `/chat/{conversation}`: the conversation, the question form, example
+//! questions, past conversations and the backfill progress; `POST /chat/ask` answers
+//! through the engine and redirects back (post/redirect/get).
+
+use crate::app::{Layout, document, html};
+use crate::components::AnswerView;
+use crate::error::{AppError, see_other};
+use crate::session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use db::chats::{ConversationRow, MessageRow};
+use db::sync::SyncStatus;
+use domain::ask::Answer;
+use leptos::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Questions offered when a conversation is new; each covers one kind of answer.
+pub const EXAMPLES: &[&str] = &[
+    "How many runs did I do last month?",
+    "Show my runs last week",
+    "Weekly running distance this year as a chart",
+    "What was my longest run?",
+];
+/// Past conversations listed beside the chat.
+const HISTORY: i64 = 30;
+/// Seconds between refreshes while a backfill runs.
+const REFRESH_SECONDS: u32 = 15;
+
+/// `?error=` after a failed ask.
+#[derive(Debug, Deserialize)]
+pub struct ChatQuery {
+    error: Option<String>,
+}
+
+fn error_text(code: &str) -> &'static str {
+    match code {
+        "empty" => "Type a question first.",
+        "long" => "That question is too long. Please keep it under 2,000 characters.",
+        _ => "Sorry, that question could not be answered just now. Please try again.",
+    }
+}
+
+/// One question and its answer, as shown.
+struct Exchange {
+    question: String,
+    answer: Option<Answer>,
+}
+
+fn exchanges(messages: Vec<MessageRow>) -> Vec<Exchange> {
+    let mut out: Vec<Exchange> = Vec::new();
+    for m in messages {
+        if m.role == "user" {
+            out.push(Exchange {
+                question: m.content,
+                answer: None,
+            });
+        } else {
+            // An answer stored by an older version may not read: fall back to its text.
+            let answer = m
+                .answer
+                .and_then(|v| serde_json::from_value::<Answer>(v).ok())
+                .unwrap_or_else(|| Answer::text(m.content));
+            match out.last_mut() {
+                Some(last) if last.answer.is_none() => last.answer = Some(answer),
+                _ => out.push(Exchange {
+                    question: String::new(),
+                    answer: Some(answer),
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// `GET /chat`: a new conversation.
+pub async fn index(
+    session: Session,
+    query: web::Query<ChatQuery>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    render(session, None, query.into_inner(), &pool).await
+}
+
+/// `GET /chat/{conversation}`.
+pub async fn conversation(
+    session: Session,
+    path: web::Path<String>,
+    query: web::Query<ChatQuery>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let id: Uuid = path.parse().map_err(|_| AppError::NotFound)?;
+    render(session, Some(id), query.into_inner(), &pool).await
+}
+
+async fn render(
+    session: Session,
+    id: Option<Uuid>,
+    query: ChatQuery,
+    pool: &db::Pool,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = pool.get().await?;
+    let current = match id {
+        Some(id) => Some(
+            db::chats::find(&mut conn, id)
+                .await?
+                .filter(|c| c.athlete_id == session.athlete.get())
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let messages = match &current {
+        Some(c) => db::chats::messages(&mut conn, c.id).await?,
+        None => Vec::new(),
+    };
+    let history = db::chats::list(&mut conn, session.athlete, HISTORY).await?;
+    let sync = db::sync::find(&mut conn, session.athlete)
+        .await?
+        .filter(|s| s.state == "backfilling");
+    drop(conn);
+
+    let error = query.error.as_deref().map(error_text);
+    let refresh = sync.as_ref().map(|_| REFRESH_SECONDS);
+    let title = current
+        .as_ref()
+        .map(|c| c.title.clone())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "New conversation".into());
+    let thread = exchanges(messages);
+    let body = document(&title, refresh, move || {
+        view! {
+            <Layout signed_in=true>
+                <ChatPage current=current thread=thread history=history sync=sync error=error/>
+            </Layout>
+        }
+    });
+    Ok(html(StatusCode::OK, body))
+}
+
+/// The chat: progress, thread, question form, then the conversation list.
+#[component]
+fn ChatPage(
+    current: Option<ConversationRow>,
+    thread: Vec<Exchange>,
+    history: Vec<ConversationRow>,
+    sync: Option<SyncStatus>,
+    error: Option<&'static str>,
+) -> impl IntoView {
+    let conversation = current.as_ref().map(|c| c.id);
+    let heading = current
+        .as_ref()
+        .map(|c| c.title.clone())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "New conversation".into());
+    let last = thread.len().saturating_sub(1);
+    let is_new = thread.is_empty();
+    let items = thread
+        .into_iter()
+        .enumerate()
+        .map(|(i, ex)| {
+            let id = (i == last).then_some("latest");
+            view! {
+                <li class="exchange" id=id>
+                    {(!ex.question.is_empty()).then(|| view! { <p class="question"><span class="sr-only">"You asked: "</span>{ex.question}</p> })}
+                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation/> })}
+                </li>
+            }
+            .into_any()
+        })
+        .collect_view();
+    view! {
+        <div class="chat">
+            <section class="thread" aria-labelledby="chat-title">
+                <h1 id="chat-title" class="chat-title">{heading}</h1>
+                {sync.map(|s| view! { <SyncProgress status=s/> })}
+                <ol class="exchanges" aria-live="polite">{items}</ol>
+                {is_new.then(|| view! { <Examples/> })}
+                {error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <form method="post" action="/chat/ask" class="ask-form" id="ask">
+                    {conversation.map(|c| view! { <input type="hidden" name="conversation" value=c.to_string()/> })}
+                    <label for="question">"Your question"</label>
+                    <div class="ask-row">
+                        <input id="question" name="question" type="text" required maxlength="2000"
+                            autocomplete="off" autofocus
+                            placeholder="e.g. How far did I run last month?"/>
+                        <button type="submit" class="button primary">"Ask"</button>
+                    </div>
+                    <p class="thinking" hidden>"Thinking…"</p>
+                </form>
+            </section>
+            <aside class="history" aria-labelledby="history-title">
+                <h2 id="history-title">"Conversations"</h2>
+                <a class="button" href="/chat">"New conversation"</a>
+                <ul>
+                    {history.into_iter().map(|c| {
+                        let current = (Some(c.id) == conversation).then_some("page");
+                        let title = if c.title.is_empty() { "Untitled".to_string() } else { c.title };
+                        let when = c.updated_at.format("%-d %b").to_string();
+                        view! {
+                            <li>
+                                <a href=format!("/chat/{}", c.id) aria-current=current>{title}</a>
+                                <span class="muted small">" · "{when}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </aside>
+        </div>
+    }
+}
+
+/// Example questions; each button asks its question.
+#[component]
+fn Examples() -> impl IntoView {
+    view! {
+        <form method="post" action="/chat/ask" class="examples ask-form">
+            <p id="examples-title">"Try one of these:"</p>
+            <div class="chips" role="group" aria-labelledby="examples-title">
+                {EXAMPLES.iter().map(|q| view! {
+                    <button type="submit" name="question" value=*q class="chip">{*q}</button>
+                }).collect_view()}
+            </div>
+        </form>
+    }
+}
+
+/// The backfill's progress while activities are still arriving.
+#[component]
+fn SyncProgress(status: SyncStatus) -> impl IntoView {
+    let synced = status.activities_synced.max(0);
+    let total = status
+        .estimated_total
+        .filter(|t| *t > 0)
+        .map(|t| t.max(synced));
+    let label = match total {
+        Some(t) => format!("{synced} of about {t} activities imported"),
+        None => format!("{synced} activities imported so far"),
+    };
+    view! {
+        <div class="sync" role="status">
+            <label for="sync-progress">{label.clone()}</label>
+            {match total {
+                Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=synced.to_string()>{label}</progress> }.into_any(),
+                None => view! { <progress id="sync-progress">{label}</progress> }.into_any(),
+            }}
+            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This page refreshes itself."</p>
+        </div>
+    }
+}
+
+/// The question form's fields.
+#[derive(Debug, Deserialize)]
+pub struct AskForm {
+    question: String,
+    conversation: Option<String>,
+}
+
+/// `POST /chat/ask`: answers, stores the exchange, and shows the conversation.
+pub async fn ask(
+    session: Session,
+    form: web::Form<AskForm>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let AskForm {
+        question,
+        conversation,
+    } = form.into_inner();
+    let conversation = match conversation.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<Uuid>().map_err(|_| AppError::NotFound)?),
+    };
+    let back = |code: &str| match conversation {
+        Some(c) => see_other(&format!("/chat/{c}?error={code}#ask")),
+        None => see_other(&format!("/chat?error={code}#ask")),
+    };
+    use crate::ask::AskError as E;
+    match crate::ask::ask(&pool, session.athlete, conversation, &question, Utc::now()).await {
+        Ok((id, _)) => Ok(see_other(&format!("/chat/{id}#latest"))),
+        Err(E::EmptyQuestion) => Ok(back("empty")),
+        Err(E::QuestionTooLong) => Ok(back("long")),
+        Err(E::ConversationNotFound(_)) => Err(AppError::NotFound),
+        Err(E::UnknownAthlete(_)) => Err(AppError::SessionEnded),
+        Err(e) => {
+            tracing::error!(error = %crate::error::chain(&e), "answering a question failed");
+            Ok(back("failed"))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `/`: what StravaTalk is, "Connect with Strava" and "Try the demo".
+
+use crate::app::{Layout, document, html};
+use crate::error::{AppError, see_other};
+use crate::session::{SessionKeys, Visitor};
+use crate::settings::WebSettings;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use leptos::prelude::*;
+use serde::Deserialize;
+
+/// `?notice=` values other pages send people here with.
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "session-ended" => "Your session has ended. Please sign in again.",
+        "sign-in" => "Please sign in first.",
+        "signed-out" => "You are signed out.",
+        "erased" => "Your data has been deleted from StravaTalk.",
+        "no-demo" => "The demo is not available on this server right now.",
+        _ => return None,
+    })
+}
+
+/// `GET /`.
+pub async fn page(
+    visitor: Visitor,
+    query: web::Query<HomeQuery>,
+    web: web::Data<WebSettings>,
+) -> HttpResponse {
+    let notice = query.notice.as_deref().and_then(notice_text);
+    let signed_in = matches!(visitor, Visitor::SignedIn(_));
+    let connect = web
+        .gateway_public_url
+        .as_ref()
+        .map(|g| format!("{g}/oauth/authorize"));
+    let body = document("StravaTalk", None, move || {
+        view! { <Layout signed_in=signed_in><Home notice=notice connect=connect signed_in=signed_in/></Layout> }
+    });
+    html(StatusCode::OK, body)
+}
+
+/// The landing page.
+#[component]
+fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) -> impl IntoView {
+    view! {
+        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        <section class="hero">
+            <h1>"Talk to your training"</h1>
+            <p class="lead">"Ask your Strava activities questions in plain English and get a sentence, a table or a chart back."</p>
+            <ul class="examples-list">
+                <li>"How many runs did I do last month?"</li>
+                <li>"Show my 10k runs this year"</li>
+                <li>"Weekly ride distance this year as a chart"</li>
+            </ul>
+        </section>
+        <section class="actions" aria-label="Get started">
+            {if signed_in {
+                view! { <a class="button primary" href="/chat">"Open your chat"</a> }.into_any()
+            } else {
+                view! {
+                    {match connect {
+                        Some(href) => view! { <a class="button primary" href=href>"Connect with Strava"</a> }.into_any(),
+                        None => view! { <p class="muted">"Connecting a Strava account is not configured on this server."</p> }.into_any(),
+                    }}
+                    <form method="post" action="/demo">
+                        <button type="submit" class="button">"Try the demo"</button>
+                    </form>
+                }.into_any()
+            }}
+        </section>
+        <section class="fine">
+            <p>"StravaTalk reads only your own activities and shows them only to you. The built-in engine answers without sending your data anywhere. You can delete everything at any time in Settings."</p>
+        </section>
+    }
+}
+
+/// `POST /demo`: signs in as the demo athlete when it has been loaded.
+pub async fn demo(
+    pool: web::Data<db::Pool>,
+    keys: web::Data<SessionKeys>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = pool.get().await?;
+    let demo = domain::demo::DEMO_ATHLETE_ID;
+    match db::athletes::find(&mut conn, demo).await? {
+        Some(a) if a.is_demo => {
+            let cookie = crate::session::start(&mut conn, &keys, demo).await?;
+            let mut res = see_other("/chat");
+            res.add_cookie(&cookie)
+                .map_err(|_| AppError::Internal("cookie"))?;
+            Ok(res)
+        }
+        _ => Ok(see_other("/?notice=no-demo")),
+    }
+}

@@ -1,0 +1,30 @@
+//! The pages and the form posts behind them. Each handler checks the session, does its
+//! work, and either renders a page or redirects (post/redirect/get).
+
+pub mod auth;
+pub mod chat;
+pub mod home;
+pub mod settings;
+
+use actix_web::web;
+
+/// Registers every page route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::page))
+        .route("/demo", web::post().to(home::demo))
+        .route("/auth/complete", web::get().to(auth::complete))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/chat", web::get().to(chat::index))
+        .route("/chat/ask", web::post().to(chat::ask))
+        .route("/chat/{conversation}", web::get().to(chat::conversation))
+        .route("/settings", web::get().to(settings::page))
+        .route("/settings/units", web::post().to(settings::units))
+        .route("/settings/tokens", web::post().to(settings::create_token))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            web::post().to(settings::revoke_token),
+        )
+        .route("/settings/export", web::get().to(settings::export))
+        .route("/settings/delete", web::get().to(settings::confirm_delete))
+        .route("/settings/delete", web::post().to(settings::delete));
+}

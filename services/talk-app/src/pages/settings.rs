@@ -1,0 +1,381 @@
+//! `/settings`: units, time zone, personal API tokens, chat export, and erasure.
+//!
+//! Erasure deletes the athlete row, and with it (by foreign keys) tokens, activities,
+//! sync state, sessions, API tokens and chats, whether the data came from Strava, an
+//! import or the demo. talk-app never calls Strava: the Strava tokens are deleted, so
+//! StravaTalk can no longer read anything, and the page tells the athlete that they
+//! can also remove the app under Strava's "My Apps" settings.
+
+use crate::app::{Layout, document, html};
+use crate::error::{AppError, see_other};
+use crate::session::{Session, SessionKeys};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use db::api_tokens::ApiTokenRow;
+use db::athletes::AthleteRow;
+use domain::Units;
+use leptos::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Most live tokens an athlete may hold.
+const MAX_TOKENS: usize = 10;
+/// Longest token name kept, in characters.
+const TOKEN_NAME_CHARS: usize = 60;
+
+/// `?done=` after a settings change.
+#[derive(Debug, Deserialize)]
+pub struct SettingsQuery {
+    done: Option<String>,
+}
+
+fn done_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "units" => "Units saved.",
+        "revoked" => "Token revoked.",
+        "too-many" => "You have reached the limit of 10 tokens. Revoke one first.",
+        _ => return None,
+    })
+}
+
+/// What the settings page shows.
+struct SettingsData {
+    athlete: AthleteRow,
+    timezone: Option<String>,
+    tokens: Vec<ApiTokenRow>,
+}
+
+async fn load(pool: &db::Pool, session: Session) -> Result<SettingsData, AppError> {
+    let mut conn = pool.get().await?;
+    let athlete = db::athletes::find(&mut conn, session.athlete)
+        .await?
+        .ok_or(AppError::SessionEnded)?;
+    let timezone = match athlete.timezone.clone() {
+        Some(tz) => Some(tz),
+        None => db::activities::latest_timezone(&mut conn, session.athlete).await?,
+    };
+    let tokens = db::api_tokens::list(&mut conn, session.athlete).await?;
+    Ok(SettingsData {
+        athlete,
+        timezone,
+        tokens,
+    })
+}
+
+fn render(
+    data: SettingsData,
+    notice: Option<&'static str>,
+    new_token: Option<String>,
+) -> HttpResponse {
+    let body = document("Settings", None, move || {
+        view! {
+            <Layout signed_in=true>
+                <SettingsPage data=data notice=notice new_token=new_token/>
+            </Layout>
+        }
+    });
+    html(StatusCode::OK, body)
+}
+
+/// `GET /settings`.
+pub async fn page(
+    session: Session,
+    query: web::Query<SettingsQuery>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let data = load(&pool, session).await?;
+    Ok(render(
+        data,
+        query.done.as_deref().and_then(done_text),
+        None,
+    ))
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The settings sections.
+#[component]
+fn SettingsPage(
+    data: SettingsData,
+    notice: Option<&'static str>,
+    new_token: Option<String>,
+) -> impl IntoView {
+    let SettingsData {
+        athlete,
+        timezone,
+        tokens,
+    } = data;
+    let strava_units = Units::from_strava_or_default(Some(&athlete.measurement_preference));
+    let choice = athlete
+        .units_override
+        .as_deref()
+        .and_then(Units::from_strava);
+    let units_name = |u: Units| match u {
+        Units::Metric => "metric: km, m",
+        Units::Imperial => "imperial: miles, feet",
+    };
+    let name = format!("{} {}", athlete.firstname, athlete.lastname)
+        .trim()
+        .to_owned();
+    let radio = move |value: &'static str, label: String, checked: bool| {
+        let id = format!("units-{value}");
+        view! {
+            <div class="radio">
+                <input type="radio" name="units" id=id.clone() value=value checked=checked/>
+                <label for=id>{label}</label>
+            </div>
+        }
+    };
+    let live_tokens = tokens.iter().filter(|t| t.revoked_at.is_none()).count();
+    view! {
+        <h1>"Settings"</h1>
+        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        <section class="card" aria-labelledby="account-title">
+            <h2 id="account-title">"Account"</h2>
+            <p>{if name.is_empty() { format!("Athlete {}", athlete.id) } else { name }}
+               {athlete.is_demo.then_some(" (demo athlete)")}</p>
+            <p>"Time zone: "<strong>{timezone.unwrap_or_else(|| "not known yet".into())}</strong>
+               <span class="muted">" (from Strava; \"today\" and \"this week\" follow it)"</span></p>
+        </section>
+        <section class="card" aria-labelledby="units-title">
+            <h2 id="units-title">"Units"</h2>
+            <form method="post" action="/settings/units">
+                <fieldset>
+                    <legend>"Show distances and elevation in"</legend>
+                    {radio("strava", format!("Follow Strava ({})", units_name(strava_units)), choice.is_none())}
+                    {radio("meters", "Metric (km, m)".into(), choice == Some(Units::Metric))}
+                    {radio("feet", "Imperial (miles, feet)".into(), choice == Some(Units::Imperial))}
+                </fieldset>
+                <button type="submit" class="button">"Save units"</button>
+            </form>
+        </section>
+        <section class="card" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"Personal API tokens"</h2>
+            <p class="muted">"A token lets a script ask questions as you: "
+                <code>"POST /api/ask"</code>" with "<code>"Authorization: Bearer <token>"</code>
+                " and a JSON body "<code>"{\"question\": \"…\"}"</code>"."</p>
+            {new_token.map(|t| view! {
+                <div class="new-token" role="status">
+                    <p><strong>"Copy your new token now."</strong>" It will not be shown again."</p>
+                    <label for="new-token">"New token"</label>
+                    <input id="new-token" type="text" readonly value=t/>
+                </div>
+            })}
+            {(!tokens.is_empty()).then(|| view! {
+                <ul class="tokens">
+                    {tokens.into_iter().map(|t| {
+                        let status = match (t.revoked_at, t.last_used_at) {
+                            (Some(r), _) => format!("revoked {}", when(r)),
+                            (None, Some(u)) => format!("last used {}", when(u)),
+                            (None, None) => "never used".into(),
+                        };
+                        let live = t.revoked_at.is_none();
+                        let action = format!("/settings/tokens/{}/revoke", t.id);
+                        let label = format!("Revoke token {}", t.name);
+                        view! {
+                            <li>
+                                <span><strong>{t.name}</strong>" · created "{when(t.created_at)}" · "{status}</span>
+                                {live.then(|| view! {
+                                    <form method="post" action=action class="inline">
+                                        <button type="submit" class="button small" aria-label=label>"Revoke"</button>
+                                    </form>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            {(live_tokens < MAX_TOKENS).then(|| view! {
+                <form method="post" action="/settings/tokens" class="token-form">
+                    <label for="token-name">"Token name"</label>
+                    <div class="ask-row">
+                        <input id="token-name" name="name" type="text" required maxlength="60" placeholder="e.g. my laptop"/>
+                        <button type="submit" class="button">"Create token"</button>
+                    </div>
+                </form>
+            })}
+        </section>
+        <section class="card" aria-labelledby="export-title">
+            <h2 id="export-title">"Your chat history"</h2>
+            <p><a class="button" href="/settings/export" download="stravatalk-chats.json">"Export chat history (JSON)"</a></p>
+        </section>
+        <section class="card danger" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Disconnect Strava and delete my data"</h2>
+            <p>"Deletes your activities, Strava tokens, conversations and API tokens from StravaTalk, and signs you out."</p>
+            <p><a class="button danger" href="/settings/delete">"Delete my data…"</a></p>
+        </section>
+    }
+}
+
+/// The units form.
+#[derive(Debug, Deserialize)]
+pub struct UnitsForm {
+    units: String,
+}
+
+/// `POST /settings/units`.
+pub async fn units(
+    session: Session,
+    form: web::Form<UnitsForm>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let choice = match form.units.as_str() {
+        "strava" => None,
+        other => Some(
+            Units::from_strava(other)
+                .ok_or(AppError::BadRequest("Choose one of the unit options."))?,
+        ),
+    };
+    let mut conn = pool.get().await?;
+    db::athletes::set_units_override(&mut conn, session.athlete, choice).await?;
+    Ok(see_other("/settings?done=units"))
+}
+
+/// The new-token form.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+/// `POST /settings/tokens`: creates a token and shows it once (this response is the
+/// only place it appears, so it is a page, not a redirect).
+pub async fn create_token(
+    session: Session,
+    form: web::Form<TokenForm>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let name: String = form
+        .name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(TOKEN_NAME_CHARS)
+        .collect();
+    if name.is_empty() {
+        return Err(AppError::BadRequest("Give the token a name."));
+    }
+    let mut conn = pool.get().await?;
+    let live = db::api_tokens::list(&mut conn, session.athlete)
+        .await?
+        .iter()
+        .filter(|t| t.revoked_at.is_none())
+        .count();
+    if live >= MAX_TOKENS {
+        return Ok(see_other("/settings?done=too-many"));
+    }
+    let (_, token) = db::api_tokens::create(&mut conn, session.athlete, &name).await?;
+    drop(conn);
+    let data = load(&pool, session).await?;
+    Ok(render(data, None, Some(token)))
+}
+
+/// `POST /settings/tokens/{id}/revoke`.
+pub async fn revoke_token(
+    session: Session,
+    path: web::Path<String>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let id: Uuid = path.parse().map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get().await?;
+    db::api_tokens::revoke(&mut conn, session.athlete, id).await?;
+    Ok(see_other("/settings?done=revoked"))
+}
+
+/// `GET /settings/export`: every conversation with its messages, as a JSON download.
+pub async fn export(session: Session, pool: web::Data<db::Pool>) -> Result<HttpResponse, AppError> {
+    let mut conn = pool.get().await?;
+    let conversations = db::chats::list(&mut conn, session.athlete, i64::MAX).await?;
+    let mut out = Vec::with_capacity(conversations.len());
+    for c in conversations {
+        let messages: Vec<serde_json::Value> = db::chats::messages(&mut conn, c.id)
+            .await?
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "role": m.role,
+                    "content": m.content,
+                    "answer": m.answer,
+                    "created_at": m.created_at,
+                })
+            })
+            .collect();
+        out.push(serde_json::json!({
+            "id": c.id,
+            "title": c.title,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+            "messages": messages,
+        }));
+    }
+    let doc = serde_json::json!({
+        "athlete_id": session.athlete,
+        "exported_at": Utc::now(),
+        "conversations": out,
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"stravatalk-chats.json\"",
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .json(doc))
+}
+
+/// `GET /settings/delete`: the confirm step.
+pub async fn confirm_delete(_session: Session) -> HttpResponse {
+    let body = document("Delete my data", None, || {
+        view! {
+            <Layout signed_in=true>
+                <section class="card danger">
+                    <h1>"Disconnect Strava and delete my data"</h1>
+                    <p>"This deletes, at once and for good:"</p>
+                    <ul>
+                        <li>"your activities and sync state"</li>
+                        <li>"your Strava tokens (StravaTalk can no longer read your Strava account)"</li>
+                        <li>"your conversations and personal API tokens"</li>
+                    </ul>
+                    <p class="muted">"To also remove StravaTalk from your Strava account, open Strava → Settings → My Apps and revoke access."</p>
+                    <form method="post" action="/settings/delete">
+                        <div class="check">
+                            <input type="checkbox" id="confirm" name="confirm" value="yes" required/>
+                            <label for="confirm">"I understand this cannot be undone"</label>
+                        </div>
+                        <button type="submit" class="button danger">"Delete my data and sign out"</button>
+                        " "
+                        <a href="/settings">"Cancel"</a>
+                    </form>
+                </section>
+            </Layout>
+        }
+    });
+    html(StatusCode::OK, body)
+}
+
+/// The confirm form.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    confirm: Option<String>,
+}
+
+/// `POST /settings/delete`: erases the athlete and everything of theirs, then signs out.
+pub async fn delete(
+    session: Session,
+    form: web::Form<DeleteForm>,
+    pool: web::Data<db::Pool>,
+    keys: web::Data<SessionKeys>,
+) -> Result<HttpResponse, AppError> {
+    if form.confirm.as_deref() != Some("yes") {
+        return Ok(see_other("/settings/delete"));
+    }
+    let mut conn = pool.get().await?;
+    db::athletes::erase(&mut conn, session.athlete).await?;
+    tracing::info!(athlete = session.athlete.get(), "athlete erased their data");
+    let mut res = see_other("/?notice=erased");
+    res.add_cookie(&keys.removal())
+        .map_err(|_| AppError::Internal("cookie"))?;
+    Ok(res)
+}

@@ -1,0 +1,167 @@
+//! Starting the app, signing in, and reading responses.
+
+use chrono::Utc;
+use db::AsyncPgConnection;
+use domain::AthleteId;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use service::Env;
+use talk_app::session::SessionKeys;
+use talk_app::{Application, Settings};
+use testkit::TestDb;
+
+pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
+pub const DEMO: AthleteId = domain::demo::DEMO_ATHLETE_ID;
+pub const OTHER: AthleteId = AthleteId(2);
+
+/// A running app with its own database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub keys: SessionKeys,
+}
+
+/// Starts the app with the test settings plus `extra` variables.
+pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new().await;
+    let mut vars = vec![
+        ("DATABASE_URL", db.url()),
+        ("PORT", "0"),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        ("SESSION_SECRET", SECRET),
+    ];
+    vars.extend_from_slice(extra);
+    let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
+    let settings = Settings::from_env(&env).unwrap();
+    let keys = SessionKeys::new(&settings.web).unwrap();
+    let app = Application::build(&settings, db.pool().clone()).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        db,
+        base,
+        http,
+        keys,
+    }
+}
+
+/// Starts the app with the test settings.
+pub async fn spawn() -> TestApp {
+    spawn_with(&[]).await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        self.db.conn().await
+    }
+
+    /// Loads the demo athlete (with activities) and a second, empty athlete.
+    pub async fn seed(&self) {
+        let mut conn = self.conn().await;
+        db::demo::seed(&mut conn, Utc::now()).await.unwrap();
+        db::athletes::upsert(
+            &mut conn,
+            &db::athletes::AthleteUpsert {
+                id: OTHER.get(),
+                firstname: "Other".into(),
+                lastname: "Athlete".into(),
+                measurement_preference: "feet".into(),
+                timezone: Some("(GMT-05:00) America/New_York".into()),
+                is_demo: false,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Signs `athlete` in through a login ticket, as after OAuth; returns the cookie
+    /// header value.
+    pub async fn sign_in(&self, athlete: AthleteId) -> String {
+        let mut conn = self.conn().await;
+        let ticket = db::tickets::create(&mut conn, athlete, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let res = self
+            .get(&format!("/auth/complete?ticket={ticket}"), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/chat");
+        session_cookie(&res).expect("a session cookie")
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url(path)).form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// The `Location` header.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// `name=value` of the session cookie the response sets, if it sets a non-empty one.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers().get_all(SET_COOKIE).iter().find_map(|v| {
+        let v = v.to_str().ok()?;
+        let pair = v.split(';').next()?.trim();
+        let (name, value) = pair.split_once('=')?;
+        (name == talk_app::session::COOKIE && !value.is_empty()).then(|| pair.to_owned())
+    })
+}
+
+/// The raw `Set-Cookie` header for the session cookie.
+pub fn set_cookie_header(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(talk_app::session::COOKIE))
+        .map(str::to_owned)
+}
+
+/// Counts rows of `table` belonging to `athlete` (column `athlete_id`).
+pub async fn count(conn: &mut AsyncPgConnection, table: &str, athlete: AthleteId) -> i64 {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT count(*) AS n FROM {table} WHERE athlete_id = $1");
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(athlete.get())
+        .get_result::<N>(conn)
+        .await
+        .unwrap()
+        .n
+}

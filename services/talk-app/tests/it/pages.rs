@@ -1,0 +1,143 @@
+//! talk-app as a running service: the home page, health, static files, security
+//! headers, the 404 page, start-up errors and graceful shutdown.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use testkit::TestDb;
+
+#[tokio::test]
+async fn serves_the_home_page_health_and_a_real_404() {
+    let app = spawn().await;
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(app.get(path, None).await.status(), 200, "{path}");
+    }
+    let home = app.get("/", None).await;
+    assert_eq!(home.status(), 200);
+    let headers = home.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let html = home.text().await.unwrap();
+    assert!(
+        html.contains("<title>StravaTalk</title>") && html.contains("plain English"),
+        "{html}"
+    );
+    assert!(!html.contains(".wasm"), "server-rendered only");
+    // Strava is not configured in this test: no broken link, a sentence instead.
+    assert!(html.contains("not configured") && !html.contains("/oauth/authorize"));
+    assert!(html.contains("Try the demo"));
+
+    for asset in ["app.css", "app.js"] {
+        let v = talk_app::app::ASSET_VERSION;
+        let path = format!("/static/{asset}?v={v}");
+        assert!(html.contains(&path), "{path}");
+        assert_eq!(app.get(&path, None).await.status(), 200, "{path}");
+    }
+
+    let missing = app.get("/no/such/page", None).await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn connect_links_to_the_gateway_when_configured() {
+    let app = spawn_with(&[("GATEWAY_PUBLIC_URL", "https://gw.example.com/")]).await;
+    let html = app.get("/", None).await.text().await.unwrap();
+    assert!(
+        html.contains("href=\"https://gw.example.com/oauth/authorize\""),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_signs_in_only_when_the_demo_athlete_exists() {
+    let app = spawn().await;
+    let res = app.post_form("/demo", None, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/?notice=no-demo");
+    assert!(session_cookie(&res).is_none());
+
+    app.seed().await;
+    let res = app.post_form("/demo", None, &[]).await;
+    assert_eq!(location(&res), "/chat");
+    let raw = set_cookie_header(&res).unwrap();
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
+    // Bound to 127.0.0.1 without a public URL: local development, no `Secure`.
+    assert!(!raw.contains("Secure"), "{raw}");
+    let cookie = session_cookie(&res).unwrap();
+    let chat = app.get("/chat", Some(&cookie)).await;
+    assert_eq!(chat.status(), 200);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_an_https_public_url() {
+    let app = spawn_with(&[("TALK_APP_URL", "https://talk.example.com")]).await;
+    app.seed().await;
+    let res = app.post_form("/demo", None, &[]).await;
+    assert!(set_cookie_header(&res).unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn the_binary_serves_and_stops_gracefully_on_sigterm() {
+    let db = TestDb::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_talk-app"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("PORT", "0")
+        .env("BIND_ADDRESS", "127.0.0.1")
+        .env("LOG_FORMAT", "json")
+        .env("SESSION_SECRET", SECRET)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let port = testkit::process::listening_port(child.stderr.take().unwrap());
+    assert_eq!(
+        reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let status = testkit::process::terminate(&mut child, Duration::from_secs(15))
+        .expect("stops within 15 s of SIGTERM");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn start_up_names_the_missing_or_bad_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_talk-app"))
+        .arg("serve")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL is not set"));
+    let out = Command::new(env!("CARGO_BIN_EXE_talk-app"))
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", "postgres://x@127.0.0.1/x")
+        .env("SESSION_SECRET", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SESSION_SECRET is invalid"));
+    let help = Command::new(env!("CARGO_BIN_EXE_talk-app"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+}

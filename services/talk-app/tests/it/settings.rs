@@ -1,0 +1,131 @@
+//! Settings: units, export, and erasure (everything of the athlete gone, another
+//! athlete untouched).
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn units_can_follow_strava_or_be_overridden() {
+    let app = spawn().await;
+    app.seed().await;
+    let cookie = app.sign_in(DEMO).await;
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Europe/Paris"), "time zone shown: {page}");
+    assert!(page.contains("Follow Strava"));
+
+    let res = app
+        .post_form("/settings/units", Some(&cookie), &[("units", "feet")])
+        .await;
+    assert_eq!(location(&res), "/settings?done=units");
+    let mut conn = app.conn().await;
+    let row = db::athletes::find(&mut conn, DEMO).await.unwrap().unwrap();
+    assert_eq!(row.units_override.as_deref(), Some("feet"));
+    app.post_form("/settings/units", Some(&cookie), &[("units", "strava")])
+        .await;
+    let row = db::athletes::find(&mut conn, DEMO).await.unwrap().unwrap();
+    assert_eq!(row.units_override, None);
+    let bad = app
+        .post_form("/settings/units", Some(&cookie), &[("units", "cubits")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn chat_history_exports_as_json() {
+    let app = spawn().await;
+    app.seed().await;
+    let cookie = app.sign_in(DEMO).await;
+    app.post_form(
+        "/chat/ask",
+        Some(&cookie),
+        &[("question", "how many runs this year")],
+    )
+    .await;
+    let res = app.get("/settings/export", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let doc: Value = res.json().await.unwrap();
+    let conversations = doc["conversations"].as_array().unwrap();
+    assert_eq!(conversations.len(), 1);
+    let messages = conversations[0]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["content"], "how many runs this year");
+    assert!(messages[1]["answer"]["kind"].is_string());
+}
+
+#[tokio::test]
+async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
+    let app = spawn().await;
+    app.seed().await;
+    let demo = app.sign_in(DEMO).await;
+    let other = app.sign_in(OTHER).await;
+    for cookie in [&demo, &other] {
+        app.post_form(
+            "/chat/ask",
+            Some(cookie),
+            &[("question", "how many runs this year")],
+        )
+        .await;
+        app.post_form("/settings/tokens", Some(cookie), &[("name", "script")])
+            .await;
+    }
+    let mut conn = app.conn().await;
+    let tables = [
+        "activities",
+        "app_sessions",
+        "conversations",
+        "messages",
+        "api_tokens",
+        "api_rate_limits",
+        "login_tickets",
+        "sync_status",
+        "strava_tokens",
+    ];
+    let mut other_before = Vec::new();
+    for t in tables {
+        other_before.push(count(&mut conn, t, OTHER).await);
+    }
+    assert!(count(&mut conn, "activities", DEMO).await > 0);
+
+    // The confirm step comes first; without the box ticked nothing happens.
+    let confirm = app.get("/settings/delete", Some(&demo)).await;
+    assert_eq!(confirm.status(), 200);
+    assert!(confirm.text().await.unwrap().contains("cannot be undone"));
+    let res = app.post_form("/settings/delete", Some(&demo), &[]).await;
+    assert_eq!(location(&res), "/settings/delete");
+    assert!(count(&mut conn, "activities", DEMO).await > 0);
+
+    let res = app
+        .post_form("/settings/delete", Some(&demo), &[("confirm", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/?notice=erased");
+    assert!(set_cookie_header(&res).unwrap().contains("Max-Age=0"));
+
+    assert!(db::athletes::find(&mut conn, DEMO).await.unwrap().is_none());
+    for t in tables {
+        assert_eq!(count(&mut conn, t, DEMO).await, 0, "{t}");
+    }
+    let mut other_after = Vec::new();
+    for t in tables {
+        other_after.push(count(&mut conn, t, OTHER).await);
+    }
+    assert_eq!(other_before, other_after);
+    // The erased athlete's cookie is dead; the other athlete carries on.
+    assert_eq!(
+        location(&app.get("/chat", Some(&demo)).await),
+        "/?notice=session-ended"
+    );
+    assert_eq!(app.get("/chat", Some(&other)).await.status(), 200);
+}
