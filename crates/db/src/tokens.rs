@@ -26,6 +26,9 @@ pub enum TokenError {
     Crypto(#[from] CryptoError),
 }
 
+/// The stored columns: sealed access token, sealed refresh token, expiry, scopes.
+type StoredTokens = (Vec<u8>, Vec<u8>, DateTime<Utc>, String);
+
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = strava_tokens)]
 struct TokenWrite {
@@ -76,7 +79,7 @@ pub async fn load(
         t::expires_at,
         t::scopes,
     ));
-    let row: Option<(Vec<u8>, Vec<u8>, DateTime<Utc>, String)> = if for_update {
+    let row: Option<StoredTokens> = if for_update {
         query.for_update().first(conn).await.optional()?
     } else {
         query.first(conn).await.optional()?

@@ -429,7 +429,7 @@ async fn unknown_sport_types_round_trip_through_the_database() {
     let mut conn = test.conn().await;
     athletes::upsert(&mut conn, &athlete(5)).await.unwrap();
     let a = activity(5, 77, "Hoverboarding", "2026-01-01T10:00:00");
-    activities::upsert_many(&mut conn, &rows(&[a.clone()]))
+    activities::upsert_many(&mut conn, &rows(std::slice::from_ref(&a)))
         .await
         .unwrap();
     let back: Activity = activities::find(&mut conn, AthleteId(5), ActivityId(77))

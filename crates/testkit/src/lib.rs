@@ -4,6 +4,7 @@
 //! migrated once (per migration set, across processes) and dropped when the test ends,
 //! so tests never share state and can run in parallel.
 
+pub mod fake_llm;
 mod pg;
 pub mod process;
 

@@ -9,6 +9,10 @@ use std::time::Duration;
 
 const TALK_APP_PORT: u16 = 8080;
 const GATEWAY_PORT: u16 = 8081;
+/// The fake Strava that stands in for strava.com locally (OAuth, API, webhooks).
+const FAKE_STRAVA_PORT: u16 = 8090;
+const FAKE_CLIENT_ID: &str = "1234";
+const FAKE_CLIENT_SECRET: &str = "fake-client-secret";
 
 /// Builds, migrates, seeds and runs both services; stops everything on Ctrl-C.
 pub fn run() -> Result<(), String> {
@@ -45,6 +49,29 @@ pub fn run() -> Result<(), String> {
 
     let mut children: Vec<(&str, Child)> = Vec::new();
     let started = (|| -> Result<(), String> {
+        let fake = Command::new(bin("strava-fake"))
+            .args([
+                "--port",
+                &FAKE_STRAVA_PORT.to_string(),
+                "--client-id",
+                FAKE_CLIENT_ID,
+            ])
+            .args([
+                "--client-secret",
+                FAKE_CLIENT_SECRET,
+                "--athletes",
+                "1",
+                "--activities-per-athlete",
+                "400",
+            ])
+            .spawn()
+            .map_err(|e| format!("cannot start strava-fake: {e}"))?;
+        children.push(("strava-fake", fake));
+        if !process::wait_http_ok(FAKE_STRAVA_PORT, "/_fake/state", Duration::from_secs(30)) {
+            return Err(format!(
+                "strava-fake did not start on port {FAKE_STRAVA_PORT}"
+            ));
+        }
         for (name, port) in [
             ("strava-gateway", GATEWAY_PORT),
             ("talk-app", TALK_APP_PORT),
@@ -60,6 +87,15 @@ pub fn run() -> Result<(), String> {
                 return Err(format!("{name} did not become ready on port {port}"));
             }
         }
+        // The fake pushes webhook events once a subscription points at the gateway.
+        let subscribed = Command::new(bin("strava-gateway"))
+            .args(["subscription", "ensure"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .status()
+            .map_err(|e| format!("strava-gateway subscription ensure: {e}"))?;
+        if !subscribed.success() {
+            return Err("strava-gateway subscription ensure failed".into());
+        }
         Ok(())
     })();
 
@@ -68,6 +104,9 @@ pub fn run() -> Result<(), String> {
         println!("  StravaTalk is running:");
         println!("    talk-app        http://127.0.0.1:{TALK_APP_PORT}/");
         println!("    strava-gateway  http://127.0.0.1:{GATEWAY_PORT}/healthz");
+        println!(
+            "    fake Strava     http://127.0.0.1:{FAKE_STRAVA_PORT}/_fake/state (\"Connect with Strava\" signs in its athlete)"
+        );
         println!("    database        {}", db.describe());
         println!();
         println!("  Press Ctrl-C to stop.");
@@ -105,6 +144,28 @@ fn dev_environment(db: &Database) -> Vec<(String, String)> {
         (
             "GATEWAY_PUBLIC_URL".into(),
             format!("http://127.0.0.1:{GATEWAY_PORT}"),
+        ),
+        (
+            "TALK_APP_URL".into(),
+            format!("http://127.0.0.1:{TALK_APP_PORT}"),
+        ),
+        ("STRAVA_CLIENT_ID".into(), FAKE_CLIENT_ID.into()),
+        ("STRAVA_CLIENT_SECRET".into(), FAKE_CLIENT_SECRET.into()),
+        (
+            "STRAVA_OAUTH_BASE_URL".into(),
+            format!("http://127.0.0.1:{FAKE_STRAVA_PORT}/oauth"),
+        ),
+        (
+            "STRAVA_API_BASE_URL".into(),
+            format!("http://127.0.0.1:{FAKE_STRAVA_PORT}/api/v3"),
+        ),
+        (
+            "OAUTH_STATE_SECRET".into(),
+            format!("dev-oauth-state-{key}"),
+        ),
+        (
+            "STRAVA_WEBHOOK_VERIFY_TOKEN".into(),
+            format!("dev-verify-{}", &key[..16]),
         ),
         ("TOKEN_ENCRYPTION_KEY".into(), key),
         (

@@ -2,7 +2,7 @@
 
 use crate::Settings;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, middleware, web};
+use actix_web::{App, HttpServer, web};
 
 /// A bound, not yet running gateway.
 pub struct Application {
@@ -32,7 +32,7 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(webhook.clone())
                 .app_data(inbox.clone())
-                .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .wrap(service::access_log::access_log())
                 .configure(service::health::configure)
                 .configure(crate::webhook::configure)
                 .app_data(oauth.clone())

@@ -108,7 +108,7 @@ async fn run() {
     let pool = db.pool();
     let athlete = AthleteId(1);
     for q in QUESTIONS {
-        talk_app::ask::ask(pool, athlete, None, q, now)
+        talk_app::ask::ask(pool, None, athlete, None, q, now)
             .await
             .expect("warm-up");
     }
@@ -118,7 +118,7 @@ async fn run() {
     for _ in 0..rounds {
         for (i, q) in QUESTIONS.iter().enumerate() {
             let t = Instant::now();
-            talk_app::ask::ask(pool, athlete, None, q, now)
+            talk_app::ask::ask(pool, None, athlete, None, q, now)
                 .await
                 .expect("ask");
             let d = t.elapsed();

@@ -68,6 +68,7 @@ pub async fn ask(
     body: web::Json<AskRequest>,
     pool: web::Data<db::Pool>,
     web: web::Data<WebSettings>,
+    llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> HttpResponse {
     let unavailable = || error(StatusCode::SERVICE_UNAVAILABLE, "try again in a moment");
     let Ok(mut conn) = pool.get().await else {
@@ -119,7 +120,16 @@ pub async fn ask(
         question,
         conversation,
     } = body.into_inner();
-    match crate::ask::ask(&pool, athlete, conversation, &question, now).await {
+    match crate::ask::ask(
+        &pool,
+        llm.get_ref().as_ref(),
+        athlete,
+        conversation,
+        &question,
+        now,
+    )
+    .await
+    {
         Ok((id, answer)) => HttpResponse::Ok()
             .insert_header((CONVERSATION_HEADER, id.to_string()))
             .insert_header(("Cache-Control", "no-store"))

@@ -10,6 +10,11 @@ use domain::dates;
 use std::time::Duration;
 use uuid::Uuid;
 
+use crate::llm::{self, LlmClient};
+
+/// Recent questions of a conversation the language model is shown, at most.
+const LLM_RECENT_QUESTIONS: usize = 5;
+
 /// How long a question's query may run before it is cancelled.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest question accepted, in characters.
@@ -62,6 +67,7 @@ impl AskError {
 /// and the answer.
 pub async fn ask(
     pool: &Pool,
+    llm: Option<&LlmClient>,
     athlete: AthleteId,
     conversation: Option<Uuid>,
     question: &str,
@@ -120,6 +126,27 @@ pub async fn ask(
                 ),
                 Err(e) => return Err(AskError::Query(e)),
             }
+        }
+        Parsed::NotUnderstood if llm.is_some() => {
+            let llm = llm.expect("checked above");
+            let recent: Vec<String> = chats::messages(&mut conn, id)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == "user")
+                .map(|m| m.content)
+                .rev()
+                .take(LLM_RECENT_QUESTIONS)
+                .collect();
+            let prompt = llm::Prompt {
+                question,
+                today: ctx.today,
+                units: ctx.units,
+                recent_questions: &recent,
+            };
+            (
+                llm::answer(&mut conn, llm, athlete, &prompt, QUERY_TIMEOUT).await,
+                None,
+            )
         }
         other => (
             other.direct_answer().unwrap_or_else(ask::not_understood),

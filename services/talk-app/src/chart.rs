@@ -152,7 +152,7 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     let n = labels.len();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // About 6.5 units per character at the chart's type size.
-    let rotate = (longest.max(1) as f64) * 6.5 * n as f64 > WIDTH - left - RIGHT;
+    let rotate = (longest.max(1) as f64) * 6.5 * n as f64 > WIDTH - LEFT - RIGHT;
     // Slanted labels reach left of their tick: leave room for the first one.
     let left = if rotate {
         LEFT.max(longest.min(12) as f64 * 5.8)
@@ -160,7 +160,7 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
         LEFT
     };
     let bottom = if rotate {
-        26.0 + (longest.min(12) as f64) * 5.2
+        34.0 + (longest.min(12) as f64) * 5.8
     } else {
         44.0
     };

@@ -70,9 +70,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn ask(env: &service::Env, args: AskArgs) -> anyhow::Result<()> {
     let db = service::DbSettings::from_env(env)?;
     let pool = db::connect_pool(db.url.expose(), 2)?;
+    let llm = crate::llm::LlmSettings::from_env(env)?.map(crate::llm::LlmClient::new);
     let question = args.question.join(" ");
     let now = args.now.unwrap_or_else(Utc::now);
-    match crate::ask::ask(&pool, args.athlete, args.conversation, &question, now).await {
+    match crate::ask::ask(
+        &pool,
+        llm.as_ref(),
+        args.athlete,
+        args.conversation,
+        &question,
+        now,
+    )
+    .await
+    {
         Ok((conversation, answer)) => {
             println!("{}", serde_json::to_string(&answer)?);
             eprintln!("conversation: {conversation}");

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod components;
 pub mod error;
+pub mod llm;
 pub mod markdown;
 pub mod pages;
 pub mod session;

@@ -209,6 +209,54 @@ fn system_prompt(p: &Prompt<'_>) -> String {
     )
 }
 
+/// Answers a question the built-in engine did not understand, through the model.
+/// Never fails: a timeout, a malformed reply, a refused or failing query each become
+/// an answer that says what went wrong, in words.
+pub async fn answer(
+    conn: &mut db::AsyncPgConnection,
+    llm: &LlmClient,
+    athlete: domain::AthleteId,
+    prompt: &Prompt<'_>,
+    timeout: Duration,
+) -> Answer {
+    let proposal = match llm.propose(prompt).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "language model fallback failed");
+            return Answer::text(format!(
+                "I did not understand that question, and {e}. Try asking it another way, e.g. \"how far did I run last month?\""
+            ));
+        }
+    };
+    let checked = match db::guard::check(&proposal.sql) {
+        Ok(sql) => sql,
+        Err(e) => {
+            tracing::warn!(reason = %e, "generated SQL refused");
+            return Answer::unsupported(format!(
+                "I could not answer that safely: the generated query was refused because {e}. Nothing was run."
+            ));
+        }
+    };
+    let query = domain::ask::Query {
+        sql: wrap_for_sandbox(&checked),
+        binds: Vec::new(),
+    };
+    match db::questions::run(conn, athlete, &query, timeout).await {
+        Ok(rows) => render(&rows, &proposal, &checked),
+        Err(e) if e.is_timeout() => Answer::text(
+            "That question took too long to answer. Try a shorter period or a single sport.",
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "generated SQL failed");
+            let mut a = Answer::text(
+                "The generated query did not run, so there is no answer. Try rephrasing the question.",
+            );
+            a.sql = Some(checked);
+            a
+        }
+    }
+}
+
 /// Wraps checked SQL so it returns one JSON text value with at most `ROW_CAP + 1` rows,
 /// as `db::questions::run` expects.
 pub fn wrap_for_sandbox(checked_sql: &str) -> String {

@@ -29,6 +29,8 @@ pub struct Settings {
     pub db: DbSettings,
     pub log_format: LogFormat,
     pub web: WebSettings,
+    /// The optional language-model fallback; `None` when not configured.
+    pub llm: Option<crate::llm::LlmSettings>,
 }
 
 /// Sessions, cookies, links to the gateway and the API's rate limit.
@@ -58,6 +60,7 @@ impl Settings {
             db,
             log_format: env.required("LOG_FORMAT")?,
             web,
+            llm: crate::llm::LlmSettings::from_env(env)?,
         })
     }
 }

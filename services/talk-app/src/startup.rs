@@ -2,7 +2,10 @@
 
 use crate::Settings;
 use crate::session::SessionKeys;
-use actix_web::dev::Server;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, HttpServer, middleware, web};
 
 /// Content-Security-Policy for every response: no inline script, no third parties.
@@ -24,11 +27,13 @@ impl Application {
         let listener = settings.http.bind()?;
         let addr = listener.local_addr()?;
         let pool = web::Data::new(pool);
+        let llm = web::Data::new(settings.llm.clone().map(crate::llm::LlmClient::new));
         let keys = web::Data::new(SessionKeys::new(&settings.web)?);
         let web_settings = web::Data::new(settings.web.clone());
         let server = HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(pool.clone())
+                .app_data(llm.clone())
                 .app_data(keys.clone())
                 .app_data(web_settings.clone())
                 .app_data(crate::api::json_config())
@@ -39,7 +44,8 @@ impl Application {
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("Referrer-Policy", "same-origin")),
                 )
-                .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .wrap(middleware::from_fn(same_origin_posts))
+                .wrap(service::access_log::access_log())
                 .wrap(middleware::Compress::default())
                 .configure(service::health::configure)
                 .route("/static/app.css", web::get().to(stylesheet))
@@ -66,6 +72,32 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Refuses a POST whose `Origin` names another site. `SameSite=Lax` already keeps the
+/// session cookie off cross-site posts; this is the second lock on the same door, for
+/// browsers that do not honour it.
+async fn same_origin_posts(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.method() == Method::POST {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .filter(|o| *o != "null");
+        if let Some(origin) = origin {
+            let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
+            if origin_host != req.connection_info().host() {
+                let res = HttpResponse::Forbidden().body("Cross-site form posts are refused.");
+                return Ok(req.into_response(res).map_into_right_body());
+            }
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Static files are compiled into the binary so the image needs no asset folder; the

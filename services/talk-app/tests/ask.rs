@@ -340,7 +340,8 @@ async fn question_set() {
                 .entry(format!("{}/{name}", case.athlete))
                 .or_insert_with(Uuid::new_v4)
         });
-        let result = talk_app::ask::ask(w.db.pool(), athlete, conversation, &case.q, now()).await;
+        let result =
+            talk_app::ask::ask(w.db.pool(), None, athlete, conversation, &case.q, now()).await;
         let answer = match result {
             Ok((_, a)) => a,
             Err(e) => {
@@ -430,11 +431,18 @@ async fn question_set() {
 async fn conversations_are_stored_and_private() {
     let w = world().await;
     let pool = w.db.pool();
-    let (id, first) = talk_app::ask::ask(pool, DEMO, None, "how many runs in October 2026", now())
-        .await
-        .unwrap();
+    let (id, first) = talk_app::ask::ask(
+        pool,
+        None,
+        DEMO,
+        None,
+        "how many runs in October 2026",
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.kind, AnswerKind::Text);
-    let (same, _) = talk_app::ask::ask(pool, DEMO, Some(id), "and in November?", now())
+    let (same, _) = talk_app::ask::ask(pool, None, DEMO, Some(id), "and in November?", now())
         .await
         .unwrap();
     assert_eq!(same, id);
@@ -455,22 +463,29 @@ async fn conversations_are_stored_and_private() {
             .is_empty()
     );
     // Another athlete cannot continue (or read) this conversation.
-    let err = talk_app::ask::ask(pool, OTHER, Some(id), "and in 2025?", now())
+    let err = talk_app::ask::ask(pool, None, OTHER, Some(id), "and in 2025?", now())
         .await
         .unwrap_err();
     assert!(err.is_bad_request(), "{err:?}");
     // A chosen id that is new starts a conversation with that id.
     let fresh = Uuid::new_v4();
-    let (got, _) = talk_app::ask::ask(pool, OTHER, Some(fresh), "how many runs this year", now())
-        .await
-        .unwrap();
+    let (got, _) = talk_app::ask::ask(
+        pool,
+        None,
+        OTHER,
+        Some(fresh),
+        "how many runs this year",
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(got, fresh);
     // Unknown athletes and empty questions are the caller's mistake.
-    let err = talk_app::ask::ask(pool, AthleteId(999), None, "runs", now())
+    let err = talk_app::ask::ask(pool, None, AthleteId(999), None, "runs", now())
         .await
         .unwrap_err();
     assert!(err.is_bad_request());
-    let err = talk_app::ask::ask(pool, DEMO, None, "   ", now())
+    let err = talk_app::ask::ask(pool, None, DEMO, None, "   ", now())
         .await
         .unwrap_err();
     assert!(err.is_bad_request());

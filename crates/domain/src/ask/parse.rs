@@ -278,12 +278,22 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                 let of = usize::from(t.is(j + 2, "of"));
                 let climb = t.is_any(
                     j + 2 + of,
-                    &["climbing", "climb", "elevation", "ascent", "vertical", "gain"],
+                    &[
+                        "climbing",
+                        "climb",
+                        "elevation",
+                        "ascent",
+                        "vertical",
+                        "gain",
+                    ],
                 );
                 let mut extra = 0;
                 if let Some((metres, imperial)) = lexicon::distance_unit(unit)
                     && climb
-                    && matches!(unit, "m" | "meters" | "metres" | "meter" | "metre" | "ft" | "feet")
+                    && matches!(
+                        unit,
+                        "m" | "meters" | "metres" | "meter" | "metre" | "ft" | "feet"
+                    )
                 {
                     p.filters.elevation = Some((cmp, n * metres));
                     p.units = Some(if imperial {
@@ -304,9 +314,9 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                 } else if let Some(secs) = lexicon::duration_unit(unit) {
                     // "1 hour and 30 minutes", "1 h 30 min".
                     let and = usize::from(t.is(j + 2, "and"));
-                    let more = t.number(j + 2 + and).zip(
-                        t.free(j + 3 + and).and_then(lexicon::duration_unit),
-                    );
+                    let more = t
+                        .number(j + 2 + and)
+                        .zip(t.free(j + 3 + and).and_then(lexicon::duration_unit));
                     let mut total = n * secs;
                     if let Some((n2, secs2)) = more.filter(|(_, s2)| *s2 < secs) {
                         total += n2 * secs2;
@@ -657,17 +667,13 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
 }
 
 /// A fresh plan from a question that says what to compute.
-fn build(p: Parts) -> Parsed {
-    let mut p = p;
+fn build(mut p: Parts) -> Parsed {
     // Two separate periods in one question are a comparison ("this year than last").
     p.compare = p.compare || p.periods.len() >= 2;
     // A unit says what to measure in "how many km", "km per week", "longest in km",
     // but "my walks in miles" is a list shown in miles.
-    let quantity = p.count_words
-        || p.how_much
-        || p.group.is_some()
-        || p.compare
-        || p.aggregation.is_some();
+    let quantity =
+        p.count_words || p.how_much || p.group.is_some() || p.compare || p.aggregation.is_some();
     let mut metric = p.metric.or(p.unit_metric.filter(|_| quantity));
     if p.unit_metric.is_some() && metric == p.unit_metric {
         p.ambiguous_extreme = false;
@@ -743,7 +749,10 @@ fn build(p: Parts) -> Parsed {
     set_periods(&mut plan, p.periods, p.compare);
     if metric.is_additive()
         && aggregation == Aggregation::Average
-        && matches!(plan.group, Some(GroupBy::Week | GroupBy::Month | GroupBy::Year))
+        && matches!(
+            plan.group,
+            Some(GroupBy::Week | GroupBy::Month | GroupBy::Year)
+        )
     {
         // "average distance per week": weekly totals, averaged by the renderer.
         plan.aggregation = Aggregation::Total;
@@ -973,6 +982,34 @@ mod tests {
         assert_eq!(p.compare.len(), 2);
         let p = plan("my longest streak");
         assert_eq!(p.aggregation, Aggregation::Streak);
+    }
+
+    #[test]
+    fn phrasings_that_need_care() {
+        let p = plan("rides with more than 1000 m of climbing");
+        assert_eq!(p.filters.elevation, Some((Cmp::AtLeast, 1000.0)));
+        assert_eq!(p.filters.distance, None);
+        assert_eq!(p.aggregation, Aggregation::List);
+        let p = plan("runs longer than 1 hour and 30 minutes");
+        assert_eq!(p.filters.duration, Some((Cmp::AtLeast, 5400.0)));
+        let p = plan("what was my best 5k time");
+        assert_eq!((p.metric, p.aggregation), (Metric::Speed, Aggregation::Max));
+        let p = plan("which month did I run the most km in 2025");
+        assert_eq!(p.group, Some(GroupBy::Month));
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Distance, Aggregation::Total)
+        );
+        let p = plan("did I run more this year than last year");
+        assert_eq!(p.compare.len(), 2);
+        let p = plan("longest ride this year in km");
+        assert_eq!(
+            (p.metric, p.aggregation),
+            (Metric::Distance, Aggregation::Max)
+        );
+        let p = plan("my walks in 2025 in miles");
+        assert_eq!(p.aggregation, Aggregation::List);
+        assert_eq!(p.units, Some(Units::Imperial));
     }
 
     #[test]

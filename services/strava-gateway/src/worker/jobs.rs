@@ -77,6 +77,17 @@ pub(super) async fn process(
             let error = format!("{e:#}");
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
             db::jobs::fail(&mut conn, &job, &error, ctx.settings.retry_base).await?;
+            if job.kind == BACKFILL && job.attempts >= job.max_attempts {
+                // Out of attempts: talk-app's progress bar must stop saying "syncing".
+                if let Ok(athlete) = athlete_of(&job)
+                    && let Some(mut status) = db::sync::find(&mut conn, athlete).await?
+                {
+                    status.state = "error".into();
+                    status.last_error = Some(error);
+                    status.updated_at = Utc::now();
+                    db::sync::save(&mut conn, &status).await?;
+                }
+            }
         }
     }
     Ok(())

@@ -133,12 +133,39 @@ async fn the_binary_serves_and_stops_gracefully_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let port = testkit::process::listening_port(child.stderr.take().unwrap());
+    let logs = testkit::process::follow_logs(child.stderr.take().unwrap());
+    let port = logs.port();
     let res = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // Query strings carry secrets (verify token, OAuth code and state): never logged.
+    let verify = STRAVA_VARS
+        .iter()
+        .find(|(k, _)| *k == "STRAVA_WEBHOOK_VERIFY_TOKEN")
+        .unwrap()
+        .1;
+    let secret_urls = [
+        format!("/webhook?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=c1"),
+        "/oauth/callback?code=SECRET-OAUTH-CODE&state=SECRET-STATE".to_owned(),
+    ];
+    for url in &secret_urls {
+        reqwest::get(format!("http://127.0.0.1:{port}{url}"))
+            .await
+            .unwrap();
+    }
     let status = testkit::process::terminate(&mut child, Duration::from_secs(15))
         .expect("stops within 15 s of SIGTERM");
     assert!(status.success(), "{status}");
+    let lines = logs.lines();
+    assert!(
+        lines.iter().any(|l| l.contains("/webhook")),
+        "requests are logged"
+    );
+    for secret in [verify, "SECRET-OAUTH-CODE", "SECRET-STATE"] {
+        assert!(
+            !lines.iter().any(|l| l.contains(secret)),
+            "{secret} leaked into the logs"
+        );
+    }
 }

@@ -299,7 +299,11 @@ async fn a_rate_limited_event_waits_without_spending_an_attempt() {
             }),
             ..strava_fake::FakeConfig::default()
         },
-        &[("STRAVA_RATE_LIMITS", "true")],
+        // Never wait for a reset in-process, even one a second away.
+        &[
+            ("STRAVA_RATE_LIMITS", "true"),
+            ("STRAVA_RATE_LIMIT_MAX_WAIT_SECS", "0"),
+        ],
     )
     .await;
     let base = h.start_app();

@@ -14,6 +14,11 @@ fn cell_text(column: &str, cell: &Value) -> String {
         Value::Null => "–".into(),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => domain::format::group_thousands(i),
+            // The engine rounds to whole units where that is the precision (metres of
+            // climb): print those without a trailing ".0".
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                domain::format::group_thousands(f as i64)
+            }
             (None, Some(f)) => {
                 let repr = n.to_string();
                 let decimals = repr.split_once('.').map_or(0, |(_, d)| d.len()).min(3);
@@ -57,7 +62,7 @@ pub fn AnswerTable(table: Table) -> impl IntoView {
     let head = shown
         .iter()
         .map(|&c| {
-            let class = if numeric[c] { "num" } else { "" };
+            let class = numeric[c].then_some("num");
             view! { <th scope="col" class=class>{column_label(&table.columns[c])}</th> }
         })
         .collect_view();
@@ -75,7 +80,7 @@ pub fn AnswerTable(table: Table) -> impl IntoView {
                         .filter(|_| numeric[c])
                         .map(|v| v.to_string())
                         .unwrap_or_else(|| text.clone());
-                    let class = if numeric[c] { "num" } else { "" };
+                    let class = numeric[c].then_some("num");
                     let content = match (&link, Some(c) == name_col) {
                         (Some(href), true) => view! {
                             <a href=href.clone() rel="noopener" target="_blank">{text}</a>
@@ -111,6 +116,7 @@ mod tests {
     fn cells_read_well() {
         assert_eq!(cell_text("count", &json!(12345)), "12,345");
         assert_eq!(cell_text("distance_km", &json!(1234.5)), "1,234.5");
+        assert_eq!(cell_text("elevation_gain_m", &json!(126.0)), "126");
         assert_eq!(
             cell_text("start_date_local", &json!("2023-11-02T07:10:00")),
             "2023-11-02 07:10"

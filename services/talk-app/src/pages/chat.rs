@@ -261,6 +261,7 @@ pub async fn ask(
     session: Session,
     form: web::Form<AskForm>,
     pool: web::Data<db::Pool>,
+    llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> Result<HttpResponse, AppError> {
     let AskForm {
         question,
@@ -275,7 +276,16 @@ pub async fn ask(
         None => see_other(&format!("/chat?error={code}#ask")),
     };
     use crate::ask::AskError as E;
-    match crate::ask::ask(&pool, session.athlete, conversation, &question, Utc::now()).await {
+    match crate::ask::ask(
+        &pool,
+        llm.get_ref().as_ref(),
+        session.athlete,
+        conversation,
+        &question,
+        Utc::now(),
+    )
+    .await
+    {
         Ok((id, _)) => Ok(see_other(&format!("/chat/{id}#latest"))),
         Err(E::EmptyQuestion) => Ok(back("empty")),
         Err(E::QuestionTooLong) => Ok(back("long")),

@@ -9,6 +9,7 @@
 use crate::app::{Layout, document, html};
 use crate::error::{AppError, see_other};
 use crate::session::{Session, SessionKeys};
+use crate::settings::WebSettings;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -42,11 +43,17 @@ fn done_text(code: &str) -> Option<&'static str> {
 /// What the settings page shows.
 struct SettingsData {
     athlete: AthleteRow,
+    /// Where to reconnect Strava, when the gateway is configured.
+    connect: Option<String>,
     timezone: Option<String>,
     tokens: Vec<ApiTokenRow>,
 }
 
-async fn load(pool: &db::Pool, session: Session) -> Result<SettingsData, AppError> {
+async fn load(
+    pool: &db::Pool,
+    config: &WebSettings,
+    session: Session,
+) -> Result<SettingsData, AppError> {
     let mut conn = pool.get().await?;
     let athlete = db::athletes::find(&mut conn, session.athlete)
         .await?
@@ -58,6 +65,10 @@ async fn load(pool: &db::Pool, session: Session) -> Result<SettingsData, AppErro
     let tokens = db::api_tokens::list(&mut conn, session.athlete).await?;
     Ok(SettingsData {
         athlete,
+        connect: config
+            .gateway_public_url
+            .as_ref()
+            .map(|g| format!("{g}/oauth/authorize")),
         timezone,
         tokens,
     })
@@ -83,8 +94,9 @@ pub async fn page(
     session: Session,
     query: web::Query<SettingsQuery>,
     pool: web::Data<db::Pool>,
+    config: web::Data<WebSettings>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load(&pool, session).await?;
+    let data = load(&pool, &config, session).await?;
     Ok(render(
         data,
         query.done.as_deref().and_then(done_text),
@@ -105,6 +117,7 @@ fn SettingsPage(
 ) -> impl IntoView {
     let SettingsData {
         athlete,
+        connect,
         timezone,
         tokens,
     } = data;
@@ -135,6 +148,12 @@ fn SettingsPage(
         {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
         <section class="card" aria-labelledby="account-title">
             <h2 id="account-title">"Account"</h2>
+            {athlete.needs_reconnect.then(|| view! {
+                <p class="notice" role="status">
+                    "StravaTalk can no longer read your Strava account, so new activities are not arriving. "
+                    {connect.map(|href| view! { <a href=href>"Reconnect Strava"</a> })}
+                </p>
+            })}
             <p>{if name.is_empty() { format!("Athlete {}", athlete.id) } else { name }}
                {athlete.is_demo.then_some(" (demo athlete)")}</p>
             <p>"Time zone: "<strong>{timezone.unwrap_or_else(|| "not known yet".into())}</strong>
@@ -246,6 +265,7 @@ pub async fn create_token(
     session: Session,
     form: web::Form<TokenForm>,
     pool: web::Data<db::Pool>,
+    config: web::Data<WebSettings>,
 ) -> Result<HttpResponse, AppError> {
     let name: String = form
         .name
@@ -268,7 +288,7 @@ pub async fn create_token(
     }
     let (_, token) = db::api_tokens::create(&mut conn, session.athlete, &name).await?;
     drop(conn);
-    let data = load(&pool, session).await?;
+    let data = load(&pool, &config, session).await?;
     Ok(render(data, None, Some(token)))
 }
 

@@ -5,5 +5,6 @@ mod api;
 mod auth;
 mod chat;
 mod helpers;
+mod llm;
 mod pages;
 mod settings;

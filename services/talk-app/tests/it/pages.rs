@@ -141,3 +141,27 @@ fn start_up_names_the_missing_or_bad_variable() {
         .unwrap();
     assert!(help.status.success());
 }
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = spawn().await;
+    app.seed().await;
+    let cookie = app.sign_in(DEMO).await;
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let post = |origin: String| {
+        app.http
+            .post(app.url("/logout"))
+            .header("cookie", &cookie)
+            .header("origin", origin)
+            .send()
+    };
+    let res = post("https://evil.example".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/chat", Some(&cookie)).await.status(),
+        200,
+        "still signed in"
+    );
+    let res = post(format!("http://{host}")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

@@ -129,3 +129,31 @@ async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
     );
     assert_eq!(app.get("/chat", Some(&other)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_broken_strava_link_offers_to_reconnect() {
+    let app = spawn_with(&[("GATEWAY_PUBLIC_URL", "http://127.0.0.1:9")]).await;
+    app.seed().await;
+    let cookie = app.sign_in(OTHER).await;
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Reconnect Strava"));
+    let mut conn = app.conn().await;
+    db::athletes::mark_needs_reconnect(&mut conn, OTHER)
+        .await
+        .unwrap();
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("href=\"http://127.0.0.1:9/oauth/authorize\">Reconnect Strava"),
+        "{page}"
+    );
+}
