@@ -77,25 +77,52 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
 }
 
+/// Every benchmark, on release builds; each prints its own figures.
 fn bench() -> Result<(), String> {
     let db = postgres::Database::from_env_or_start()?;
-    let status = std::process::Command::new("cargo")
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "db",
-            "--example",
-            "bulk_upsert",
-        ])
-        .current_dir(workspace_root())
-        .env("DATABASE_URL", db.url())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("benchmark failed ({status})"))
-    }
+    let root = workspace_root();
+    let run = |args: &[&str]| -> Result<(), String> {
+        println!("xtask: cargo {}", args.join(" "));
+        let status = std::process::Command::new("cargo")
+            .args(args)
+            .current_dir(&root)
+            .env("DATABASE_URL", db.url())
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+        }
+    };
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "db",
+        "--example",
+        "bulk_upsert",
+    ])?;
+    // The webhook benchmark starts the release gateway binary beside itself.
+    run(&[
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "strava-gateway",
+        "--bins",
+        "--example",
+        "bench_webhooks",
+    ])?;
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "strava-gateway",
+        "--example",
+        "bench_webhooks",
+    ])?;
+    run(&["bench", "--quiet", "-p", "talk-app", "--bench", "ask"])
 }

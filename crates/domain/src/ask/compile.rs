@@ -90,21 +90,11 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
     Query { sql, binds: b.0 }
 }
 
-/// The per-activity column a metric reads.
+/// The per-activity expression a metric aggregates (a count sums ones).
 fn column(metric: Metric) -> &'static str {
     match metric {
         Metric::Count => "1",
-        Metric::Distance => "distance_m",
-        Metric::MovingTime => "moving_time_s",
-        Metric::ElapsedTime => "elapsed_time_s",
-        Metric::Elevation => "total_elevation_gain_m",
-        Metric::Pace | Metric::Speed => "average_speed_mps",
-        Metric::HeartRate => "average_heartrate",
-        Metric::MaxHeartRate => "max_heartrate",
-        Metric::Cadence => "average_cadence",
-        Metric::Power => "average_watts",
-        Metric::Kudos => "kudos_count",
-        Metric::Calories => "calories",
+        other => other.column(),
     }
 }
 

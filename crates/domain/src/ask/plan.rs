@@ -40,6 +40,24 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The `activities` column that holds this metric (the id for a count).
+    pub fn column(self) -> &'static str {
+        match self {
+            Metric::Count => "id",
+            Metric::Distance => "distance_m",
+            Metric::MovingTime => "moving_time_s",
+            Metric::ElapsedTime => "elapsed_time_s",
+            Metric::Elevation => "total_elevation_gain_m",
+            Metric::Pace | Metric::Speed => "average_speed_mps",
+            Metric::HeartRate => "average_heartrate",
+            Metric::MaxHeartRate => "max_heartrate",
+            Metric::Cadence => "average_cadence",
+            Metric::Power => "average_watts",
+            Metric::Kudos => "kudos_count",
+            Metric::Calories => "calories",
+        }
+    }
+
     /// Whether adding values up means something (distance does, heart rate does not).
     pub fn is_additive(self) -> bool {
         matches!(

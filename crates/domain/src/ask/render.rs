@@ -386,7 +386,7 @@ impl Renderer<'_> {
         let text = match plan.aggregation {
             Aggregation::Max | Aggregation::Min => {
                 let which = self.superlative();
-                let shown = num(first, column_key(plan.metric))
+                let shown = num(first, Metric::column(plan.metric))
                     .map(|v| self.show(plan.metric, v))
                     .unwrap_or_else(|| format::MISSING.to_string());
                 let value = if plan.filters.race.is_some() && plan.metric.is_speed() {
@@ -759,24 +759,6 @@ impl Renderer<'_> {
             if days == 1 { "" } else { "s" },
             format::group_thousands(active)
         ))
-    }
-}
-
-/// The row key that holds a metric in activity rows.
-fn column_key(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Count => "id",
-        Metric::Distance => "distance_m",
-        Metric::MovingTime => "moving_time_s",
-        Metric::ElapsedTime => "elapsed_time_s",
-        Metric::Elevation => "total_elevation_gain_m",
-        Metric::Pace | Metric::Speed => "average_speed_mps",
-        Metric::HeartRate => "average_heartrate",
-        Metric::MaxHeartRate => "max_heartrate",
-        Metric::Cadence => "average_cadence",
-        Metric::Power => "average_watts",
-        Metric::Kudos => "kudos_count",
-        Metric::Calories => "calories",
     }
 }
 
