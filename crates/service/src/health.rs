@@ -43,3 +43,23 @@ pub async fn check_ready(pool: &db::Pool) -> Result<(), String> {
         .await
         .unwrap_or_else(|_| Err("database did not answer in time".to_owned()))
 }
+
+/// The `healthcheck` subcommand behind the images' `HEALTHCHECK`: asks this machine's
+/// service on `PORT` for `/healthz`, so the runtime image needs no curl.
+pub fn probe(env: &crate::Env) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let port: u16 = env.required("PORT")?;
+    let timeout = Duration::from_secs(2);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut status = [0u8; 12];
+    stream.read_exact(&mut status)?;
+    anyhow::ensure!(
+        status.ends_with(b" 200"),
+        "unhealthy: {}",
+        String::from_utf8_lossy(&status)
+    );
+    Ok(())
+}

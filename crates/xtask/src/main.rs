@@ -7,6 +7,7 @@
 //! Each uses `DATABASE_URL` when set; otherwise it starts a throwaway PostgreSQL
 //! cluster from the local server binaries under `target/xtask/`, and stops it after.
 
+mod deploy;
 mod dev;
 mod postgres;
 mod process;
@@ -18,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <dev | test [ARGS...] | bench>
 
   dev     migrate, load the demo athlete and run strava-gateway and talk-app until Ctrl-C
   test    run every test (cargo nextest when installed, else cargo test); ARGS go to the runner
-  bench   run the benchmarks on a release build and print their figures";
+  bench   run the benchmarks on a release build and print their figures
+  check-deploy
+          check render.yaml, docker-compose.yml and .env.example against the release binaries";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         Some("dev") => dev::run(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(),
+        Some("check-deploy") => deploy::check(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

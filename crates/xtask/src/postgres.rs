@@ -39,7 +39,8 @@ impl Database {
         }
     }
 
-    fn start_throwaway() -> Result<Self, String> {
+    /// A fresh cluster, whatever `DATABASE_URL` says.
+    pub fn start_throwaway() -> Result<Self, String> {
         let bin = find_server_binaries().ok_or(
             "DATABASE_URL is not set and no PostgreSQL server binaries were found (initdb and pg_ctl on PATH \
              or under /usr/lib/postgresql/*/bin): install PostgreSQL or set DATABASE_URL",

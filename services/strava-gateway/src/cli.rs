@@ -28,6 +28,8 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Exit 0 when the service on PORT answers /healthz (the container health check).
+    Healthcheck,
     /// Load one athlete's activities from a Strava export `activities.csv` or a JSON
     /// array of SummaryActivity. Exit code 0: all rows loaded; 1: some rows were bad
     /// (the rest loaded); 2: usage or file error.
@@ -125,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Migrate => service::server::migrate(&env).await,
+        Command::Healthcheck => service::health::probe(&env),
         Command::Subscription { action } => crate::admin::subscription(&env, action).await,
         Command::Disconnect { athlete } => crate::admin::disconnect(&env, athlete).await,
         Command::SeedDemo => {

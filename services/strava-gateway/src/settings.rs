@@ -73,6 +73,10 @@ pub struct StravaSettings {
     pub client_secret: Secret<String>,
     /// `STRAVA_OAUTH_BASE_URL` (default [`STRAVA_OAUTH_BASE_URL`]), no trailing slash.
     pub oauth_base_url: String,
+    /// Where browsers are sent to approve (`STRAVA_AUTHORIZE_BASE_URL`, default the OAuth
+    /// base URL). Differs only when the gateway reaches the OAuth server by another
+    /// name than browsers do, as with the fake Strava under docker compose.
+    pub authorize_base_url: String,
     /// `STRAVA_API_BASE_URL` (default [`STRAVA_API_BASE_URL`]), no trailing slash.
     pub api_base_url: String,
     /// Obey the shared rate-limit budget (`STRAVA_RATE_LIMITS`, default `true`);
@@ -96,10 +100,12 @@ impl StravaSettings {
                 reason: "must be the numeric client id from Strava's API settings page".into(),
             });
         }
+        let oauth_base_url = base_url(env, "STRAVA_OAUTH_BASE_URL", Some(STRAVA_OAUTH_BASE_URL))?;
         Ok(Self {
             client_id,
             client_secret: env.secret("STRAVA_CLIENT_SECRET")?,
-            oauth_base_url: base_url(env, "STRAVA_OAUTH_BASE_URL", Some(STRAVA_OAUTH_BASE_URL))?,
+            authorize_base_url: base_url(env, "STRAVA_AUTHORIZE_BASE_URL", Some(&oauth_base_url))?,
+            oauth_base_url,
             api_base_url: base_url(env, "STRAVA_API_BASE_URL", Some(STRAVA_API_BASE_URL))?,
             rate_limits: env.optional("STRAVA_RATE_LIMITS")?.unwrap_or(true),
             rate_limit_max_wait: Duration::from_secs(

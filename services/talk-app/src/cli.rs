@@ -26,6 +26,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Exit 0 when the service on PORT answers /healthz (the container health check).
+    Healthcheck,
     /// Ask a question as an athlete and print the answer JSON on one line.
     Ask(AskArgs),
 }
@@ -62,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => service::server::migrate(&env).await,
+        Command::Healthcheck => service::health::probe(&env),
         Command::Ask(args) => ask(&env, args).await,
     }
 }

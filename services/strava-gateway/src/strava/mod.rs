@@ -80,6 +80,7 @@ pub struct StravaClient {
 struct Inner {
     http: reqwest::Client,
     oauth_base: String,
+    authorize_base: String,
     api_base: String,
     client_id: String,
     client_secret: Secret<String>,
@@ -124,6 +125,7 @@ impl StravaClient {
             inner: Arc::new(Inner {
                 http,
                 oauth_base: cfg.oauth_base_url.trim_end_matches('/').to_owned(),
+                authorize_base: cfg.authorize_base_url.trim_end_matches('/').to_owned(),
                 api_base: cfg.api_base_url.trim_end_matches('/').to_owned(),
                 client_id: cfg.client_id.clone(),
                 client_secret: cfg.client_secret.clone(),
@@ -144,7 +146,7 @@ impl StravaClient {
 
     /// `{STRAVA_OAUTH_BASE_URL}/authorize`, where browsers are sent to approve.
     pub fn authorize_url(&self) -> String {
-        format!("{}/authorize", self.inner.oauth_base)
+        format!("{}/authorize", self.inner.authorize_base)
     }
 
     // --- OAuth ---------------------------------------------------------------------

@@ -139,6 +139,24 @@ async fn the_binary_serves_and_stops_gracefully_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // The image's HEALTHCHECK: the binary probes its own /healthz.
+    let probe = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_strava-gateway"))
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(probe(port), "healthcheck against the running service");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert!(!probe(closed), "healthcheck fails when nothing answers");
     // Query strings carry secrets (verify token, OAuth code and state): never logged.
     let verify = STRAVA_VARS
         .iter()

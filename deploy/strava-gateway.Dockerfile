@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# The image of the Strava gateway (OAuth, webhooks, sync workers).
+# Build from the repository root: docker build -f deploy/strava-gateway.Dockerfile .
+
+# Dependencies compile in their own layer (cargo-chef), so a source change rebuilds
+# only the workspace's own crates.
+FROM rust:1.95-slim-bookworm AS chef
+RUN cargo install cargo-chef --locked --version 0.1.78
+WORKDIR /src
+
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+COPY --from=planner /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json -p strava-gateway
+COPY . .
+# The same command CI uses to build the binary this image runs.
+RUN cargo build --release --locked -p strava-gateway --bin strava-gateway
+
+FROM debian:bookworm-slim AS runtime
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin stravatalk
+COPY --from=build /src/target/release/strava-gateway /usr/local/bin/strava-gateway
+USER 10001:10001
+ENV BIND_ADDRESS=0.0.0.0 PORT=8081 LOG_FORMAT=json
+EXPOSE 8081
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 CMD ["/usr/local/bin/strava-gateway", "healthcheck"]
+ENTRYPOINT ["/usr/local/bin/strava-gateway"]
+CMD ["serve"]
