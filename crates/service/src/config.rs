@@ -105,6 +105,12 @@ impl Env {
         self.raw(var).map(|raw| parse(var, &raw)).transpose()
     }
 
+    /// An http(s) base URL, without its trailing slash, when set. A bare host (what
+    /// Render's `fromService … property: host` gives) means `https://{host}`.
+    pub fn url(&self, var: &'static str) -> Result<Option<String>, ConfigError> {
+        self.raw(var).map(|raw| base_url(var, &raw)).transpose()
+    }
+
     /// A secret that must be present. Its value appears in no error or log.
     pub fn secret(&self, var: &'static str) -> Result<Secret<String>, ConfigError> {
         self.raw(var)
@@ -116,6 +122,29 @@ impl Env {
     pub fn optional_secret(&self, var: &'static str) -> Option<Secret<String>> {
         self.raw(var).map(Secret::new)
     }
+}
+
+fn base_url(var: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let raw = raw.trim();
+    let raw = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let parsed = url::Url::parse(&raw).map_err(|e| ConfigError::Invalid {
+        var,
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+    {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "must be an http:// or https:// URL without a query".into(),
+        });
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
 }
 
 fn parse<T>(var: &'static str, raw: &str) -> Result<T, ConfigError>
@@ -171,6 +200,31 @@ mod tests {
         let secret = env.secret("SESSION_SECRET").unwrap();
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert_eq!(env.optional::<u16>("NOT_SET").unwrap(), None);
+    }
+
+    #[test]
+    fn urls_are_checked_and_bare_hosts_mean_https() {
+        let env = Env::from_pairs(
+            None,
+            &[],
+            &[
+                ("A", "app.onrender.com"),
+                ("B", "http://127.0.0.1:8080/"),
+                ("C", "ftp://x"),
+                ("D", "https://x/?q=1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            env.url("A").unwrap().as_deref(),
+            Some("https://app.onrender.com")
+        );
+        assert_eq!(
+            env.url("B").unwrap().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert!(env.url("C").is_err() && env.url("D").is_err());
+        assert_eq!(env.url("UNSET").unwrap(), None);
     }
 
     #[test]

@@ -152,34 +152,11 @@ pub fn public_url(env: &Env) -> Result<String, ConfigError> {
     base_url(env, "GATEWAY_PUBLIC_URL", None)
 }
 
-/// An absolute http(s) URL without a trailing slash (a bare host means https);
-/// `default` when unset, else required.
+/// `var` as a base URL, else `default`; required when there is no default.
 fn base_url(env: &Env, var: &'static str, default: Option<&str>) -> Result<String, ConfigError> {
-    let raw: String = match (env.optional::<String>(var)?, default) {
-        (Some(v), _) => v,
-        (None, Some(d)) => d.to_owned(),
-        (None, None) => return Err(ConfigError::Missing { var }),
-    };
-    // Render's `fromService … property: host` gives a bare host name: read it as https.
-    let raw = if raw.contains("://") {
-        raw.trim().to_owned()
-    } else {
-        format!("https://{}", raw.trim())
-    };
-    let parsed = reqwest::Url::parse(&raw).map_err(|e| ConfigError::Invalid {
-        var,
-        reason: e.to_string(),
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https")
-        || parsed.host_str().is_none()
-        || parsed.query().is_some()
-    {
-        return Err(ConfigError::Invalid {
-            var,
-            reason: "must be an http:// or https:// URL without a query".into(),
-        });
-    }
-    Ok(raw.trim_end_matches('/').to_owned())
+    env.url(var)?
+        .or_else(|| default.map(str::to_owned))
+        .ok_or(ConfigError::Missing { var })
 }
 
 /// How the background workers run (`WORKER_*`, `WEBHOOK_MAX_ATTEMPTS`, `RECONCILE_*`,

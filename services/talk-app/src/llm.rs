@@ -31,7 +31,7 @@ pub struct LlmSettings {
 impl LlmSettings {
     /// `None` when no model is configured; an error when it is half-configured.
     pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
-        let base_url: Option<String> = env.optional("LLM_BASE_URL")?;
+        let base_url = env.url("LLM_BASE_URL")?;
         let model: Option<String> = env.optional("LLM_MODEL")?;
         let (base_url, model) = match (base_url, model) {
             (None, None) => return Ok(None),
@@ -43,15 +43,9 @@ impl LlmSettings {
             }
             (Some(b), Some(m)) => (b, m),
         };
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid {
-                var: "LLM_BASE_URL",
-                reason: "must be an http(s) URL".into(),
-            });
-        }
         let secs: u64 = env.optional("LLM_TIMEOUT_SECS")?.unwrap_or(20);
         Ok(Some(Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url,
             api_key: env.optional_secret("LLM_API_KEY"),
             model,
             timeout: Duration::from_secs(secs.max(1)),

@@ -83,14 +83,8 @@ impl WebSettings {
                 reason: "must be between 1 and 8760".into(),
             });
         }
-        let gateway_public_url = env
-            .optional::<String>("GATEWAY_PUBLIC_URL")?
-            .map(|u| public_url("GATEWAY_PUBLIC_URL", &u))
-            .transpose()?;
-        let own_url = env
-            .optional::<String>("TALK_APP_URL")?
-            .map(|u| public_url("TALK_APP_URL", &u))
-            .transpose()?;
+        let gateway_public_url = env.url("GATEWAY_PUBLIC_URL")?;
+        let own_url = env.url("TALK_APP_URL")?;
         // Explicit wins; else follow the public URL's scheme; else only a loopback
         // listener (local development) goes without `Secure`.
         let cookie_secure = match env.optional::<bool>("COOKIE_SECURE")? {
@@ -113,22 +107,6 @@ impl WebSettings {
             gateway_public_url,
             cookie_secure,
             api_rate_limit_per_minute: limit,
-        })
-    }
-}
-
-/// An `http(s)://` base URL without its trailing slash; a bare host (what Render's
-/// `fromService … host` gives) means `https://{host}`.
-fn public_url(var: &'static str, raw: &str) -> Result<String, ConfigError> {
-    let url = raw.trim().trim_end_matches('/');
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(url.to_owned())
-    } else if !url.is_empty() && !url.contains(['/', ' ', ':']) {
-        Ok(format!("https://{url}"))
-    } else {
-        Err(ConfigError::Invalid {
-            var,
-            reason: "must start with http:// or https://".into(),
         })
     }
 }
