@@ -4,9 +4,8 @@
 use crate::settings::{StravaSettings, public_url};
 use crate::strava::{StravaClient, Subscription};
 use clap::Subcommand;
-use db::crypto::TokenCipher;
 use domain::AthleteId;
-use service::{ConfigError, DbSettings, Env};
+use service::{DbSettings, Env};
 
 /// `strava-gateway subscription …`: the application's one webhook subscription.
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -81,11 +80,7 @@ fn remind(configured: Option<i64>, actual: i64) {
 /// athlete. Needs `DATABASE_URL`, `TOKEN_ENCRYPTION_KEY` and the Strava client settings.
 pub async fn disconnect(env: &Env, athlete: AthleteId) -> anyhow::Result<()> {
     let db = DbSettings::from_env(env)?;
-    let key = env.secret("TOKEN_ENCRYPTION_KEY")?;
-    let cipher = TokenCipher::from_base64(&key).map_err(|e| ConfigError::Invalid {
-        var: "TOKEN_ENCRYPTION_KEY",
-        reason: e.to_string(),
-    })?;
+    let cipher = crate::settings::token_cipher(env)?;
     let strava = StravaSettings::from_env(env)?;
     let pool = db.pool()?;
     let client = StravaClient::new(&strava, pool.clone());

@@ -68,7 +68,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             service::telemetry::init(settings.log_format);
             let pool = settings.db.pool()?;
             let app = Application::build(&settings, pool.clone())?;
-            let workers = crate::worker::Workers::spawn(worker_context(&settings, pool));
+            let workers = crate::worker::Workers::spawn(worker_context(
+                &settings.strava,
+                settings.token_cipher.clone(),
+                settings.worker.clone(),
+                pool,
+            ));
             tracing::info!(port = app.port(), "strava-gateway listening");
             // actix handles SIGTERM/Ctrl-C and drains requests; workers stop after.
             let served = app.run_until_stopped().await;
@@ -78,10 +83,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker => {
-            let settings = Settings::from_env(&env)?;
-            service::telemetry::init(settings.log_format);
-            let pool = settings.db.pool()?;
-            let workers = crate::worker::Workers::spawn(worker_context(&settings, pool));
+            // Only what the workers use: no HTTP, OAuth or webhook settings.
+            let db = DbSettings::from_env(&env)?;
+            service::telemetry::init(env.required("LOG_FORMAT")?);
+            let strava = crate::settings::StravaSettings::from_env(&env)?;
+            let cipher = crate::settings::token_cipher(&env)?;
+            let worker = crate::settings::WorkerSettings::from_env(&env)?;
+            let pool = db.pool()?;
+            let workers =
+                crate::worker::Workers::spawn(worker_context(&strava, cipher, worker, pool));
             shutdown_signal().await;
             tracing::info!("stopping workers");
             workers.shutdown(WORKER_GRACE).await;
@@ -163,12 +173,17 @@ impl Exit {
     }
 }
 
-fn worker_context(settings: &Settings, pool: db::Pool) -> crate::worker::Context {
+fn worker_context(
+    strava: &crate::settings::StravaSettings,
+    cipher: db::crypto::TokenCipher,
+    settings: crate::settings::WorkerSettings,
+    pool: db::Pool,
+) -> crate::worker::Context {
     crate::worker::Context {
-        strava: crate::strava::StravaClient::new(&settings.strava, pool.clone()),
+        strava: crate::strava::StravaClient::new(strava, pool.clone()),
         pool,
-        cipher: settings.token_cipher.clone(),
-        settings: settings.worker.clone(),
+        cipher,
+        settings,
     }
 }
 

@@ -40,11 +40,7 @@ pub struct Settings {
 impl Settings {
     /// Reads and checks every value `serve` uses.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let key = env.secret("TOKEN_ENCRYPTION_KEY")?;
-        let token_cipher = TokenCipher::from_base64(&key).map_err(|e| ConfigError::Invalid {
-            var: "TOKEN_ENCRYPTION_KEY",
-            reason: e.to_string(),
-        })?;
+        let token_cipher = token_cipher(env)?;
         Ok(Self {
             http: HttpSettings::from_env(env)?,
             db: DbSettings::from_env(env)?,
@@ -56,6 +52,15 @@ impl Settings {
             webhook_verify_token: env.secret("STRAVA_WEBHOOK_VERIFY_TOKEN")?,
         })
     }
+}
+
+/// The key that seals Strava tokens at rest (`TOKEN_ENCRYPTION_KEY`).
+pub fn token_cipher(env: &Env) -> Result<TokenCipher, ConfigError> {
+    let key = env.secret("TOKEN_ENCRYPTION_KEY")?;
+    TokenCipher::from_base64(&key).map_err(|e| ConfigError::Invalid {
+        var: "TOKEN_ENCRYPTION_KEY",
+        reason: e.to_string(),
+    })
 }
 
 /// Strava's production OAuth endpoints (authorize, token, deauthorize live under it).
