@@ -59,9 +59,12 @@ struct Inserted {
 }
 
 /// Stores a batch of events in one statement, skipping any whose dedupe key is
-/// already stored (or repeated within the batch), and wakes listening workers when
-/// something new went in. Returns how many rows were inserted.
+/// already stored (or repeated within the batch) and any whose owner we hold no
+/// Strava tokens for, and wakes listening workers when something new went in.
+/// Returns how many rows were inserted.
 ///
+/// Events are unsigned, so an event naming an athlete we cannot act for is noise at
+/// best and a forged attempt to spend our Strava budget at worst: it is not kept.
 /// One statement means one round trip and one commit (one WAL flush) for the whole
 /// batch, which is what lets the receiver acknowledge thousands of events a second.
 pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> QueryResult<usize> {
@@ -92,8 +95,10 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> Q
              INSERT INTO webhook_events \
                  (dedupe_key, subscription_id, object_type, object_id, aspect_type, \
                   owner_id, event_time, updates) \
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], \
-                                  $5::text[], $6::bigint[], $7::bigint[], $8::jsonb[]) \
+             SELECT e.* FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], \
+                                    $5::text[], $6::bigint[], $7::bigint[], $8::jsonb[]) \
+                 AS e(k, s, ot, oi, a, owner, t, u) \
+             WHERE EXISTS (SELECT 1 FROM strava_tokens WHERE athlete_id = e.owner) \
              ON CONFLICT (dedupe_key) DO NOTHING \
              RETURNING 1), \
          c AS (SELECT count(*) AS n FROM ins) \
@@ -161,6 +166,15 @@ async fn finish(
 /// transaction's start), which [`done_since`] compares against.
 pub async fn mark_done(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<bool> {
     finish(conn, event, "done", None).await
+}
+
+/// Marks an event applied with a note on how (e.g. there was nothing to change).
+pub async fn mark_done_noting(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    note: &str,
+) -> QueryResult<bool> {
+    finish(conn, event, "done", Some(note)).await
 }
 
 /// Marks an event as deliberately not applied (e.g. unknown athlete), with why.
@@ -309,4 +323,60 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
     .bind::<Timestamptz, _>(before)
     .execute(conn)
     .await
+}
+
+/// Counts one Strava call for `owner`'s events in the quarter hour starting
+/// `window_start`, unless `cap` calls were counted already; says whether it counted.
+pub async fn take_owner_call(
+    conn: &mut AsyncPgConnection,
+    owner: i64,
+    window_start: DateTime<Utc>,
+    cap: i32,
+) -> QueryResult<bool> {
+    let n = diesel::sql_query(
+        "INSERT INTO webhook_owner_calls AS w (owner_id, window_start, calls) \
+         VALUES ($1, $2, 1) \
+         ON CONFLICT (owner_id, window_start) DO UPDATE SET calls = w.calls + 1 \
+         WHERE w.calls < $3",
+    )
+    .bind::<BigInt, _>(owner)
+    .bind::<Timestamptz, _>(window_start)
+    .bind::<Integer, _>(cap)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Marks `event`'s other pending events of the same object done, when they arrived
+/// before `fetched_from`: the state fetched from then on already reflects them, so
+/// each would only spend another Strava call to learn the same thing. Returns how many.
+pub async fn settle_covered(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    fetched_from: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE webhook_events SET status = 'done', lease_until = NULL, \
+                last_error = 'settled by event ' || $3::text, processed_at = clock_timestamp() \
+         WHERE object_id = $1 AND object_type = $2 AND owner_id = $4 AND id <> $3 \
+           AND status = 'pending' AND received_at < $5",
+    )
+    .bind::<BigInt, _>(event.object_id)
+    .bind::<Text, _>(&event.object_type)
+    .bind::<BigInt, _>(event.id)
+    .bind::<BigInt, _>(event.owner_id)
+    .bind::<Timestamptz, _>(fetched_from)
+    .execute(conn)
+    .await
+}
+
+/// Forgets per-athlete call counts of windows that started before `before`.
+pub async fn prune_owner_calls(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM webhook_owner_calls WHERE window_start < $1")
+        .bind::<Timestamptz, _>(before)
+        .execute(conn)
+        .await
 }

@@ -167,6 +167,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_owner_calls (owner_id, window_start) {
+        owner_id -> Int8,
+        window_start -> Timestamptz,
+        calls -> Int4,
+    }
+}
+
+diesel::table! {
     api_rate_limits (athlete_id, window_start) {
         athlete_id -> Int8,
         window_start -> Timestamptz,
@@ -231,4 +239,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     strava_tokens,
     sync_status,
     webhook_events,
+    webhook_owner_calls,
 );

@@ -71,8 +71,12 @@ fn print_subscription(what: &str, s: &Subscription) {
 }
 
 fn remind(configured: Option<i64>, actual: i64) {
-    if configured != Some(actual) {
-        println!("set STRAVA_SUBSCRIPTION_ID={actual} so the gateway accepts only its events");
+    match configured {
+        Some(pinned) if pinned != actual => println!(
+            "STRAVA_SUBSCRIPTION_ID is {pinned} but the subscription is {actual}: update or unset it, \
+             or the gateway drops every event"
+        ),
+        _ => {}
     }
 }
 

@@ -90,8 +90,9 @@ pub struct StravaSettings {
     /// When a budget is spent and it resets within this long, wait instead of
     /// answering `RateLimited` (`STRAVA_RATE_LIMIT_MAX_WAIT_SECS`, default 5).
     pub rate_limit_max_wait: Duration,
-    /// Our push subscription's id (`STRAVA_SUBSCRIPTION_ID`, optional); webhook events
-    /// for another id are refused when it is set.
+    /// Our push subscription's id (`STRAVA_SUBSCRIPTION_ID`, optional): pins the id
+    /// webhook events must carry. Unset, `serve` learns it from Strava and accepts no
+    /// event until it knows it.
     pub subscription_id: Option<i64>,
 }
 
@@ -164,8 +165,9 @@ fn base_url(env: &Env, var: &'static str, default: Option<&str>) -> Result<Strin
         .ok_or(ConfigError::Missing { var })
 }
 
-/// How the background workers run (`WORKER_*`, `WEBHOOK_MAX_ATTEMPTS`, `RECONCILE_*`,
-/// `RETENTION_MAX_AGE_DAYS`, `UPKEEP_INTERVAL_SECS`); every value has a default.
+/// How the background workers run (`WORKER_*`, `WEBHOOK_MAX_ATTEMPTS`,
+/// `WEBHOOK_OWNER_CALLS_PER_QUARTER`, `RECONCILE_*`, `RETENTION_MAX_AGE_DAYS`,
+/// `UPKEEP_INTERVAL_SECS`); every value has a default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerSettings {
     /// Workers per process (`WORKER_COUNT`, default 2; 0 runs none).
@@ -189,6 +191,11 @@ pub struct WorkerSettings {
     /// How often the upkeep sweep (reconcile and retention scheduling) runs
     /// (`UPKEEP_INTERVAL_SECS`, default 3600; 0 turns it off).
     pub upkeep_interval: Duration,
+    /// Strava calls the events of one athlete may spend per quarter hour
+    /// (`WEBHOOK_OWNER_CALLS_PER_QUARTER`, default 15); later events wait for the next
+    /// quarter, so one athlete's burst, real or forged, cannot spend the budget every
+    /// other athlete shares.
+    pub owner_calls_per_quarter: i32,
 }
 
 impl Default for WorkerSettings {
@@ -203,6 +210,7 @@ impl Default for WorkerSettings {
             reconcile_every: Duration::from_secs(24 * 3600),
             retention_max_age: Duration::from_secs(7 * 24 * 3600),
             upkeep_interval: Duration::from_secs(3600),
+            owner_calls_per_quarter: 15,
         }
     }
 }
@@ -269,6 +277,11 @@ impl WorkerSettings {
             upkeep_interval: env
                 .optional::<u64>("UPKEEP_INTERVAL_SECS")?
                 .map_or(d.upkeep_interval, Duration::from_secs),
+            owner_calls_per_quarter: env
+                .optional::<u64>("WEBHOOK_OWNER_CALLS_PER_QUARTER")?
+                .map(|v| positive("WEBHOOK_OWNER_CALLS_PER_QUARTER", v))
+                .transpose()?
+                .map_or(d.owner_calls_per_quarter, |v| v.min(i32::MAX as u64) as i32),
         })
     }
 }

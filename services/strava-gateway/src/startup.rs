@@ -15,14 +15,22 @@ impl Application {
     pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Self> {
         let listener = settings.http.bind()?;
         let port = listener.local_addr()?.port();
+        let strava = crate::strava::StravaClient::new(&settings.strava, pool.clone());
+        let subscription = match settings.strava.subscription_id {
+            Some(id) => crate::webhook::SubscriptionGate::pinned(id),
+            None => crate::webhook::SubscriptionGate::learned(strava.clone()),
+        };
+        let subscription = std::sync::Arc::new(subscription);
+        // Ask Strava now rather than on the first event, so that event is not delayed.
+        subscription.current();
         let webhook = web::Data::new(crate::webhook::WebhookSettings {
             verify_token: settings.webhook_verify_token.clone(),
-            subscription_id: settings.strava.subscription_id,
+            subscription,
         });
         let inbox = web::Data::new(crate::webhook::InboxWriter::start(pool.clone(), 4));
         let oauth = web::Data::new(crate::oauth::OAuth::new(
             &settings.oauth,
-            crate::strava::StravaClient::new(&settings.strava, pool.clone()),
+            strava,
             pool.clone(),
             settings.token_cipher.clone(),
         )?);

@@ -5,6 +5,13 @@
 //! allows two seconds and gives up after three attempts, so nothing slow (no Strava
 //! call, no processing) happens on the request path. Workers apply events later.
 //!
+//! Strava does not sign its events, so anyone can post one. Three things keep a forged
+//! event harmless: an event is only a hint (workers confirm with Strava before they
+//! delete or erase anything), events for athletes we hold no tokens for are not even
+//! stored, and an event for another subscription is answered exactly like one for ours
+//! (200, nothing stored), so posting guesses teaches an attacker nothing about our
+//! subscription id.
+//!
 //! Events go to the database through an [`InboxWriter`]: a few tasks that gather the
 //! events of concurrent requests into one multi-row insert. A request still gets its
 //! 200 only after its row is committed, but a burst of events costs one round trip and
@@ -18,8 +25,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::strava::StravaClient;
 
 /// Largest event body accepted; Strava's events are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -30,13 +41,150 @@ const MAX_BATCH: usize = 512;
 /// Events waiting for a writer before requests start to queue.
 const QUEUE_DEPTH: usize = 8192;
 
+/// How long a request waits for its event to be committed. Strava gives up on a
+/// delivery after two seconds; a 503 well before that makes it retry, where a hung
+/// database would otherwise make it count a silent failure.
+const STORE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// While the subscription id is unknown, Strava is asked for it at most this often.
+const LOOKUP_INTERVAL: Duration = Duration::from_secs(10);
+
+/// After a handshake, the new subscription is looked up this much later: Strava
+/// creates it once our handshake answer reaches it.
+const HANDSHAKE_LOOKUP_DELAY: Duration = Duration::from_millis(500);
+
+/// Once learned from Strava, the id is checked again this often (a re-subscription
+/// gets a new id).
+const RELOOKUP_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// What the webhook endpoint checks events against.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
     /// The token we gave Strava when subscribing; the handshake must echo it.
     pub verify_token: Secret<String>,
-    /// Our subscription's id; when set, events for any other id are refused.
-    pub subscription_id: Option<i64>,
+    /// Which subscription's events are ours.
+    pub subscription: Arc<SubscriptionGate>,
+}
+
+/// Knows our push subscription's id: pinned by `STRAVA_SUBSCRIPTION_ID`, or learned
+/// from Strava (`GET /push_subscriptions`) when not pinned. Until it is known, events
+/// are answered 503 so that Strava delivers them again later; the gateway never
+/// accepts an event whose subscription it cannot check.
+#[derive(Debug)]
+pub struct SubscriptionGate {
+    pinned: Option<i64>,
+    /// The learned id; 0 while unknown (Strava's ids are positive).
+    learned: AtomicI64,
+    /// Milliseconds since `epoch` of the last look-up started; `u64::MAX`: never.
+    last_lookup: AtomicU64,
+    /// Events refused for carrying another id since the last warning (logged in
+    /// batches, so a flood of guesses cannot flood the log).
+    refused: AtomicU64,
+    epoch: std::time::Instant,
+    strava: Option<StravaClient>,
+}
+
+impl SubscriptionGate {
+    /// A gate for a known id (`STRAVA_SUBSCRIPTION_ID`, or tests).
+    pub fn pinned(id: i64) -> Self {
+        Self::new(Some(id), None)
+    }
+
+    /// A gate that learns the id from Strava with `strava` (the application's
+    /// credentials), first at once, then as described on the type.
+    pub fn learned(strava: StravaClient) -> Self {
+        Self::new(None, Some(strava))
+    }
+
+    fn new(pinned: Option<i64>, strava: Option<StravaClient>) -> Self {
+        Self {
+            pinned,
+            learned: AtomicI64::new(0),
+            last_lookup: AtomicU64::new(u64::MAX),
+            refused: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+            strava,
+        }
+    }
+
+    /// Our subscription id, when known. Starts a look-up in the background when one is
+    /// due (it never delays the request).
+    pub fn current(self: &Arc<Self>) -> Option<i64> {
+        if let Some(id) = self.pinned {
+            return Some(id);
+        }
+        let learned = self.learned.load(Ordering::Relaxed);
+        let every = if learned > 0 {
+            RELOOKUP_INTERVAL
+        } else {
+            LOOKUP_INTERVAL
+        };
+        self.look_up_if_due(every);
+        (learned > 0).then_some(learned)
+    }
+
+    fn look_up_if_due(self: &Arc<Self>, every: Duration) {
+        let Some(strava) = self.strava.clone() else {
+            return;
+        };
+        let now = self.epoch.elapsed().as_millis() as u64;
+        let last = self.last_lookup.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now.saturating_sub(last) >= every.as_millis() as u64;
+        // One caller wins the exchange; the others go on without looking up.
+        if !due
+            || self
+                .last_lookup
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let gate = self.clone();
+        tokio::spawn(async move {
+            match strava.view_subscription().await {
+                Ok(Some(s)) => {
+                    let before = gate.learned.swap(s.id, Ordering::Relaxed);
+                    if before != s.id {
+                        tracing::info!(subscription = s.id, "webhook subscription id learned from Strava");
+                    }
+                }
+                Ok(None) => {
+                    gate.learned.store(0, Ordering::Relaxed);
+                    tracing::warn!(
+                        "Strava lists no push subscription: run `strava-gateway subscription ensure`"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "could not ask Strava for the subscription id"),
+            }
+        });
+    }
+
+    /// Strava just checked our callback, so a subscription is being created: learn
+    /// its id shortly after, instead of refusing its first events until the next
+    /// look-up is due.
+    fn handshake_passed(self: &Arc<Self>) {
+        if self.pinned.is_some() || self.strava.is_none() {
+            return;
+        }
+        let gate = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(HANDSHAKE_LOOKUP_DELAY).await;
+            gate.look_up_if_due(Duration::ZERO);
+        });
+    }
+
+    /// Counts an event refused for carrying another subscription id; logs now and
+    /// then, with how many were refused since the last line.
+    fn note_refused(&self, got: i64) {
+        let n = self.refused.fetch_add(1, Ordering::Relaxed);
+        if n % 1000 == 0 {
+            tracing::warn!(
+                got,
+                refused_since_last_warning = n + 1,
+                "webhook events for another subscription dropped"
+            );
+        }
+    }
 }
 
 /// Registers `GET` and `POST /webhook`. Needs [`WebhookSettings`] and an
@@ -65,6 +213,7 @@ async fn handshake(req: HttpRequest, settings: web::Data<WebhookSettings>) -> Ht
     });
     match query.get("hub.challenge") {
         Some(challenge) if mode_ok && token_ok => {
+            settings.subscription.handshake_passed();
             HttpResponse::Ok().json(serde_json::json!({ "hub.challenge": challenge }))
         }
         _ => {
@@ -185,19 +334,24 @@ async fn receive(
             return message(StatusCode::BAD_REQUEST, &reason);
         }
     };
-    if let Some(ours) = settings.subscription_id
-        && event.subscription_id != ours
-    {
-        tracing::warn!(
-            got = event.subscription_id,
-            "webhook event for another subscription refused"
-        );
-        return message(StatusCode::FORBIDDEN, "unknown subscription");
+    let Some(ours) = settings.subscription.current() else {
+        // Strava delivers again later, by when the id is known.
+        return message(StatusCode::SERVICE_UNAVAILABLE, "try again");
+    };
+    if event.subscription_id != ours {
+        // Answered as if accepted: a different answer would let anyone find our id
+        // by posting guesses.
+        settings.subscription.note_refused(event.subscription_id);
+        return HttpResponse::Ok().finish();
     }
-    match inbox.store(event.into_new_event()).await {
-        Ok(()) => HttpResponse::Ok().finish(),
+    match tokio::time::timeout(STORE_TIMEOUT, inbox.store(event.into_new_event())).await {
+        Ok(Ok(())) => HttpResponse::Ok().finish(),
         // The writer logged the cause; Strava retries a non-200.
-        Err(StoreError) => message(StatusCode::SERVICE_UNAVAILABLE, "try again"),
+        Ok(Err(StoreError)) => message(StatusCode::SERVICE_UNAVAILABLE, "try again"),
+        Err(_) => {
+            tracing::warn!("webhook event not stored in time; asking Strava to retry");
+            message(StatusCode::SERVICE_UNAVAILABLE, "try again")
+        }
     }
 }
 

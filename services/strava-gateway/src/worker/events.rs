@@ -1,10 +1,18 @@
 //! Applying one webhook event.
 //!
-//! Events carry no data worth trusting (they are not signed) and may come twice or out
-//! of order, so an activity event never applies its own content: it refetches the
-//! activity's current state from Strava and stores that, or deletes the row when
-//! Strava no longer shows it. Whatever order the events run in, the last one to run
-//! leaves the row as Strava has it now.
+//! Events are not signed, so an event is a hint, never evidence. Nothing is deleted or
+//! erased on an event's word: an activity goes only when Strava answers 404 for it
+//! with its owner's token, and an athlete is erased only when Strava refuses their
+//! authorization (the API call and the token refresh both refused). Every Strava call
+//! an athlete's events make is counted against a per-athlete cap per quarter hour
+//! (`WEBHOOK_OWNER_CALLS_PER_QUARTER`), so a burst for one athlete, real or forged,
+//! waits instead of spending the budget every athlete shares; and a fetch settles
+//! every pending event of the same object that arrived before it began.
+//!
+//! Events may also come twice or out of order, so an activity event never applies its
+//! own content: it refetches the activity's current state from Strava and stores that,
+//! or deletes the row when Strava no longer shows it. Whatever order the events run
+//! in, the last one to run leaves the row as Strava has it now.
 //!
 //! Two events for the same object must not interleave (a slow create could otherwise
 //! write back an activity a delete just removed). The fetch happens without holding a
@@ -27,6 +35,9 @@ use domain::{ActivityId, ActivitySource, AthleteId};
 /// two-key form never collides with locks taken with a single bigint key.
 const LOCK_CLASS: i32 = 0x5745_4248;
 
+/// The note on a delete event for an activity we do not hold.
+const NOTHING_TO_DELETE: &str = "no such activity is stored";
+
 /// Fetches per event before it counts as a failed attempt (each one was overtaken
 /// by another event of the same activity).
 const MAX_REFETCHES: usize = 5;
@@ -37,6 +48,10 @@ enum Failure {
     /// Strava's rate limit: try again at `until`, without counting an attempt.
     #[error("rate limited until {0}")]
     RateLimited(DateTime<Utc>),
+    /// The owner's events spent their Strava calls for this quarter hour: try again
+    /// at `until`, without counting an attempt.
+    #[error("the athlete's event budget is spent until {0}")]
+    OwnerCapped(DateTime<Utc>),
     /// Nothing to do, and nothing will change that; the note says why.
     #[error("{0}")]
     Ignored(String),
@@ -74,6 +89,15 @@ pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
             tracing::info!(event = event.id, %until, "webhook event waits for the rate limit");
             db::inbox::postpone(&mut conn, &event, until).await?;
         }
+        Err(Failure::OwnerCapped(until)) => {
+            tracing::info!(
+                event = event.id,
+                owner = event.owner_id,
+                %until,
+                "webhook event waits: its athlete's events spent their Strava calls"
+            );
+            db::inbox::postpone(&mut conn, &event, until).await?;
+        }
         Err(Failure::Retry(error)) => {
             let status = db::inbox::fail(
                 &mut conn,
@@ -104,22 +128,56 @@ async fn apply(ctx: &Context, event: &Event) -> Result<(), Failure> {
     }
 }
 
-/// Athlete events: `authorized: "false"` means the athlete revoked our access, and
-/// Strava's terms say everything we hold for them goes.
+/// Athlete events: `authorized: "false"` says the athlete revoked our access, and
+/// Strava's terms say everything we hold for them goes. Anyone can post that event,
+/// so it only makes us ask Strava: the athlete is erased when Strava refuses both
+/// their access token and its refresh, and kept when Strava still accepts them.
 async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result<(), Failure> {
     let revoked = event.updates.get("authorized").and_then(|v| v.as_str()) == Some("false");
-    let mut conn = ctx.pool.get().await.map_err(pool_error)?;
-    if !revoked {
-        // Profile changes: nothing we keep depends on them between connects.
-        return done(&mut conn, event).await;
+    let asked_from = {
+        let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+        if !revoked {
+            // Profile changes: nothing we keep depends on them between connects.
+            return done(&mut conn, event).await;
+        }
+        if db::athletes::find(&mut conn, owner).await?.is_none() {
+            return Err(Failure::Ignored("unknown athlete".into()));
+        }
+        db::inbox::clock(&mut conn).await?
+    };
+    spend_owner_call(ctx, event).await?;
+    let strava = &ctx.strava;
+    let still_authorized = crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
+        let strava = strava.clone();
+        async move { strava.athlete(&token).await.map(drop) }
+    })
+    .await;
+    match still_authorized {
+        Err(TokenError::Reconnect) => {}
+        Ok(()) => {
+            // The same claim repeated before we asked gets the same answer.
+            let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+            db::inbox::settle_covered(&mut conn, event, asked_from).await?;
+            return Err(Failure::Ignored(
+                "deauthorization not confirmed: Strava still accepts the athlete's token".into(),
+            ));
+        }
+        Err(TokenError::NotConnected(_)) => {
+            return Err(Failure::Ignored(
+                "deauthorization cannot be confirmed: no Strava tokens are stored".into(),
+            ));
+        }
+        Err(TokenError::Strava(e)) => return Err(e.into()),
+        Err(e) => return Err(Failure::Retry(format!("token: {e}"))),
     }
+    let mut conn = ctx.pool.get().await.map_err(pool_error)?;
     let event = event.clone();
     conn.transaction(async |conn| {
         lock_object(conn, &event).await?;
         if !db::athletes::erase(conn, owner).await? {
             return Err(Failure::Ignored("unknown athlete".into()));
         }
-        tracing::info!(athlete = owner.get(), "athlete deauthorized: data erased");
+        tracing::info!(athlete = owner.get(), "deauthorization confirmed by Strava: data erased");
         done(conn, &event).await
     })
     .await
@@ -132,20 +190,37 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
         if db::athletes::find(&mut conn, owner).await?.is_none() {
             return Err(Failure::Ignored("unknown athlete".into()));
         }
+        // A delete of something we do not hold changes nothing, so no call confirms
+        // it. Decided under the object's lock and recorded as done, so that an event
+        // of this object whose fetch began earlier sees it and fetches again rather
+        // than writing back what Strava may just have deleted.
+        if event.aspect_type == "delete" {
+            let event = event.clone();
+            let nothing_held = conn
+                .transaction(async |conn| {
+                    lock_object(conn, &event).await?;
+                    if db::activities::find(conn, owner, id).await?.is_some() {
+                        return Ok::<_, Failure>(false);
+                    }
+                    db::inbox::mark_done_noting(conn, &event, NOTHING_TO_DELETE).await?;
+                    Ok(true)
+                })
+                .await?;
+            if nothing_held {
+                return Ok(());
+            }
+        }
     }
     // Fetch outside any transaction (no connection held while Strava answers), then
     // write under the object's lock, unless another event of this object was applied
-    // while we fetched: our copy may then be older than its, so fetch again.
+    // while we fetched: our copy may then be older than its, so fetch again. A delete
+    // event is fetched too: only Strava's 404 removes the row.
     for _ in 0..MAX_REFETCHES {
         let mut conn = ctx.pool.get().await.map_err(pool_error)?;
         let fetch_started = db::inbox::clock(&mut conn).await?;
         drop(conn);
-        let current = if event.aspect_type == "delete" {
-            None
-        } else {
-            fetch(ctx, owner, id).await?
-        };
-        let row = match current {
+        spend_owner_call(ctx, event).await?;
+        let row = match fetch(ctx, owner, id).await? {
             Some(json) => {
                 let activity = crate::convert::activity_from_strava(&json, ActivitySource::Api)
                     .map_err(|e| Failure::Retry(format!("activity {}: {e}", id.get())))?;
@@ -176,6 +251,7 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
                         db::activities::delete(conn, owner, id).await?;
                     }
                 }
+                db::inbox::settle_covered(conn, &event, fetch_started).await?;
                 done(conn, &event).await?;
                 Ok::<_, Failure>(true)
             })
@@ -187,6 +263,20 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
     Err(Failure::Retry(
         "the activity kept changing while it was fetched".into(),
     ))
+}
+
+/// Counts one Strava call against the event owner's cap for this quarter hour, or
+/// says when the event may try again.
+async fn spend_owner_call(ctx: &Context, event: &Event) -> Result<(), Failure> {
+    let now = Utc::now();
+    let mut conn = ctx.pool.get().await.map_err(pool_error)?;
+    let window = db::ratelimit::quarter_start(now);
+    let cap = ctx.settings.owner_calls_per_quarter;
+    if db::inbox::take_owner_call(&mut conn, event.owner_id, window, cap).await? {
+        Ok(())
+    } else {
+        Err(Failure::OwnerCapped(db::ratelimit::next_quarter(now)))
+    }
 }
 
 /// The activity as Strava has it now (`None`: gone or hidden), with a token refreshed

@@ -359,6 +359,7 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     }
     // Finished events are kept as long as the data they touched, then dropped.
     db::inbox::prune(&mut conn, now - max_age).await?;
+    db::inbox::prune_owner_calls(&mut conn, now - chrono::Duration::days(1)).await?;
     let expired = db::upkeep::delete_fetched_before(&mut conn, now - max_age).await?;
     if expired > 0 {
         tracing::warn!(

@@ -4,6 +4,7 @@
 mod backfill;
 mod convert;
 mod governor;
+mod hostile;
 mod import;
 mod oauth;
 mod service;

@@ -16,6 +16,9 @@ use testkit::TestDb;
 pub const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// The verify token the gateway expects in the handshake.
 pub const VERIFY: &str = "verify-me-please";
+/// The id a fresh fake gives its first push subscription; the gateway is pinned to
+/// it, so events posted by tests and those the fake pushes once subscribed both pass.
+pub const SUBSCRIPTION: i64 = 120_001;
 
 /// A database, a fake Strava and the settings that join them.
 pub struct Harness {
@@ -197,13 +200,19 @@ pub fn settings(db: &TestDb, fake: &FakeStrava, extra: &[(&str, &str)]) -> Setti
         ("TALK_APP_URL", "http://127.0.0.1:8"),
         ("OAUTH_STATE_SECRET", "0123456789abcdef0123456789abcdef"),
         ("WORKER_POLL_INTERVAL_MS", "200"),
+        ("STRAVA_SUBSCRIPTION_ID", "120001"),
+        // Storms in tests are one athlete's; the cap has tests of its own.
+        ("WEBHOOK_OWNER_CALLS_PER_QUARTER", "100000"),
         ("WORKER_RETRY_BASE_SECS", "1"),
         // Tests drive upkeep themselves.
         ("UPKEEP_INTERVAL_SECS", "0"),
     ];
+    // An empty value in `extra` removes the variable.
     for (k, v) in extra {
         vars.retain(|(name, _)| name != k);
-        vars.push((k, v));
+        if !v.is_empty() {
+            vars.push((k, v));
+        }
     }
     let env = Env::from_pairs(None, strava_gateway::settings::DEFAULTS, &vars).unwrap();
     Settings::from_env(&env).unwrap()

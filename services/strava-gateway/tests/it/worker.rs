@@ -1,7 +1,7 @@
 //! Workers applying webhook events: convergence under duplicates and disorder,
 //! deauthorization, unknown athletes, retries, rate limits.
 
-use crate::sync_support::{Harness, event, wait_until};
+use crate::sync_support::{Harness, SUBSCRIPTION, event, wait_until};
 use domain::AthleteId;
 use serde_json::json;
 use std::time::Duration;
@@ -239,7 +239,7 @@ async fn deauthorization_erases_everything_of_that_athlete_and_nothing_of_anothe
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unknown_athletes_are_ignored_and_failures_retry_until_they_stay_failed() {
+async fn unknown_athletes_are_not_stored_and_failures_retry_until_they_stay_failed() {
     let h = Harness::plain(&[
         ("WEBHOOK_MAX_ATTEMPTS", "2"),
         ("WORKER_RETRY_BASE_SECS", "1"),
@@ -259,7 +259,7 @@ async fn unknown_athletes_are_ignored_and_failures_retry_until_they_stay_failed(
             )
         }
     };
-    post(event("activity", 999, "create", 424_242, 1, 1, json!({}))).await;
+    post(event("activity", 999, "create", 424_242, SUBSCRIPTION, 1, json!({}))).await;
     // Strava fails every fetch of this activity.
     h.fake
         .fail_next_matching(100, Some(&format!("/api/v3/activities/{}", id.get())), 500);
@@ -268,7 +268,7 @@ async fn unknown_athletes_are_ignored_and_failures_retry_until_they_stay_failed(
         id.get(),
         "create",
         ada.get(),
-        1,
+        SUBSCRIPTION,
         2,
         json!({}),
     ))
@@ -276,14 +276,13 @@ async fn unknown_athletes_are_ignored_and_failures_retry_until_they_stay_failed(
     let workers = h.start_workers();
     assert!(drained(&h, Duration::from_secs(20)).await);
     let inbox = h.inbox().await;
-    assert_eq!(inbox[0].status, "ignored");
-    assert_eq!(inbox[0].last_error.as_deref(), Some("unknown athlete"));
-    assert_eq!(inbox[1].status, "failed");
-    assert_eq!(inbox[1].attempts, 2);
+    assert_eq!(inbox.len(), 1, "the unknown athlete's event was not kept");
+    assert_eq!(inbox[0].status, "failed");
+    assert_eq!(inbox[0].attempts, 2);
     assert!(
-        inbox[1].last_error.as_deref().unwrap().contains("500"),
+        inbox[0].last_error.as_deref().unwrap().contains("500"),
         "{:?}",
-        inbox[1].last_error
+        inbox[0].last_error
     );
     assert!(h.stored(ada).await.is_empty());
     workers.shutdown(Duration::from_secs(5)).await;
@@ -317,7 +316,7 @@ async fn a_rate_limited_event_waits_without_spending_an_attempt() {
             id.get(),
             "create",
             ada.get(),
-            1,
+            SUBSCRIPTION,
             n as i64,
             json!({}),
         );
