@@ -263,15 +263,39 @@ impl AspectType {
 
 /// An event body as Strava posts it. Fields Strava may add later are ignored rather
 /// than refused: refusing would make Strava drop every event after three attempts.
+/// For the same reason the shapes Strava has documented over time are all accepted:
+/// ids and times as numbers or as strings of digits (an older example sends
+/// `"subscription_id": "120475"`), and `updates` left out when nothing changed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventBody {
     pub object_type: ObjectType,
+    #[serde(deserialize_with = "integer")]
     pub object_id: i64,
     pub aspect_type: AspectType,
+    #[serde(deserialize_with = "integer")]
     pub owner_id: i64,
+    #[serde(deserialize_with = "integer")]
     pub subscription_id: i64,
+    #[serde(deserialize_with = "integer")]
     pub event_time: i64,
+    #[serde(default)]
     pub updates: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An integer sent as a JSON number or as a string of digits.
+fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Integer {
+        Number(i64),
+        Digits(String),
+    }
+    match Integer::deserialize(d)? {
+        Integer::Number(n) => Ok(n),
+        Integer::Digits(s) => s
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("invalid type: string {s:?}, expected an integer"))),
+    }
 }
 
 impl EventBody {
@@ -466,6 +490,21 @@ mod tests {
     }
 
     #[test]
+    fn every_documented_shape_is_accepted() {
+        // Strava's older example: the subscription id as a string.
+        let older = body("{}").replace("\"subscription_id\":1", "\"subscription_id\":\"120475\"");
+        assert_eq!(EventBody::parse(older.as_bytes()).unwrap().subscription_id, 120_475);
+        // A create or delete without `updates`.
+        let bare = r#"{"object_type":"activity","object_id":7,"aspect_type":"delete",
+                       "owner_id":3,"subscription_id":1,"event_time":1700000000}"#;
+        let event = EventBody::parse(bare.as_bytes()).unwrap();
+        assert!(event.updates.is_empty());
+        // A sport change sends `sport_type` in today's events; kept as sent.
+        let sport = EventBody::parse(body(r#"{"sport_type":"TrailRun"}"#).as_bytes()).unwrap();
+        assert_eq!(sport.updates["sport_type"], "TrailRun");
+    }
+
+    #[test]
     fn malformed_bodies_are_refused_with_a_reason() {
         for (bad, why) in [
             ("{", "malformed"),
@@ -476,8 +515,12 @@ mod tests {
                 "unknown variant",
             ),
             (
-                &body("{}").replace("\"object_id\":7", "\"object_id\":\"7\""),
-                "invalid type",
+                &body("{}").replace("\"object_id\":7", "\"object_id\":\"seven\""),
+                "expected an integer",
+            ),
+            (
+                &body("{}").replace("\"object_id\":7", "\"object_id\":7.5"),
+                "did not match any variant",
             ),
             (
                 &body("{}").replace("\"object_id\":7", "\"object_id\":-7"),
