@@ -70,6 +70,8 @@ pub struct ConnectOptions {
     config: tokio_postgres::Config,
     mode: SslMode,
     tls: Option<MakeRustlsConnect>,
+    /// Whether certificates are checked against an `sslrootcert` file (for messages).
+    root_file: bool,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -105,14 +107,17 @@ impl ConnectOptions {
             SslMode::Prefer => WireSslMode::Prefer,
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => WireSslMode::Require,
         });
+        let roots = ssl.root_cert.unwrap_or(Roots::Platform);
         let tls = match check {
             None => None,
-            Some(check) => {
-                let roots = ssl.root_cert.unwrap_or(Roots::Platform);
-                Some(MakeRustlsConnect::new(tls::client_config(check, &roots)?))
-            }
+            Some(check) => Some(MakeRustlsConnect::new(tls::client_config(check, &roots)?)),
         };
-        Ok(Self { config, mode, tls })
+        Ok(Self {
+            config,
+            mode,
+            tls,
+            root_file: matches!(roots, Roots::File(_)),
+        })
     }
 
     /// The `sslmode` in force (`prefer` when the URL names none).
@@ -122,7 +127,19 @@ impl ConnectOptions {
 
     /// Opens one connection.
     pub async fn connect(&self) -> ConnectionResult<AsyncPgConnection> {
-        let failed = |e: tokio_postgres::Error| ConnectionError::BadConnection(with_causes(&e));
+        let failed = |e: tokio_postgres::Error| {
+            let mut text = with_causes(&e);
+            // rustls names the failure ("UnknownIssuer") but not where the roots came from.
+            if has_unknown_issuer(&e) {
+                text.push_str(if self.root_file {
+                    " (the server's certificate is not signed by a CA in sslrootcert)"
+                } else {
+                    " (the server's certificate is not signed by a CA in the machine's CA \
+                     bundle; set sslrootcert to its CA file)"
+                });
+            }
+            ConnectionError::BadConnection(text)
+        };
         match &self.tls {
             None => {
                 let (client, conn) = self
@@ -160,6 +177,29 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Whether the handshake failed because no trusted root signed the server's chain.
+/// The rustls error sits inside an `io::Error` somewhere in the source chain.
+fn has_unknown_issuer(e: &tokio_postgres::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        let rustls_error = err.downcast_ref::<rustls::Error>().or_else(|| {
+            err.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if matches!(
+            rustls_error,
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ) {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 #[derive(Debug, Default)]
