@@ -1,11 +1,12 @@
-//! StravaTalk's PostgreSQL layer: the schema, embedded migrations, the connection pool,
-//! one repository module per table group, token encryption and the athlete-scoped,
-//! read-only query sandbox.
+//! StravaTalk's PostgreSQL layer: the schema, embedded migrations, connections (over TLS
+//! as the URL's `sslmode` asks) and their pool, one repository module per table group,
+//! token encryption and the athlete-scoped, read-only query sandbox.
 
 pub mod activities;
 pub mod api_tokens;
 pub mod athletes;
 pub mod chats;
+pub mod connect;
 pub mod crypto;
 pub mod demo;
 pub mod guard;
@@ -21,11 +22,13 @@ pub mod schema;
 pub mod sessions;
 pub mod sync;
 pub mod tickets;
+mod tls;
 pub mod tokens;
 pub mod upkeep;
 
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
+pub use connect::{ConnectOptions, SslMode, connect};
 pub use pool::{Pool, PooledConn, connect_pool};
 
 /// Result of a repository function.

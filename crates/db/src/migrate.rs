@@ -24,11 +24,11 @@ pub enum MigrateError {
 /// Diesel's harness is synchronous; it runs on a blocking thread so that callers on an
 /// async runtime are not stalled.
 pub async fn run_pending(database_url: &str) -> Result<Vec<String>, MigrateError> {
-    let url = database_url.to_owned();
+    let conn = crate::connect(database_url)
+        .await
+        .map_err(|e| MigrateError::Connect(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
-        use diesel::Connection;
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .map_err(|e| MigrateError::Connect(e.to_string()))?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| MigrateError::Apply(e.to_string()))?;

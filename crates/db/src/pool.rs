@@ -1,8 +1,9 @@
 //! The connection pool every service uses (diesel-async over deadpool, no libpq).
 
+use crate::connect::{ConnectOptions, UrlError};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 
 /// A pool of asynchronous PostgreSQL connections.
 pub type Pool = deadpool::Pool<AsyncPgConnection>;
@@ -11,14 +12,31 @@ pub type PooledConn = deadpool::Object<AsyncPgConnection>;
 /// Why a connection could not be had.
 pub type PoolError = deadpool::PoolError;
 
-/// Builds a pool of at most `max_size` connections. Connections open lazily, so this
-/// does not fail when the database is down; the first query will.
-pub fn connect_pool(database_url: &str, max_size: usize) -> Result<Pool, deadpool::BuildError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
-    deadpool::Pool::builder(manager)
+/// Why no pool could be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolSetupError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("cannot build the connection pool: {0}")]
+    Build(#[from] deadpool::BuildError),
+}
+
+/// Builds a pool of at most `max_size` connections. The URL is read (and its TLS set
+/// up) now, so a bad `sslmode` fails here; connections open lazily, so a database that
+/// is down does not: the first query fails instead.
+pub fn connect_pool(database_url: &str, max_size: usize) -> Result<Pool, PoolSetupError> {
+    let options = ConnectOptions::from_url(database_url)?;
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |_url| {
+        let options = options.clone();
+        Box::pin(async move { options.connect().await })
+    });
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    Ok(deadpool::Pool::builder(manager)
         .max_size(max_size)
         .wait_timeout(Some(std::time::Duration::from_secs(10)))
         .create_timeout(Some(std::time::Duration::from_secs(5)))
         .runtime(::deadpool::Runtime::Tokio1)
-        .build()
+        .build()?)
 }

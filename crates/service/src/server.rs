@@ -39,12 +39,11 @@ impl DbSettings {
     /// Reads `DATABASE_URL` (required) and `DATABASE_POOL_SIZE` (default 10).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let url = env.secret("DATABASE_URL")?;
-        if !url.expose().starts_with("postgres://") && !url.expose().starts_with("postgresql://") {
-            return Err(ConfigError::Invalid {
-                var: "DATABASE_URL",
-                reason: "must start with postgres:// or postgresql://".into(),
-            });
-        }
+        // Read once here so that a bad sslmode or root file stops start-up by name.
+        db::ConnectOptions::from_url(url.expose()).map_err(|e| ConfigError::Invalid {
+            var: "DATABASE_URL",
+            reason: e.to_string(),
+        })?;
         let pool_size: usize = env.optional("DATABASE_POOL_SIZE")?.unwrap_or(10);
         if pool_size == 0 {
             return Err(ConfigError::Invalid {
@@ -78,4 +77,31 @@ pub async fn migrate(env: &Env) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_settings(url: &str) -> Result<DbSettings, ConfigError> {
+        DbSettings::from_env(&Env::from_pairs(None, &[], &[("DATABASE_URL", url)]).unwrap())
+    }
+
+    #[test]
+    fn a_bad_sslmode_stops_start_up_naming_database_url_without_its_password() {
+        let err = db_settings("postgres://app:hunter2@db.example.com/app?sslmode=verify")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("DATABASE_URL is invalid: sslmode \"verify\" is not supported"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = db_settings("postgres://app:hunter2@h/app?sslmode=verify-ca&sslrootcert=/no/ca.pem")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("DATABASE_URL is invalid: sslrootcert /no/ca.pem"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(db_settings("postgres://app:hunter2@h/app?sslmode=require").is_ok());
+    }
 }

@@ -1,7 +1,7 @@
 //! Per-test PostgreSQL databases.
 
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
@@ -73,7 +73,7 @@ impl Drop for TestDb {
                 .build()
                 .ok()?;
             rt.block_on(async {
-                let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                let mut admin = db::connect(&admin_url).await.ok()?;
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                     .execute(&mut admin)
                     .await
@@ -99,7 +99,7 @@ pub fn database_url_or_exit() -> String {
 }
 
 async fn connect(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url).await.unwrap_or_else(|e| {
+    db::connect(url).await.unwrap_or_else(|e| {
         panic!(
             "cannot reach PostgreSQL at DATABASE_URL ({}): {e}; start PostgreSQL or set DATABASE_URL to one that runs",
             redacted(url)

@@ -182,7 +182,7 @@ fn discover(
 ) -> Result<(BTreeSet<String>, u16, std::process::Child), String> {
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
     for _ in 0..40 {
-        let port = process::free_port()?;
+        let port = pg_cluster::free_port()?;
         let mut child = Command::new(binary)
             .arg("serve")
             .env_clear()

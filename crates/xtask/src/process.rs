@@ -54,11 +54,3 @@ pub fn wait_http_ok(port: u16, path: &str, timeout: Duration) -> bool {
     }
     false
 }
-
-/// A port that was free a moment ago.
-pub fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
