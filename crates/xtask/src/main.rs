@@ -108,7 +108,8 @@ fn bench() -> Result<(), String> {
         "--example",
         "bulk_upsert",
     ])?;
-    // The webhook benchmark starts the release gateway binary beside itself.
+    // The webhook and import benchmarks start the release gateway binary beside
+    // themselves.
     run(&[
         "build",
         "--release",
@@ -118,6 +119,17 @@ fn bench() -> Result<(), String> {
         "--bins",
         "--example",
         "bench_webhooks",
+        "--example",
+        "bench_import",
+    ])?;
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "strava-gateway",
+        "--example",
+        "bench_import",
     ])?;
     run(&[
         "run",
