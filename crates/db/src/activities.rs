@@ -220,6 +220,22 @@ async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> Qu
         .await
 }
 
+/// Which of `ids` are stored with `fetched_at` exactly `at`. An import stamps every
+/// row it writes with its own start instant, so inside its transaction this finds the
+/// ids it has already written: a file that lists an activity twice.
+pub async fn ids_fetched_at(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    at: DateTime<Utc>,
+) -> QueryResult<Vec<i64>> {
+    use activities::dsl as a;
+    a::activities
+        .filter(a::id.eq_any(ids).and(a::fetched_at.eq(at)))
+        .select(a::id)
+        .load(conn)
+        .await
+}
+
 /// Removes one activity of one athlete; returns whether a row went.
 pub async fn delete(
     conn: &mut AsyncPgConnection,

@@ -117,7 +117,8 @@ fn bench() -> Result<(), String> {
         "--example",
         "connect_latency",
     ])?;
-    // The webhook benchmark starts the release gateway binary beside itself.
+    // The webhook and import benchmarks start the release gateway binary beside
+    // themselves.
     run(&[
         "build",
         "--release",
@@ -127,6 +128,17 @@ fn bench() -> Result<(), String> {
         "--bins",
         "--example",
         "bench_webhooks",
+        "--example",
+        "bench_import",
+    ])?;
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "strava-gateway",
+        "--example",
+        "bench_import",
     ])?;
     run(&[
         "run",

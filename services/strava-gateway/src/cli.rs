@@ -31,12 +31,13 @@ pub enum Command {
     /// Exit 0 when the service on PORT answers /healthz (the container health check).
     Healthcheck,
     /// Load one athlete's activities from a Strava export `activities.csv` or a JSON
-    /// array of SummaryActivity. Exit code 0: all rows loaded; 1: some rows were bad
-    /// (the rest loaded); 2: usage or file error.
+    /// array of SummaryActivity, all or nothing. Exit code 0: every row stored; 1: bad
+    /// rows (listed by line or index), nothing stored; 2: usage, file or database
+    /// error, nothing stored.
     Import {
-        /// The Strava athlete id the activities belong to.
-        #[arg(long, value_name = "ID")]
-        athlete: i64,
+        /// The Strava athlete id the activities belong to (a positive integer).
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+        athlete: domain::AthleteId,
         /// Strava's athlete JSON (name, measurement_preference), used when the athlete
         /// is created.
         #[arg(long, value_name = "FILE")]
@@ -105,36 +106,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = DbSettings::from_env(&env).map_err(|e| Exit::usage(e.to_string()))?;
             let pool = db.pool().map_err(|e| Exit::usage(format!("{e:#}")))?;
             let args = crate::import::ImportArgs {
-                athlete: domain::AthleteId(athlete),
+                athlete,
                 athlete_json,
                 file,
             };
             let report = crate::import::run(&pool, &args)
                 .await
                 .map_err(|e| Exit::usage(e.to_string()))?;
-            for (place, reason) in &report.bad {
-                eprintln!("{place}: {reason}");
+            if !report.stored() {
+                for bad in &report.bad {
+                    eprintln!("{}: {}", bad.place, bad.reason);
+                }
+                let unlisted = report.bad_count - report.bad.len();
+                if unlisted > 0 {
+                    eprintln!("... and {unlisted} more bad rows");
+                }
+                return Err(Exit {
+                    code: report.exit_code(),
+                    message: format!(
+                        "nothing imported: {} bad rows; fix them and import the file again",
+                        report.bad_count
+                    ),
+                }
+                .into());
             }
             println!(
-                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete, {} bad rows){}",
+                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete){}",
                 report.read,
                 report.written,
                 report.skipped,
-                report.bad.len(),
                 if report.created_athlete {
                     "; athlete created"
                 } else {
                     ""
                 }
             );
-            match report.exit_code() {
-                0 => Ok(()),
-                code => Err(Exit {
-                    code,
-                    message: format!("{} rows could not be imported", report.bad.len()),
-                }
-                .into()),
-            }
+            Ok(())
         }
         Command::Migrate => service::server::migrate(&env).await,
         Command::Healthcheck => service::health::probe(&env),

@@ -1,87 +1,193 @@
 //! Strava's activity JSON (SummaryActivity from listings, DetailedActivity from
-//! `/activities/{id}`) into [`domain::Activity`].
+//! `/activities/{id}`, or an imported array of either) into [`domain::Activity`].
 //!
 //! Strava writes `start_date_local` with a trailing `Z` although it is the wall-clock
 //! time where the activity happened, not UTC: it is read as a naive local time, never
-//! shifted. Sensor fields are absent when there was no sensor, so they stay `None`.
+//! shifted. Sensor fields are absent (or null) when there was no sensor, so they stay
+//! `None`. Every field we read is checked strictly: a value of the wrong type, a
+//! negative distance or time, or an impossible heart rate is an error naming the
+//! field, never a silent 0 or "".
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+/// Heart rates above this are sensor noise or a typo, not a person.
+pub(crate) const MAX_HEARTRATE_BPM: f64 = 300.0;
 
 /// Converts one activity; the error names the field at fault.
 pub fn activity_from_strava(json: &Value, source: ActivitySource) -> Result<Activity, String> {
-    let id = json["id"]
-        .as_i64()
-        .filter(|id| *id > 0)
-        .ok_or("id is missing or not a positive integer")?;
-    let athlete = json["athlete"]["id"]
-        .as_i64()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| format!("activity {id}: athlete.id is missing"))?;
-    let field = |name: &str| format!("activity {id}: {name}");
-    let sport = json["sport_type"]
-        .as_str()
-        .or_else(|| json["type"].as_str())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| field("sport_type is missing"))?;
-    let start_date = json["start_date"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or_else(|| field("start_date is missing or not an ISO 8601 time"))?;
-    let start_date_local = json["start_date_local"]
-        .as_str()
-        .and_then(parse_local)
-        .ok_or_else(|| field("start_date_local is missing or not an ISO 8601 time"))?;
-    let f = |name: &str| json[name].as_f64();
-    let int = |name: &str| json[name].as_f64().map(|v| v.round() as i32);
-    let flag = |name: &str| json[name].as_bool().unwrap_or(false);
-    Ok(Activity {
-        id: ActivityId(id),
-        athlete_id: AthleteId(athlete),
-        name: json["name"].as_str().unwrap_or("").to_owned(),
-        sport_type: SportType::new(sport.to_owned()),
-        start_date,
-        start_date_local,
-        timezone: json["timezone"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-        distance_m: f("distance").unwrap_or(0.0),
-        moving_time_s: int("moving_time").unwrap_or(0),
-        elapsed_time_s: int("elapsed_time").unwrap_or(0),
-        total_elevation_gain_m: f("total_elevation_gain").unwrap_or(0.0),
-        elev_high_m: f("elev_high"),
-        elev_low_m: f("elev_low"),
-        average_speed_mps: f("average_speed").unwrap_or(0.0),
-        max_speed_mps: f("max_speed").unwrap_or(0.0),
-        average_heartrate: f("average_heartrate"),
-        max_heartrate: f("max_heartrate"),
-        average_cadence: f("average_cadence"),
-        average_watts: f("average_watts"),
-        weighted_average_watts: int("weighted_average_watts"),
-        max_watts: int("max_watts"),
-        kilojoules: f("kilojoules"),
-        // Only DetailedActivity has calories; Strava sends 0 when it has none.
-        calories: f("calories").filter(|c| *c > 0.0),
-        device_watts: flag("device_watts"),
-        kudos_count: int("kudos_count").unwrap_or(0),
-        comment_count: int("comment_count").unwrap_or(0),
-        achievement_count: int("achievement_count").unwrap_or(0),
-        pr_count: int("pr_count").unwrap_or(0),
-        commute: flag("commute"),
-        trainer: flag("trainer"),
-        manual: flag("manual"),
-        private: flag("private"),
-        flagged: flag("flagged"),
-        workout_type: int("workout_type"),
-        gear_id: json["gear_id"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-        source,
-    })
+    let obj = json
+        .as_object()
+        .ok_or_else(|| format!("expected an activity object, got {}", kind_of(json)))?;
+    let id = positive_id(obj.get("id")).ok_or("id is missing or not a positive integer")?;
+    let fields = Fields(obj);
+    fields
+        .convert(id, source)
+        .map_err(|e| format!("activity {id}: {e}"))
+}
+
+/// The fields of one activity object, read with their types checked.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl Fields<'_> {
+    fn convert(&self, id: i64, source: ActivitySource) -> Result<Activity, String> {
+        let athlete = match self.0.get("athlete") {
+            Some(Value::Object(a)) => positive_id(a.get("id")),
+            _ => None,
+        }
+        .ok_or("athlete.id is missing or not a positive integer")?;
+        let sport = match self.text("sport_type")? {
+            Some(s) if !s.is_empty() => s,
+            _ => self
+                .text("type")?
+                .filter(|s| !s.is_empty())
+                .ok_or("sport_type is missing")?,
+        };
+        let start_date = self
+            .text("start_date")?
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or("start_date is missing or not an ISO 8601 time")?;
+        let start_date_local = self
+            .text("start_date_local")?
+            .and_then(parse_local)
+            .ok_or("start_date_local is missing or not an ISO 8601 time")?;
+        let flag = |name: &str| self.flag(name).map(|v| v.unwrap_or(false));
+        let quantity = |name: &str| self.quantity(name).map(|v| v.unwrap_or(0.0));
+        let count = |name: &str| self.whole(name).map(|v| v.unwrap_or(0));
+        let moving_time_s = count("moving_time")?;
+        Ok(Activity {
+            id: ActivityId(id),
+            athlete_id: AthleteId(athlete),
+            name: self.text("name")?.unwrap_or("").to_owned(),
+            sport_type: SportType::new(sport.to_owned()),
+            start_date,
+            start_date_local,
+            timezone: self
+                .text("timezone")?
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            distance_m: quantity("distance")?,
+            moving_time_s,
+            elapsed_time_s: count("elapsed_time")?,
+            total_elevation_gain_m: quantity("total_elevation_gain")?,
+            // Elevations may be below sea level.
+            elev_high_m: self.number("elev_high")?,
+            elev_low_m: self.number("elev_low")?,
+            average_speed_mps: quantity("average_speed")?,
+            max_speed_mps: quantity("max_speed")?,
+            average_heartrate: self.heartrate("average_heartrate")?,
+            max_heartrate: self.heartrate("max_heartrate")?,
+            average_cadence: self.quantity("average_cadence")?,
+            average_watts: self.quantity("average_watts")?,
+            weighted_average_watts: self.whole("weighted_average_watts")?,
+            max_watts: self.whole("max_watts")?,
+            kilojoules: self.quantity("kilojoules")?,
+            // Only DetailedActivity has calories; Strava sends 0 when it has none.
+            calories: self.quantity("calories")?.filter(|c| *c > 0.0),
+            device_watts: flag("device_watts")?,
+            kudos_count: count("kudos_count")?,
+            comment_count: count("comment_count")?,
+            achievement_count: count("achievement_count")?,
+            pr_count: count("pr_count")?,
+            commute: flag("commute")?,
+            trainer: flag("trainer")?,
+            manual: flag("manual")?,
+            private: flag("private")?,
+            flagged: flag("flagged")?,
+            workout_type: self.whole("workout_type")?,
+            gear_id: self
+                .text("gear_id")?
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            source,
+        })
+    }
+
+    /// The field's value; absent and `null` are the same to Strava.
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    fn text(&self, name: &str) -> Result<Option<&str>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(wrong_type(name, "a string", other)),
+        }
+    }
+
+    fn flag(&self, name: &str) -> Result<Option<bool>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong_type(name, "true or false", other)),
+        }
+    }
+
+    /// Any finite number.
+    fn number(&self, name: &str) -> Result<Option<f64>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .filter(|v| v.is_finite())
+                .map(Some)
+                .ok_or_else(|| format!("{name}: {n} is out of range")),
+            Some(other) => Err(wrong_type(name, "a number", other)),
+        }
+    }
+
+    /// A number that cannot be negative: a distance, speed, power, energy.
+    fn quantity(&self, name: &str) -> Result<Option<f64>, String> {
+        match self.number(name)? {
+            Some(v) if v < 0.0 => Err(format!("{name}: {v} is negative")),
+            v => Ok(v),
+        }
+    }
+
+    /// A whole, non-negative number that fits the column: seconds, counts, watts.
+    fn whole(&self, name: &str) -> Result<Option<i32>, String> {
+        let Some(v) = self.quantity(name)? else {
+            return Ok(None);
+        };
+        if v.fract() != 0.0 || v > f64::from(i32::MAX) {
+            return Err(format!("{name}: {v} is not a whole number of at most {}", i32::MAX));
+        }
+        Ok(Some(v as i32))
+    }
+
+    fn heartrate(&self, name: &str) -> Result<Option<f64>, String> {
+        match self.quantity(name)? {
+            Some(v) if v > MAX_HEARTRATE_BPM => {
+                Err(format!("{name}: {v} bpm is not a heart rate"))
+            }
+            v => Ok(v),
+        }
+    }
+}
+
+fn positive_id(v: Option<&Value>) -> Option<i64> {
+    v.and_then(Value::as_i64).filter(|id| *id > 0)
+}
+
+fn wrong_type(name: &str, want: &str, got: &Value) -> String {
+    format!("{name}: expected {want}, got {}", kind_of(got))
+}
+
+/// A short description of a JSON value for error messages: its type, and the value
+/// itself when it is short enough to help.
+fn kind_of(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.chars().count() <= 24 => format!("the string {s:?}"),
+        Value::String(_) => "a long string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
 }
 
 /// `2023-11-02T07:10:00Z` (or without the `Z`, or with fractional seconds) as the
@@ -170,5 +276,51 @@ mod tests {
         let err = activity_from_strava(&v, ActivitySource::Api).unwrap_err();
         assert!(err.contains("start_date_local"), "{err}");
         assert!(activity_from_strava(&json!({"id": "x"}), ActivitySource::Api).is_err());
+    }
+
+    #[test]
+    fn wrong_types_and_impossible_values_are_errors_naming_the_field() {
+        let cases = [
+            ("distance", json!("5 km"), "distance: expected a number, got the string \"5 km\""),
+            ("distance", json!(-5.0), "distance: -5 is negative"),
+            ("moving_time", json!(-1), "moving_time: -1 is negative"),
+            ("elapsed_time", json!(12.5), "elapsed_time: 12.5 is not a whole number"),
+            ("elapsed_time", json!(1e12), "elapsed_time"),
+            ("name", json!(42), "name: expected a string, got the number 42"),
+            ("commute", json!("yes"), "commute: expected true or false"),
+            ("max_heartrate", json!(400), "max_heartrate: 400 bpm is not a heart rate"),
+            ("kudos_count", json!([]), "kudos_count: expected a number, got an array"),
+        ];
+        for (field, value, want) in cases {
+            let mut v = sample();
+            v[field] = value;
+            let err = activity_from_strava(&v, ActivitySource::Import).unwrap_err();
+            assert!(err.contains(want), "{field}: {err}");
+            assert!(err.starts_with("activity 154504250376: "), "{err}");
+        }
+        for bad_id in [json!(0), json!(-5), json!(1.5), json!("7")] {
+            let mut v = sample();
+            v["id"] = bad_id;
+            assert!(activity_from_strava(&v, ActivitySource::Import).is_err());
+        }
+        let err = activity_from_strava(&json!("run"), ActivitySource::Import).unwrap_err();
+        assert!(err.contains("expected an activity object"), "{err}");
+    }
+
+    #[test]
+    fn absent_and_null_optional_fields_are_fine() {
+        let mut v = sample();
+        let obj = v.as_object_mut().unwrap();
+        for field in ["max_watts", "kilojoules", "gear_id", "name", "commute", "kudos_count"] {
+            obj.remove(field);
+        }
+        obj.insert("average_heartrate".into(), Value::Null);
+        obj.insert("elev_low".into(), json!(-12.5));
+        obj.insert("elapsed_time".into(), json!(4500.0));
+        let a = activity_from_strava(&v, ActivitySource::Import).unwrap();
+        assert_eq!((a.max_watts, a.kilojoules, a.gear_id), (None, None, None));
+        assert_eq!((a.name.as_str(), a.commute, a.kudos_count), ("", false, 0));
+        assert_eq!((a.average_heartrate, a.elev_low_m), (None, Some(-12.5)));
+        assert_eq!(a.elapsed_time_s, 4500);
     }
 }

@@ -1,0 +1,547 @@
+//! Strava's bulk export `activities.csv`, read record by record with the `csv`
+//! crate: quoted fields may hold commas, quotes and line breaks; each record is
+//! reported by the line it starts on.
+//!
+//! The export repeats some header names with different units: the first "Distance"
+//! is in kilometres (or miles), the second in metres; "Elapsed Time", "Max Heart
+//! Rate", "Relative Effort" and "Commute" also appear twice. Columns are found by
+//! name and, for repeated names, by occurrence. Dates are UTC in an English,
+//! locale-dependent format ("Nov 2, 2023, 7:10:12 AM", "2 Nov 2023, 07:10:12") or
+//! ISO 8601; the local start time comes from the athlete's time zone when we know it,
+//! else it is the UTC time.
+//!
+//! Every value we read is checked: a number that is not one, a negative distance or
+//! time, a flag that is not true/false is an error naming the line and the column.
+//! A record with more or fewer fields than the header, or broken quoting, is an error
+//! too, never a row merged with its neighbour.
+
+use super::csv_input::CsvInput;
+use super::rows::{AthleteZone, Batcher, Parsed, Place, RowContext, Stopped, excerpt};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use db::activities::ActivityRow;
+use domain::{Activity, ActivityId, ActivitySource, SportType};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Why the file cannot be read as an export at all.
+#[derive(Debug)]
+pub enum CsvError {
+    /// The header is unusable (empty file, missing columns, not text).
+    NotAnExport(String),
+    /// Reading the file failed.
+    Io(std::io::Error),
+    Stopped,
+}
+
+impl From<Stopped> for CsvError {
+    fn from(_: Stopped) -> Self {
+        Self::Stopped
+    }
+}
+
+/// Columns without which a row means nothing.
+const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
+
+/// Reads every record of `input`, handing each row (or its error) to `out`.
+pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(CsvInput::new(input));
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(header_error(e)),
+    };
+    let columns = Columns::new(&header);
+    for required in REQUIRED {
+        if columns.positions(required).is_empty() {
+            return Err(CsvError::NotAnExport(format!(
+                "no {required:?} column in the first line: is this activities.csv?"
+            )));
+        }
+    }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record);
+        if let Some(problem) = reader.get_mut().take_problem() {
+            out.push(Parsed {
+                place: Place::Line(problem.line),
+                row: Err(problem.reason),
+            })?;
+        }
+        match more {
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                // Spreadsheets pad a sheet with rows of empty cells.
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let line = line_of(&mut reader, record.position());
+                let row = Cells {
+                    columns: &columns,
+                    record: &record,
+                }
+                .activity(ctx)
+                .map(|a| ActivityRow::new(&a, None, ctx.fetched_at));
+                out.push(Parsed {
+                    place: Place::Line(line),
+                    row,
+                })?;
+            }
+            Err(e) => {
+                let line = line_of(&mut reader, e.position());
+                let reason = record_error(e)?;
+                out.push(Parsed {
+                    place: Place::Line(line),
+                    row: Err(reason),
+                })?;
+            }
+        }
+    }
+}
+
+fn header_error(e: csv::Error) -> CsvError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => CsvError::Io(e),
+        csv::ErrorKind::Utf8 { .. } => {
+            CsvError::NotAnExport("the first line is not UTF-8 text".into())
+        }
+        other => CsvError::NotAnExport(format!("the first line cannot be read: {other:?}")),
+    }
+}
+
+/// The line a record starts on, from its byte offset.
+fn line_of<R: Read>(
+    reader: &mut csv::Reader<CsvInput<R>>,
+    position: Option<&csv::Position>,
+) -> u64 {
+    let offset = position.map_or(0, csv::Position::byte);
+    reader.get_mut().line_at(offset)
+}
+
+/// Why the reader refused a record. I/O errors end the import.
+fn record_error(e: csv::Error) -> Result<String, CsvError> {
+    match e.into_kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => Ok(format!("{len} fields where the header has {expected_len}")),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            Ok(format!("field {} is not UTF-8 text", err.field() + 1))
+        }
+        csv::ErrorKind::Io(e) => Err(CsvError::Io(e)),
+        other => Ok(format!("cannot be read: {other:?}")),
+    }
+}
+
+/// Header positions by name (case-insensitive); a name may occur more than once.
+struct Columns {
+    names: Vec<String>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Columns {
+    fn new(header: &csv::StringRecord) -> Self {
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            by_name.entry(name.to_lowercase()).or_default().push(i);
+        }
+        Self { names, by_name }
+    }
+
+    /// Every position holding `name`, in order.
+    fn positions(&self, name: &str) -> &[usize] {
+        self.by_name
+            .get(&name.to_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One record read through the header.
+struct Cells<'a> {
+    columns: &'a Columns,
+    record: &'a csv::StringRecord,
+}
+
+/// One non-empty cell and where it is, for error messages.
+struct Cell<'a> {
+    position: usize,
+    name: &'a str,
+    value: &'a str,
+}
+
+impl Cell<'_> {
+    fn problem(&self, what: &str) -> String {
+        format!(
+            "column {} ({}): {} {what}",
+            self.position + 1,
+            self.name,
+            excerpt(self.value)
+        )
+    }
+
+    fn number(&self) -> Result<f64, String> {
+        // Some locales write thousands separators: "1,234.5".
+        self.value
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| self.problem("is not a number"))
+    }
+
+    /// A number that cannot be negative: a distance, speed, power, energy.
+    fn quantity(&self) -> Result<f64, String> {
+        let v = self.number()?;
+        if v < 0.0 {
+            return Err(self.problem("is negative"));
+        }
+        Ok(v)
+    }
+
+    /// Whole seconds (or watts) that fit the column.
+    fn whole(&self) -> Result<i32, String> {
+        let v = self.quantity()?.round();
+        if v > f64::from(i32::MAX) {
+            return Err(self.problem("is too large"));
+        }
+        Ok(v as i32)
+    }
+
+    fn heartrate(&self) -> Result<f64, String> {
+        let v = self.quantity()?;
+        if v > crate::convert::MAX_HEARTRATE_BPM {
+            return Err(self.problem("is not a heart rate"));
+        }
+        Ok(v)
+    }
+
+    /// true/false, yes/no, or 1/0: the export's second "Commute" column says "1.0".
+    fn flag(&self) -> Result<bool, String> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Ok(true),
+            "false" | "no" => Ok(false),
+            number => match number.parse::<f64>() {
+                Ok(v) if v == 1.0 => Ok(true),
+                Ok(v) if v == 0.0 => Ok(false),
+                _ => Err(self.problem("is not true or false")),
+            },
+        }
+    }
+}
+
+impl<'a> Cells<'a> {
+    /// The value at occurrence `nth` (0-based) of `name`, when not empty.
+    fn nth(&self, name: &str, nth: usize) -> Option<Cell<'a>> {
+        let position = *self.columns.positions(name).get(nth)?;
+        self.cell(position)
+    }
+
+    /// The last non-empty cell of the columns named `name`: where a name repeats,
+    /// the later column is the detailed one (seconds, metres).
+    fn last(&self, name: &str) -> Option<Cell<'a>> {
+        self.columns
+            .positions(name)
+            .iter()
+            .rev()
+            .find_map(|&p| self.cell(p))
+    }
+
+    fn cell(&self, position: usize) -> Option<Cell<'a>> {
+        let value = self.record.get(position)?.trim();
+        (!value.is_empty()).then(|| Cell {
+            position,
+            name: &self.columns.names[position],
+            value,
+        })
+    }
+
+    fn quantity(&self, name: &str) -> Result<Option<f64>, String> {
+        self.last(name).map(|c| c.quantity()).transpose()
+    }
+
+    fn number(&self, name: &str) -> Result<Option<f64>, String> {
+        self.last(name).map(|c| c.number()).transpose()
+    }
+
+    fn whole(&self, name: &str) -> Result<Option<i32>, String> {
+        self.last(name).map(|c| c.whole()).transpose()
+    }
+
+    fn heartrate(&self, name: &str) -> Result<Option<f64>, String> {
+        self.last(name).map(|c| c.heartrate()).transpose()
+    }
+
+    fn flag(&self, name: &str) -> Result<bool, String> {
+        Ok(self.last(name).map(|c| c.flag()).transpose()?.unwrap_or(false))
+    }
+
+    /// The record as an activity of the importing athlete.
+    fn activity(&self, ctx: &RowContext) -> Result<Activity, String> {
+        let id_cell = self.last("Activity ID").ok_or("no Activity ID")?;
+        let id = id_cell
+            .value
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| id_cell.problem("is not a positive integer"))?;
+        let date_cell = self.last("Activity Date").ok_or("no Activity Date")?;
+        let start_date =
+            parse_export_date(date_cell.value).ok_or_else(|| date_cell.problem("is not a date"))?;
+        let start_date_local = match &ctx.zone {
+            Some(AthleteZone { tz, .. }) => start_date.with_timezone(tz).naive_local(),
+            None => start_date.naive_utc(),
+        };
+        // The second Distance is metres; the first is kilometres (or miles, which the
+        // export does not say), so it is only a fallback.
+        let distance_m = match self.nth("Distance", 1) {
+            Some(metres) => metres.quantity()?,
+            None => match self.nth("Distance", 0) {
+                Some(km) => km.quantity()? * 1000.0,
+                None => 0.0,
+            },
+        };
+        let elapsed = self.whole("Elapsed Time")?.unwrap_or(0);
+        let moving = self.whole("Moving Time")?.unwrap_or(elapsed);
+        let kind = self.last("Activity Type").map_or("Workout", |c| c.value);
+        let sport_type =
+            SportType::lookup(kind).unwrap_or_else(|| SportType::new(kind.replace([' ', '-'], "")));
+        let average_speed = self.quantity("Average Speed")?.unwrap_or_else(|| {
+            if moving > 0 {
+                distance_m / f64::from(moving)
+            } else {
+                0.0
+            }
+        });
+        Ok(Activity {
+            id: ActivityId(id),
+            athlete_id: ctx.athlete,
+            name: self.last("Activity Name").map_or("", |c| c.value).to_owned(),
+            sport_type,
+            start_date,
+            start_date_local,
+            timezone: ctx.zone.as_ref().map(|z| z.label.clone()),
+            distance_m,
+            moving_time_s: moving,
+            elapsed_time_s: elapsed,
+            total_elevation_gain_m: self.quantity("Elevation Gain")?.unwrap_or(0.0),
+            // Elevations may be below sea level.
+            elev_high_m: self.number("Elevation High")?,
+            elev_low_m: self.number("Elevation Low")?,
+            average_speed_mps: average_speed,
+            max_speed_mps: self.quantity("Max Speed")?.unwrap_or(0.0),
+            average_heartrate: self.heartrate("Average Heart Rate")?,
+            max_heartrate: self.heartrate("Max Heart Rate")?,
+            average_cadence: self.quantity("Average Cadence")?,
+            average_watts: self.quantity("Average Watts")?,
+            weighted_average_watts: self.whole("Weighted Average Power")?,
+            max_watts: self.whole("Max Watts")?,
+            // "Total Work" is in joules.
+            kilojoules: self.quantity("Total Work")?.map(|j| j / 1000.0),
+            calories: self.quantity("Calories")?,
+            device_watts: false,
+            kudos_count: 0,
+            comment_count: 0,
+            achievement_count: 0,
+            pr_count: 0,
+            commute: self.flag("Commute")?,
+            trainer: false,
+            manual: false,
+            private: false,
+            flagged: self.flag("Flagged")?,
+            workout_type: None,
+            gear_id: None,
+            source: ActivitySource::Import,
+        })
+    }
+}
+
+/// Reads the export's UTC date: English month-name formats with or without
+/// seconds, 12- or 24-hour clock, and ISO 8601.
+pub fn parse_export_date(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.with_timezone(&Utc));
+    }
+    // Newer exports put a narrow no-break space before AM/PM; commas vary by locale.
+    let cleaned: String = t
+        .chars()
+        .map(|c| {
+            if c == ',' || c.is_whitespace() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    const FORMATS: &[&str] = &[
+        "%b %d %Y %I:%M:%S %p",
+        "%B %d %Y %I:%M:%S %p",
+        "%b %d %Y %I:%M %p",
+        "%b %d %Y %H:%M:%S",
+        "%B %d %Y %H:%M:%S",
+        "%d %b %Y %H:%M:%S",
+        "%d %B %Y %H:%M:%S",
+        "%d %b %Y %I:%M:%S %p",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ];
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&cleaned, f).ok())
+        .map(|naive| naive.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::rows::BATCH_ROWS;
+    use chrono::TimeZone;
+    use domain::AthleteId;
+
+    #[test]
+    fn export_dates_in_english_and_iso() {
+        let want = Utc.with_ymd_and_hms(2023, 11, 2, 7, 10, 12).unwrap();
+        for text in [
+            "Nov 2, 2023, 7:10:12 AM",
+            "Nov 2, 2023, 7:10:12\u{202f}AM",
+            "November 2, 2023, 7:10:12 AM",
+            "2 Nov 2023, 07:10:12",
+            "Nov 02, 2023 07:10:12",
+            "2023-11-02T07:10:12Z",
+            "2023-11-02 07:10:12",
+        ] {
+            assert_eq!(parse_export_date(text), Some(want), "{text}");
+        }
+        assert_eq!(
+            parse_export_date("Nov 2, 2023, 7:10:12 PM"),
+            Some(Utc.with_ymd_and_hms(2023, 11, 2, 19, 10, 12).unwrap())
+        );
+        assert_eq!(parse_export_date("yesterday"), None);
+    }
+
+    fn ctx(zone: Option<AthleteZone>) -> RowContext {
+        RowContext {
+            athlete: AthleteId(1),
+            zone,
+            fetched_at: Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap(),
+        }
+    }
+
+    /// Every row of `text`, as the writer would receive them.
+    fn parse(text: &str, ctx: &RowContext) -> Vec<Parsed> {
+        let (mut batcher, mut rx) = crate::import::rows::Batcher::channel();
+        let text = text.to_owned();
+        let ctx = ctx.clone();
+        let reader = std::thread::spawn(move || {
+            read(text.as_bytes(), &ctx, &mut batcher).map_err(|e| format!("{e:?}"))?;
+            batcher.finish().map_err(|_| "stopped".to_owned())
+        });
+        let mut all = Vec::new();
+        while let Some(batch) = rx.blocking_recv() {
+            assert!(batch.len() <= BATCH_ROWS);
+            all.extend(batch);
+        }
+        reader.join().unwrap().unwrap();
+        all
+    }
+
+    const HEADER: &str = "Activity ID,Activity Date,Activity Type,Elapsed Time,Distance,Elapsed Time,Moving Time,Distance";
+
+    #[test]
+    fn repeated_columns_take_the_detailed_one() {
+        let zone = AthleteZone {
+            tz: chrono_tz::Europe::Paris,
+            label: "(GMT+01:00) Europe/Paris".to_owned(),
+        };
+        let text = format!(
+            "{HEADER}\n9,\"Nov 2, 2023, 7:10:12 AM\",Trail Run,1800,5.01,1800.0,1700,5012.3\n10,2023-11-02T07:10:12Z,Run,1800,5.01,,,\n"
+        );
+        let rows = parse(&text, &ctx(Some(zone)));
+        let a = rows[0].row.as_ref().unwrap();
+        assert_eq!(rows[0].place, Place::Line(2));
+        assert_eq!(a.distance_m, 5012.3);
+        assert_eq!((a.elapsed_time_s, a.moving_time_s), (1800, 1700));
+        assert_eq!(a.sport_type, "TrailRun");
+        assert_eq!(a.start_date_local.to_string(), "2023-11-02 08:10:12");
+        let b = rows[1].row.as_ref().unwrap();
+        assert!((b.distance_m - 5010.0).abs() < 1e-6, "kilometres as a fallback");
+        assert_eq!(b.moving_time_s, 1800);
+        let rows = parse(&text, &ctx(None));
+        let a = rows[0].row.as_ref().unwrap();
+        assert_eq!(a.start_date_local.to_string(), "2023-11-02 07:10:12");
+    }
+
+    #[test]
+    fn bad_values_name_the_line_and_the_column() {
+        let text = format!(
+            "{HEADER}\n\
+             1,2023-11-02T07:10:12Z,Run,1800,5,1800,1700,abc\n\
+             2,2023-11-02T07:10:12Z,Run,1800,5,1800,-3,5000\n\
+             3,2023-11-02T07:10:12Z,Run,1800,-5,1800,1700,\n\
+             0,2023-11-02T07:10:12Z,Run,1800,5,1800,1700,5000\n\
+             5,last tuesday,Run,1800,5,1800,1700,5000\n"
+        );
+        let rows = parse(&text, &ctx(None));
+        let errors: Vec<(Place, String)> = rows
+            .into_iter()
+            .map(|p| (p.place, p.row.unwrap_err()))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (Place::Line(2), "column 8 (Distance): \"abc\" is not a number".to_owned()),
+                (Place::Line(3), "column 7 (Moving Time): \"-3\" is negative".to_owned()),
+                (Place::Line(4), "column 5 (Distance): \"-5\" is negative".to_owned()),
+                (Place::Line(5), "column 1 (Activity ID): \"0\" is not a positive integer".to_owned()),
+                (Place::Line(6), "column 2 (Activity Date): \"last tuesday\" is not a date".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn ragged_rows_and_stray_quotes_are_errors_not_merged_rows() {
+        // Row 2's name opens a quote that row 3's date "closes": csv alone would read
+        // one row with row 3 inside the name.
+        let text = "Activity ID,Activity Date,Activity Name,Commute\n\
+             1,\"Nov 2, 2023, 7:10:12 AM\",\"Morning run,false\n\
+             2,\"Nov 3, 2023, 7:10:12 AM\",Evening,false\n\
+             3,\"Nov 4, 2023, 7:10:12 AM\",Night,false,extra\n\
+             4,\"Nov 5, 2023, 7:10:12 AM\",Good,false\n";
+        let rows = parse(text, &ctx(None));
+        let places: Vec<Place> = rows.iter().map(|p| p.place).collect();
+        assert!(rows.iter().filter(|p| p.row.is_ok()).all(|p| p.place == Place::Line(5)), "{rows:?}");
+        assert!(places.contains(&Place::Line(2)), "{rows:?}");
+        assert!(places.contains(&Place::Line(4)), "{rows:?}");
+        let ragged = rows.iter().find(|p| p.place == Place::Line(4)).unwrap();
+        assert_eq!(ragged.row.as_ref().unwrap_err(), "5 fields where the header has 4");
+        // A quote left open in the last column swallows the rest of the file.
+        let text = "Activity ID,Activity Date,Activity Name\n\
+                    1,2023-11-02T07:10:12Z,\"Morning\n\
+                    2,2023-11-03T07:10:12Z,Evening\n";
+        let rows = parse(text, &ctx(None));
+        let bad: Vec<_> = rows.iter().filter(|p| p.row.is_err()).collect();
+        assert_eq!(bad.len(), 1, "{rows:?}");
+        assert_eq!(bad[0].place, Place::Line(2));
+        assert!(bad[0].row.as_ref().unwrap_err().contains("never closes"));
+    }
+
+    #[test]
+    fn a_quoted_field_may_hold_commas_quotes_and_line_breaks() {
+        let text = "Activity ID,Activity Date,Activity Name,Activity Description\r\n\
+                    1,2023-11-02T07:10:12Z,\"Evening, \"\"easy\"\"\",\"two\nlines\"\r\n\
+                    2,2023-11-03T07:10:12Z,Next,\r\n\
+                    ,,,\r\n";
+        let rows = parse(text, &ctx(None));
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].row.as_ref().unwrap().name, "Evening, \"easy\"");
+        assert_eq!((rows[1].place, rows[1].row.as_ref().unwrap().id), (Place::Line(4), 2));
+    }
+}

@@ -1,0 +1,370 @@
+//! `strava-gateway import`: loads one athlete's activities from a Strava bulk export
+//! (`activities.csv`) or from a JSON array of SummaryActivity (what
+//! `/athlete/activities` returns), without calling Strava.
+//!
+//! All or nothing: one transaction per import creates the athlete when unknown
+//! (name and unit preference from an athlete JSON in Strava's shape when one is
+//! given) and stores the rows; when any row is bad, every bad row is reported (the
+//! first [`BAD_ROWS_LISTED`] by line or index, then a count) and nothing is stored,
+//! not even the athlete. Rows are upserted by activity id, so importing the same file
+//! again changes nothing.
+//!
+//! The file is streamed: a blocking thread reads it (`export_csv`, `json_array`) and
+//! hands rows over in batches (`rows`) to the bulk upsert, so memory is bounded by a
+//! few batches, not by the file.
+
+mod csv_input;
+mod export_csv;
+mod json_array;
+mod rows;
+
+pub use export_csv::parse_export_date;
+pub use rows::Place;
+
+use chrono::{SubsecRound, Utc};
+use db::activities::ActivityRow;
+use db::athletes::AthleteUpsert;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::AthleteId;
+use rows::{AthleteZone, Batcher, Parsed, RowContext};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+/// How many bad rows a report lists; the rest are counted.
+pub const BAD_ROWS_LISTED: usize = 20;
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportArgs {
+    /// The athlete the activities belong to.
+    pub athlete: AthleteId,
+    /// Strava's athlete JSON, used when the athlete must be created.
+    pub athlete_json: Option<PathBuf>,
+    /// `activities.csv` or a `.json` array of SummaryActivity.
+    pub file: PathBuf,
+}
+
+/// The outcome of an import that could run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Rows read without error.
+    pub read: usize,
+    /// Rows inserted or updated.
+    pub written: usize,
+    /// Rows read that belong to another athlete already stored (left alone).
+    pub skipped: usize,
+    /// Whether the athlete was created by this import.
+    pub created_athlete: bool,
+    /// The first [`BAD_ROWS_LISTED`] rows that could not be read: where and why.
+    pub bad: Vec<BadRow>,
+    /// How many rows could not be read in all.
+    pub bad_count: usize,
+}
+
+/// A row that could not be imported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRow {
+    pub place: Place,
+    pub reason: String,
+}
+
+impl Report {
+    /// Whether the rows were stored: only when none was bad.
+    pub fn stored(&self) -> bool {
+        self.bad_count == 0
+    }
+
+    /// The exit code: 0 when every row was stored, 1 when bad rows stopped the import.
+    pub fn exit_code(&self) -> u8 {
+        if self.stored() { 0 } else { 1 }
+    }
+
+    fn note_bad(&mut self, place: Place, reason: String) {
+        self.bad_count += 1;
+        if self.bad.len() < BAD_ROWS_LISTED {
+            self.bad.push(BadRow { place, reason });
+        }
+    }
+}
+
+/// Why an import could not run at all (exit code 2); nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Format { path: String, reason: String },
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("database: {0}")]
+    Pool(#[from] db::pool::PoolError),
+}
+
+/// Runs an import against the database.
+pub async fn run(pool: &db::Pool, args: &ImportArgs) -> Result<Report, ImportError> {
+    if args.athlete.get() <= 0 {
+        return Err(ImportError::Usage(format!(
+            "--athlete must be a positive Strava athlete id, not {}",
+            args.athlete.get()
+        )));
+    }
+    let profile = match &args.athlete_json {
+        Some(path) => Some(parse_athlete(path, &read_text(path)?, args.athlete)?),
+        None => None,
+    };
+    let (input, format) = open(&args.file)?;
+    let mut conn = pool.get().await?;
+    let outcome = conn
+        .transaction(async |conn| {
+            let report = import(conn, args, profile, input, format).await?;
+            // Rolls the transaction back: a refused import leaves no trace.
+            if report.stored() {
+                Ok(report)
+            } else {
+                Err(Refused::Rows(report))
+            }
+        })
+        .await;
+    match outcome {
+        Ok(report) | Err(Refused::Rows(report)) => Ok(report),
+        Err(Refused::Error(e)) => Err(e),
+    }
+}
+
+/// Why the import's transaction rolls back.
+enum Refused {
+    Rows(Report),
+    Error(ImportError),
+}
+
+impl From<diesel::result::Error> for Refused {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Error(e.into())
+    }
+}
+
+impl From<ImportError> for Refused {
+    fn from(e: ImportError) -> Self {
+        Self::Error(e)
+    }
+}
+
+/// The file formats `import` reads.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    ExportCsv,
+    JsonArray,
+}
+
+type Input = BufReader<File>;
+
+/// Opens the file, past a byte-order mark, and tells its format: a `.json` name or
+/// a first character `[` is JSON, anything else the export CSV.
+fn open(path: &Path) -> Result<(Input, Format), ImportError> {
+    let read_error = |source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut input = BufReader::new(File::open(path).map_err(read_error)?);
+    let head = input.fill_buf().map_err(read_error)?;
+    let bom = if head.starts_with("\u{feff}".as_bytes()) { 3 } else { 0 };
+    let starts_with_bracket = head[bom..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'[');
+    input.consume(bom);
+    let named_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let format = if named_json || starts_with_bracket {
+        Format::JsonArray
+    } else {
+        Format::ExportCsv
+    };
+    Ok((input, format))
+}
+
+/// The import inside its transaction: the athlete, then the rows as they are read.
+async fn import(
+    conn: &mut AsyncPgConnection,
+    args: &ImportArgs,
+    profile: Option<AthleteUpsert>,
+    input: Input,
+    format: Format,
+) -> Result<Report, ImportError> {
+    let mut report = Report::default();
+    let timezone = match db::athletes::find(conn, args.athlete).await? {
+        Some(row) => row.timezone,
+        None => {
+            let new = profile.unwrap_or_else(|| AthleteUpsert {
+                id: args.athlete.get(),
+                firstname: String::new(),
+                lastname: String::new(),
+                measurement_preference: "meters".into(),
+                timezone: None,
+                is_demo: false,
+            });
+            db::athletes::upsert(conn, &new).await?;
+            report.created_athlete = true;
+            new.timezone
+        }
+    };
+    let zone = timezone.and_then(|label| {
+        let tz = domain::dates::parse_strava_timezone(&label).ok()?;
+        Some(AthleteZone { tz, label })
+    });
+    let ctx = RowContext {
+        athlete: args.athlete,
+        zone,
+        // PostgreSQL keeps microseconds; the duplicate check compares this value.
+        fetched_at: Utc::now().trunc_subsecs(6),
+    };
+    let (mut batcher, mut batches) = Batcher::channel();
+    let reader_ctx = ctx.clone();
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let read = match format {
+            Format::ExportCsv => {
+                export_csv::read(input, &reader_ctx, &mut batcher).map_err(|e| match e {
+                    export_csv::CsvError::NotAnExport(reason) => Some(reason),
+                    export_csv::CsvError::Io(e) => Some(format!("read failed: {e}")),
+                    export_csv::CsvError::Stopped => None,
+                })
+            }
+            Format::JsonArray => {
+                json_array::read(input, &reader_ctx, &mut batcher).map_err(|e| match e {
+                    json_array::JsonError::NotAnArray(reason) => Some(reason),
+                    json_array::JsonError::Stopped => None,
+                })
+            }
+        };
+        match read {
+            Ok(()) => batcher.finish().map_err(|_| String::new()),
+            // The writer stopped: its own error is the one to report.
+            Err(None) => Err(String::new()),
+            Err(Some(reason)) => Err(reason),
+        }
+    });
+    let mut writer = Writer {
+        ctx: &ctx,
+        report: &mut report,
+    };
+    while let Some(batch) = batches.recv().await {
+        writer.write(conn, batch).await?;
+    }
+    let format_error = |reason: String| ImportError::Format {
+        path: args.file.display().to_string(),
+        reason,
+    };
+    match reader.await {
+        Ok(Ok(())) => Ok(report),
+        Ok(Err(reason)) => Err(format_error(reason)),
+        Err(e) => Err(format_error(format!("the reader failed: {e}"))),
+    }
+}
+
+/// Stores batches while no row has been bad; after the first bad row it only
+/// collects the reasons, since the transaction will roll back.
+struct Writer<'a> {
+    ctx: &'a RowContext,
+    report: &'a mut Report,
+}
+
+impl Writer<'_> {
+    async fn write(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        batch: Vec<Parsed>,
+    ) -> Result<(), ImportError> {
+        let mut rows: Vec<ActivityRow> = Vec::with_capacity(batch.len());
+        let mut places: HashMap<i64, Place> = HashMap::with_capacity(batch.len());
+        for Parsed { place, row } in batch {
+            match row {
+                Err(reason) => self.report.note_bad(place, reason),
+                Ok(row) => {
+                    if let Some(first) = places.insert(row.id, place) {
+                        self.report.note_bad(
+                            place,
+                            format!("activity {} is also on {first}", row.id),
+                        );
+                        continue;
+                    }
+                    self.report.read += 1;
+                    rows.push(row);
+                }
+            }
+        }
+        if !self.report.stored() || rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let earlier = db::activities::ids_fetched_at(conn, &ids, self.ctx.fetched_at).await?;
+        for id in earlier {
+            self.report.note_bad(
+                places[&id],
+                format!("activity {id} appears earlier in the file"),
+            );
+        }
+        if !self.report.stored() {
+            return Ok(());
+        }
+        let written = db::activities::upsert_many(conn, &rows).await?;
+        self.report.written += written;
+        self.report.skipped += rows.len() - written;
+        Ok(())
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, ImportError> {
+    std::fs::read_to_string(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The athlete to create, from Strava's athlete JSON (`firstname`, `lastname`,
+/// `measurement_preference`; a `timezone` label is taken when present).
+fn parse_athlete(path: &Path, text: &str, id: AthleteId) -> Result<AthleteUpsert, ImportError> {
+    let bad = |reason: String| ImportError::Format {
+        path: path.display().to_string(),
+        reason,
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(bad("expected an athlete object".into()));
+    }
+    if let Some(other) = v.get("id").and_then(serde_json::Value::as_i64)
+        && other != id.get()
+    {
+        return Err(bad(format!(
+            "athlete id {other} is not --athlete {}",
+            id.get()
+        )));
+    }
+    let text_of = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let preference = text_of("measurement_preference").unwrap_or_else(|| "meters".into());
+    if domain::Units::from_strava(&preference).is_none() {
+        return Err(bad(format!(
+            "measurement_preference {preference:?} is not meters or feet"
+        )));
+    }
+    Ok(AthleteUpsert {
+        id: id.get(),
+        firstname: text_of("firstname").unwrap_or_default(),
+        lastname: text_of("lastname").unwrap_or_default(),
+        measurement_preference: preference,
+        timezone: text_of("timezone"),
+        is_demo: false,
+    })
+}
