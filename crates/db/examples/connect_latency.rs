@@ -17,7 +17,10 @@ async fn main() {
         ("require", server.url("127.0.0.1", "sslmode=require")),
         (
             "verify-full",
-            server.url("localhost", &format!("sslmode=verify-full&sslrootcert={ca}")),
+            server.url(
+                "localhost",
+                &format!("sslmode=verify-full&sslrootcert={ca}"),
+            ),
         ),
     ];
     println!("connect_latency: {CONNECTIONS} connections per sslmode, one after another");
@@ -46,7 +49,11 @@ async fn main() {
     println!(
         "  reading a verify-full URL with the machine's CA bundle: {:.2} ms ({})",
         ms(start.elapsed()),
-        if parsed.is_ok() { "bundle found" } else { "no bundle" }
+        if parsed.is_ok() {
+            "bundle found"
+        } else {
+            "no bundle"
+        }
     );
 }
 

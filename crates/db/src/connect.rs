@@ -266,7 +266,10 @@ mod tests {
         assert_eq!(mode("postgres://u@h/db"), SslMode::Prefer);
         assert_eq!(mode("postgres://u@h/db?sslmode=disable"), SslMode::Disable);
         assert_eq!(mode("postgres://u@h/db?sslmode=prefer"), SslMode::Prefer);
-        assert_eq!(mode("postgresql://u@h/db?sslmode=require"), SslMode::Require);
+        assert_eq!(
+            mode("postgresql://u@h/db?sslmode=require"),
+            SslMode::Require
+        );
         assert_eq!(
             mode("postgres://u@h/db?application_name=x&sslmode=verify-full&sslrootcert=system"),
             SslMode::VerifyFull
@@ -300,7 +303,10 @@ mod tests {
             "postgres://u@h/db?connect_timeout=5&sslmode=require&sslrootcert=a%20b.pem&application_name=t",
         )
         .unwrap();
-        assert_eq!(rest, "postgres://u@h/db?connect_timeout=5&application_name=t");
+        assert_eq!(
+            rest,
+            "postgres://u@h/db?connect_timeout=5&application_name=t"
+        );
         assert_eq!(ssl.mode, Some(SslMode::Require));
         assert_eq!(ssl.root_cert, Some(Roots::File("a b.pem".into())));
         let err = ConnectOptions::from_url("postgres://u:hunter2@h/db?sslcert=x.pem")

@@ -26,9 +26,9 @@ mod tls;
 pub mod tokens;
 pub mod upkeep;
 
+pub use connect::{ConnectOptions, SslMode, connect};
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
-pub use connect::{ConnectOptions, SslMode, connect};
 pub use pool::{Pool, PooledConn, connect_pool};
 
 /// Result of a repository function.

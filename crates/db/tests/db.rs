@@ -7,7 +7,7 @@ use db::athletes::{self, AthleteUpsert};
 use db::crypto::TokenCipher;
 use db::{jobs, sandbox, tokens};
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{Activity, ActivityId, ActivitySource, AthleteId, Secret, SportType};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -104,7 +104,7 @@ async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
     assert_eq!(first, db::migrate::embedded_versions());
     let second = db::migrate::run_pending(&url).await.unwrap();
     assert!(second.is_empty(), "second run applied {second:?}");
-    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    let mut conn = db::connect(&url).await.unwrap();
     assert!(db::migrate::pending(&mut conn).await.unwrap().is_empty());
     drop(conn);
     diesel::sql_query(format!("DROP DATABASE \"{empty}\" WITH (FORCE)"))
@@ -456,7 +456,7 @@ async fn two_concurrent_claimers_never_take_the_same_job() {
         .unwrap();
     }
     let claimer = |url: String| async move {
-        let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+        let mut conn = db::connect(&url).await.unwrap();
         let mut taken = vec![];
         while let Some(job) = jobs::claim(&mut conn, &["test"], Duration::from_secs(60))
             .await

@@ -168,8 +168,7 @@ pub fn server_binaries() -> Option<PathBuf> {
             .filter_map(|e| {
                 let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
                 let bin = e.path().join("bin");
-                (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
-                    .then_some((v, bin))
+                (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()).then_some((v, bin))
             })
             .collect();
         versions.sort();

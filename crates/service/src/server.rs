@@ -97,10 +97,14 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("hunter2"), "{err}");
-        let err = db_settings("postgres://app:hunter2@h/app?sslmode=verify-ca&sslrootcert=/no/ca.pem")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("DATABASE_URL is invalid: sslrootcert /no/ca.pem"), "{err}");
+        let err =
+            db_settings("postgres://app:hunter2@h/app?sslmode=verify-ca&sslrootcert=/no/ca.pem")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with("DATABASE_URL is invalid: sslrootcert /no/ca.pem"),
+            "{err}"
+        );
         assert!(!err.contains("hunter2"), "{err}");
         assert!(db_settings("postgres://app:hunter2@h/app?sslmode=require").is_ok());
     }

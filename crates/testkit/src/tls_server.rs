@@ -32,7 +32,9 @@ impl TlsServer {
         let server_key = KeyPair::generate().expect("a server key");
         let mut params =
             CertificateParams::new(vec!["localhost".to_owned()]).expect("server cert params");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         let server_cert = params
             .signed_by(&server_key, &ca)
             .expect("a server certificate");
@@ -55,9 +57,8 @@ impl TlsServer {
             .hba(&format!(
                 "{host} all all 127.0.0.1/32 trust\n{host} all all ::1/128 trust\n"
             ));
-        let cluster = Cluster::start(&std::env::temp_dir(), &name, &options).unwrap_or_else(|e| {
-            panic!("cannot start the TLS PostgreSQL this test needs: {e}")
-        });
+        let cluster = Cluster::start(&std::env::temp_dir(), &name, &options)
+            .unwrap_or_else(|e| panic!("cannot start the TLS PostgreSQL this test needs: {e}"));
         TlsServer { cluster, files }
     }
 

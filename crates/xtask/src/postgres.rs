@@ -38,8 +38,9 @@ impl Database {
     pub fn start_throwaway() -> Result<Self, String> {
         let root = crate::workspace_root().join("target/xtask");
         let name = format!("pg-{}", std::process::id());
-        let cluster = Cluster::start(&root, &name, &Options::default())
-            .map_err(|e| format!("DATABASE_URL is not set and {e}: install PostgreSQL or set DATABASE_URL"))?;
+        let cluster = Cluster::start(&root, &name, &Options::default()).map_err(|e| {
+            format!("DATABASE_URL is not set and {e}: install PostgreSQL or set DATABASE_URL")
+        })?;
         println!(
             "xtask: started PostgreSQL on 127.0.0.1:{} ({})",
             cluster.port(),
