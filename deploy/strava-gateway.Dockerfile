@@ -20,6 +20,12 @@ COPY . .
 RUN cargo build --release --locked -p strava-gateway --bin strava-gateway
 
 FROM debian:bookworm-slim AS runtime
+# Strava's API (and a hosted language model, or a verify-full DATABASE_URL) are reached
+# over TLS, verified against the system's CA bundle, which slim images leave out.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin stravatalk
 COPY --from=build /src/target/release/strava-gateway /usr/local/bin/strava-gateway
 USER 10001:10001
