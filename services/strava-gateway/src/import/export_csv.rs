@@ -16,34 +16,18 @@
 //! too, never a row merged with its neighbour.
 
 use super::csv_input::CsvInput;
-use super::rows::{AthleteZone, Batcher, Parsed, Place, RowContext, Stopped, excerpt};
+use super::rows::{AthleteZone, Batcher, Parsed, Place, ReadError, RowContext, excerpt};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use db::activities::ActivityRow;
 use domain::{Activity, ActivityId, ActivitySource, SportType};
 use std::collections::HashMap;
 use std::io::Read;
 
-/// Why the file cannot be read as an export at all.
-#[derive(Debug)]
-pub enum CsvError {
-    /// The header is unusable (empty file, missing columns, not text).
-    NotAnExport(String),
-    /// Reading the file failed.
-    Io(std::io::Error),
-    Stopped,
-}
-
-impl From<Stopped> for CsvError {
-    fn from(_: Stopped) -> Self {
-        Self::Stopped
-    }
-}
-
 /// Columns without which a row means nothing.
 const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
 
 /// Reads every record of `input`, handing each row (or its error) to `out`.
-pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), CsvError> {
+pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -55,7 +39,7 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     let columns = Columns::new(&header);
     for required in REQUIRED {
         if columns.positions(required).is_empty() {
-            return Err(CsvError::NotAnExport(format!(
+            return Err(ReadError::File(format!(
                 "no {required:?} column in the first line: is this activities.csv?"
             )));
         }
@@ -100,14 +84,12 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     }
 }
 
-fn header_error(e: csv::Error) -> CsvError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => CsvError::Io(e),
-        csv::ErrorKind::Utf8 { .. } => {
-            CsvError::NotAnExport("the first line is not UTF-8 text".into())
-        }
-        other => CsvError::NotAnExport(format!("the first line cannot be read: {other:?}")),
-    }
+fn header_error(e: csv::Error) -> ReadError {
+    ReadError::File(match e.into_kind() {
+        csv::ErrorKind::Io(e) => format!("read failed: {e}"),
+        csv::ErrorKind::Utf8 { .. } => "the first line is not UTF-8 text".into(),
+        other => format!("the first line cannot be read: {other:?}"),
+    })
 }
 
 /// The line a record starts on, from its byte offset.
@@ -120,7 +102,7 @@ fn line_of<R: Read>(
 }
 
 /// Why the reader refused a record. I/O errors end the import.
-fn record_error(e: csv::Error) -> Result<String, CsvError> {
+fn record_error(e: csv::Error) -> Result<String, ReadError> {
     match e.into_kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -128,7 +110,7 @@ fn record_error(e: csv::Error) -> Result<String, CsvError> {
         csv::ErrorKind::Utf8 { err, .. } => {
             Ok(format!("field {} is not UTF-8 text", err.field() + 1))
         }
-        csv::ErrorKind::Io(e) => Err(CsvError::Io(e)),
+        csv::ErrorKind::Io(e) => Err(ReadError::File(format!("read failed: {e}"))),
         other => Ok(format!("cannot be read: {other:?}")),
     }
 }
