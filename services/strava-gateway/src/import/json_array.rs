@@ -30,7 +30,10 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     }
     let place = Place::Index(progress.next_index);
     let broken = match outcome {
-        Ok(()) => de.end().err().map(|e| format!("text after the array ({e})")),
+        Ok(()) => de
+            .end()
+            .err()
+            .map(|e| format!("text after the array ({e})")),
         Err(_) if !progress.started => {
             return Err(ReadError::File(
                 "expected a JSON array of activities".into(),

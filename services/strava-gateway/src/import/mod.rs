@@ -174,7 +174,11 @@ fn open(path: &Path) -> Result<(Input, Format), ImportError> {
     };
     let mut input = BufReader::new(File::open(path).map_err(read_error)?);
     let head = input.fill_buf().map_err(read_error)?;
-    let bom = if head.starts_with("\u{feff}".as_bytes()) { 3 } else { 0 };
+    let bom = if head.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
     let starts_with_bracket = head[bom..]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -275,10 +279,8 @@ impl Writer<'_> {
                 Err(reason) => self.report.note_bad(place, reason),
                 Ok(row) => {
                     if let Some(first) = places.insert(row.id, place) {
-                        self.report.note_bad(
-                            place,
-                            format!("activity {} is also on {first}", row.id),
-                        );
+                        self.report
+                            .note_bad(place, format!("activity {} is also on {first}", row.id));
                         continue;
                     }
                     self.report.read += 1;

@@ -106,9 +106,7 @@ impl Batcher {
             return Ok(());
         }
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
-        self.tx
-            .blocking_send(full)
-            .map_err(|_| ReadError::Stopped)
+        self.tx.blocking_send(full).map_err(|_| ReadError::Stopped)
     }
 }
 
