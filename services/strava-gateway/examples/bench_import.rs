@@ -58,11 +58,19 @@ fn write_csv(path: &Path, rows: u64) -> std::io::Result<()> {
     writeln!(out, "{HEADER}")?;
     for i in 0..rows {
         let id = 1_000_000_000 + i;
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
-            - chrono::Days::new(i % 20_000);
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap() - chrono::Days::new(i % 20_000);
         let date = day.format("%b %-d, %Y, 7:10:12 AM");
-        let (kind, km) = if i % 3 == 0 { ("Ride", 30.5) } else { ("Run", 8.2) };
-        let desc = if i % 10 == 0 { "\"easy, then\nhills\"" } else { "" };
+        let (kind, km) = if i % 3 == 0 {
+            ("Ride", 30.5)
+        } else {
+            ("Run", 8.2)
+        };
+        let desc = if i % 10 == 0 {
+            "\"easy, then\nhills\""
+        } else {
+            ""
+        };
         writeln!(
             out,
             "{id},\"{date}\",Morning {kind},{kind},{desc},2950,{km},171,40,false,,,activities/{id}.fit,,,2950.0,2900.0,{m},4.2,2.86,35.0,34.0,10.0,45.0,8.0,0.1,90,84.5,171,150.2,,,420,0.0,0.0",
@@ -125,7 +133,11 @@ async fn main() {
     let bin = gateway_binary();
     let dir = std::env::temp_dir().join(format!("stravatalk-bench-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join(if args.json { "activities.json" } else { "activities.csv" });
+    let file = dir.join(if args.json {
+        "activities.json"
+    } else {
+        "activities.csv"
+    });
     let written = if args.json {
         write_json(&file, args.rows)
     } else {
@@ -162,7 +174,11 @@ async fn main() {
     println!(
         "import of {} rows ({}, {:.0} MB): {}",
         args.rows,
-        if args.json { "JSON array" } else { "export CSV" },
+        if args.json {
+            "JSON array"
+        } else {
+            "export CSV"
+        },
         bytes as f64 / 1e6,
         String::from_utf8_lossy(&output.stdout).trim()
     );

@@ -153,16 +153,17 @@ impl Fields<'_> {
             return Ok(None);
         };
         if v.fract() != 0.0 || v > f64::from(i32::MAX) {
-            return Err(format!("{name}: {v} is not a whole number of at most {}", i32::MAX));
+            return Err(format!(
+                "{name}: {v} is not a whole number of at most {}",
+                i32::MAX
+            ));
         }
         Ok(Some(v as i32))
     }
 
     fn heartrate(&self, name: &str) -> Result<Option<f64>, String> {
         match self.quantity(name)? {
-            Some(v) if v > MAX_HEARTRATE_BPM => {
-                Err(format!("{name}: {v} bpm is not a heart rate"))
-            }
+            Some(v) if v > MAX_HEARTRATE_BPM => Err(format!("{name}: {v} bpm is not a heart rate")),
             v => Ok(v),
         }
     }
@@ -281,15 +282,35 @@ mod tests {
     #[test]
     fn wrong_types_and_impossible_values_are_errors_naming_the_field() {
         let cases = [
-            ("distance", json!("5 km"), "distance: expected a number, got the string \"5 km\""),
+            (
+                "distance",
+                json!("5 km"),
+                "distance: expected a number, got the string \"5 km\"",
+            ),
             ("distance", json!(-5.0), "distance: -5 is negative"),
             ("moving_time", json!(-1), "moving_time: -1 is negative"),
-            ("elapsed_time", json!(12.5), "elapsed_time: 12.5 is not a whole number"),
+            (
+                "elapsed_time",
+                json!(12.5),
+                "elapsed_time: 12.5 is not a whole number",
+            ),
             ("elapsed_time", json!(1e12), "elapsed_time"),
-            ("name", json!(42), "name: expected a string, got the number 42"),
+            (
+                "name",
+                json!(42),
+                "name: expected a string, got the number 42",
+            ),
             ("commute", json!("yes"), "commute: expected true or false"),
-            ("max_heartrate", json!(400), "max_heartrate: 400 bpm is not a heart rate"),
-            ("kudos_count", json!([]), "kudos_count: expected a number, got an array"),
+            (
+                "max_heartrate",
+                json!(400),
+                "max_heartrate: 400 bpm is not a heart rate",
+            ),
+            (
+                "kudos_count",
+                json!([]),
+                "kudos_count: expected a number, got an array",
+            ),
         ];
         for (field, value, want) in cases {
             let mut v = sample();
@@ -311,7 +332,14 @@ mod tests {
     fn absent_and_null_optional_fields_are_fine() {
         let mut v = sample();
         let obj = v.as_object_mut().unwrap();
-        for field in ["max_watts", "kilojoules", "gear_id", "name", "commute", "kudos_count"] {
+        for field in [
+            "max_watts",
+            "kilojoules",
+            "gear_id",
+            "name",
+            "commute",
+            "kudos_count",
+        ] {
             obj.remove(field);
         }
         obj.insert("average_heartrate".into(), Value::Null);

@@ -68,7 +68,9 @@ impl<R: Read> CsvInput<R> {
         while self.line_starts.front().is_some_and(|&(at, _)| at < offset) {
             self.line_starts.pop_front();
         }
-        self.line_starts.front().map_or(self.line, |&(_, line)| line)
+        self.line_starts
+            .front()
+            .map_or(self.line, |&(_, line)| line)
     }
 
     /// The first problem seen so far, handed out once.
@@ -153,7 +155,8 @@ mod tests {
 
     #[test]
     fn well_formed_quoting_passes() {
-        let text = "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",\n3,,\"\"\n4,bare\"quote,5";
+        let text =
+            "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\nlines\",\n3,,\"\"\n4,bare\"quote,5";
         assert_eq!(problem(text), None);
     }
 

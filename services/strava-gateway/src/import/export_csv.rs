@@ -16,34 +16,18 @@
 //! too, never a row merged with its neighbour.
 
 use super::csv_input::CsvInput;
-use super::rows::{AthleteZone, Batcher, Parsed, Place, RowContext, Stopped, excerpt};
+use super::rows::{AthleteZone, Batcher, Parsed, Place, ReadError, RowContext, excerpt};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use db::activities::ActivityRow;
 use domain::{Activity, ActivityId, ActivitySource, SportType};
 use std::collections::HashMap;
 use std::io::Read;
 
-/// Why the file cannot be read as an export at all.
-#[derive(Debug)]
-pub enum CsvError {
-    /// The header is unusable (empty file, missing columns, not text).
-    NotAnExport(String),
-    /// Reading the file failed.
-    Io(std::io::Error),
-    Stopped,
-}
-
-impl From<Stopped> for CsvError {
-    fn from(_: Stopped) -> Self {
-        Self::Stopped
-    }
-}
-
 /// Columns without which a row means nothing.
 const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
 
 /// Reads every record of `input`, handing each row (or its error) to `out`.
-pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), CsvError> {
+pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -55,7 +39,7 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     let columns = Columns::new(&header);
     for required in REQUIRED {
         if columns.positions(required).is_empty() {
-            return Err(CsvError::NotAnExport(format!(
+            return Err(ReadError::File(format!(
                 "no {required:?} column in the first line: is this activities.csv?"
             )));
         }
@@ -100,14 +84,12 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     }
 }
 
-fn header_error(e: csv::Error) -> CsvError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => CsvError::Io(e),
-        csv::ErrorKind::Utf8 { .. } => {
-            CsvError::NotAnExport("the first line is not UTF-8 text".into())
-        }
-        other => CsvError::NotAnExport(format!("the first line cannot be read: {other:?}")),
-    }
+fn header_error(e: csv::Error) -> ReadError {
+    ReadError::File(match e.into_kind() {
+        csv::ErrorKind::Io(e) => format!("read failed: {e}"),
+        csv::ErrorKind::Utf8 { .. } => "the first line is not UTF-8 text".into(),
+        other => format!("the first line cannot be read: {other:?}"),
+    })
 }
 
 /// The line a record starts on, from its byte offset.
@@ -120,7 +102,7 @@ fn line_of<R: Read>(
 }
 
 /// Why the reader refused a record. I/O errors end the import.
-fn record_error(e: csv::Error) -> Result<String, CsvError> {
+fn record_error(e: csv::Error) -> Result<String, ReadError> {
     match e.into_kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -128,7 +110,7 @@ fn record_error(e: csv::Error) -> Result<String, CsvError> {
         csv::ErrorKind::Utf8 { err, .. } => {
             Ok(format!("field {} is not UTF-8 text", err.field() + 1))
         }
-        csv::ErrorKind::Io(e) => Err(CsvError::Io(e)),
+        csv::ErrorKind::Io(e) => Err(ReadError::File(format!("read failed: {e}"))),
         other => Ok(format!("cannot be read: {other:?}")),
     }
 }
@@ -225,8 +207,8 @@ impl Cell<'_> {
             "true" | "yes" => Ok(true),
             "false" | "no" => Ok(false),
             number => match number.parse::<f64>() {
-                Ok(v) if v == 1.0 => Ok(true),
-                Ok(v) if v == 0.0 => Ok(false),
+                Ok(1.0) => Ok(true),
+                Ok(0.0) => Ok(false),
                 _ => Err(self.problem("is not true or false")),
             },
         }
@@ -276,7 +258,11 @@ impl<'a> Cells<'a> {
     }
 
     fn flag(&self, name: &str) -> Result<bool, String> {
-        Ok(self.last(name).map(|c| c.flag()).transpose()?.unwrap_or(false))
+        Ok(self
+            .last(name)
+            .map(|c| c.flag())
+            .transpose()?
+            .unwrap_or(false))
     }
 
     /// The record as an activity of the importing athlete.
@@ -319,7 +305,10 @@ impl<'a> Cells<'a> {
         Ok(Activity {
             id: ActivityId(id),
             athlete_id: ctx.athlete,
-            name: self.last("Activity Name").map_or("", |c| c.value).to_owned(),
+            name: self
+                .last("Activity Name")
+                .map_or("", |c| c.value)
+                .to_owned(),
             sport_type,
             start_date,
             start_date_local,
@@ -472,7 +461,10 @@ mod tests {
         assert_eq!(a.sport_type, "TrailRun");
         assert_eq!(a.start_date_local.to_string(), "2023-11-02 08:10:12");
         let b = rows[1].row.as_ref().unwrap();
-        assert!((b.distance_m - 5010.0).abs() < 1e-6, "kilometres as a fallback");
+        assert!(
+            (b.distance_m - 5010.0).abs() < 1e-6,
+            "kilometres as a fallback"
+        );
         assert_eq!(b.moving_time_s, 1800);
         let rows = parse(&text, &ctx(None));
         let a = rows[0].row.as_ref().unwrap();
@@ -497,11 +489,26 @@ mod tests {
         assert_eq!(
             errors,
             [
-                (Place::Line(2), "column 8 (Distance): \"abc\" is not a number".to_owned()),
-                (Place::Line(3), "column 7 (Moving Time): \"-3\" is negative".to_owned()),
-                (Place::Line(4), "column 5 (Distance): \"-5\" is negative".to_owned()),
-                (Place::Line(5), "column 1 (Activity ID): \"0\" is not a positive integer".to_owned()),
-                (Place::Line(6), "column 2 (Activity Date): \"last tuesday\" is not a date".to_owned()),
+                (
+                    Place::Line(2),
+                    "column 8 (Distance): \"abc\" is not a number".to_owned()
+                ),
+                (
+                    Place::Line(3),
+                    "column 7 (Moving Time): \"-3\" is negative".to_owned()
+                ),
+                (
+                    Place::Line(4),
+                    "column 5 (Distance): \"-5\" is negative".to_owned()
+                ),
+                (
+                    Place::Line(5),
+                    "column 1 (Activity ID): \"0\" is not a positive integer".to_owned()
+                ),
+                (
+                    Place::Line(6),
+                    "column 2 (Activity Date): \"last tuesday\" is not a date".to_owned()
+                ),
             ]
         );
     }
@@ -517,11 +524,19 @@ mod tests {
              4,\"Nov 5, 2023, 7:10:12 AM\",Good,false\n";
         let rows = parse(text, &ctx(None));
         let places: Vec<Place> = rows.iter().map(|p| p.place).collect();
-        assert!(rows.iter().filter(|p| p.row.is_ok()).all(|p| p.place == Place::Line(5)), "{rows:?}");
+        assert!(
+            rows.iter()
+                .filter(|p| p.row.is_ok())
+                .all(|p| p.place == Place::Line(5)),
+            "{rows:?}"
+        );
         assert!(places.contains(&Place::Line(2)), "{rows:?}");
         assert!(places.contains(&Place::Line(4)), "{rows:?}");
         let ragged = rows.iter().find(|p| p.place == Place::Line(4)).unwrap();
-        assert_eq!(ragged.row.as_ref().unwrap_err(), "5 fields where the header has 4");
+        assert_eq!(
+            ragged.row.as_ref().unwrap_err(),
+            "5 fields where the header has 4"
+        );
         // A quote left open in the last column swallows the rest of the file.
         let text = "Activity ID,Activity Date,Activity Name\n\
                     1,2023-11-02T07:10:12Z,\"Morning\n\
@@ -542,6 +557,9 @@ mod tests {
         let rows = parse(text, &ctx(None));
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_eq!(rows[0].row.as_ref().unwrap().name, "Evening, \"easy\"");
-        assert_eq!((rows[1].place, rows[1].row.as_ref().unwrap().id), (Place::Line(4), 2));
+        assert_eq!(
+            (rows[1].place, rows[1].row.as_ref().unwrap().id),
+            (Place::Line(4), 2)
+        );
     }
 }

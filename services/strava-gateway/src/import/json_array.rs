@@ -5,7 +5,7 @@
 //! ([`crate::convert`]); an element without `athlete` belongs to the athlete named on
 //! the command line, one with another athlete's id is an error.
 
-use super::rows::{Batcher, Parsed, Place, RowContext, Stopped};
+use super::rows::{Batcher, Parsed, Place, ReadError, RowContext};
 use db::activities::ActivityRow;
 use domain::ActivitySource;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
@@ -13,18 +13,10 @@ use serde_json::Value;
 use std::fmt;
 use std::io::Read;
 
-/// Why the file cannot be read as an array of activities at all.
-#[derive(Debug)]
-pub enum JsonError {
-    /// The file is not a JSON array.
-    NotAnArray(String),
-    Stopped,
-}
-
 /// Reads every element of the array in `input`, handing each row (or its error) to
 /// `out`. Broken JSON inside the array is reported at the element it breaks, and
 /// reading stops there: nothing after it can be trusted.
-pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), JsonError> {
+pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), ReadError> {
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut progress = Progress::default();
     let outcome = Elements {
@@ -34,13 +26,16 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
     }
     .deserialize(&mut de);
     if progress.stopped {
-        return Err(JsonError::Stopped);
+        return Err(ReadError::Stopped);
     }
     let place = Place::Index(progress.next_index);
     let broken = match outcome {
-        Ok(()) => de.end().err().map(|e| format!("text after the array ({e})")),
+        Ok(()) => de
+            .end()
+            .err()
+            .map(|e| format!("text after the array ({e})")),
         Err(_) if !progress.started => {
-            return Err(JsonError::NotAnArray(
+            return Err(ReadError::File(
                 "expected a JSON array of activities".into(),
             ));
         }
@@ -50,8 +45,7 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
         out.push(Parsed {
             place,
             row: Err(reason),
-        })
-        .map_err(|Stopped| JsonError::Stopped)?;
+        })?;
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ use db::activities::ActivityRow;
 use db::athletes::AthleteUpsert;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use domain::AthleteId;
-use rows::{AthleteZone, Batcher, Parsed, RowContext};
+use rows::{AthleteZone, Batcher, Parsed, ReadError, RowContext};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -174,7 +174,11 @@ fn open(path: &Path) -> Result<(Input, Format), ImportError> {
     };
     let mut input = BufReader::new(File::open(path).map_err(read_error)?);
     let head = input.fill_buf().map_err(read_error)?;
-    let bom = if head.starts_with("\u{feff}".as_bytes()) { 3 } else { 0 };
+    let bom = if head.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
     let starts_with_bracket = head[bom..]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -228,28 +232,12 @@ async fn import(
     };
     let (mut batcher, mut batches) = Batcher::channel();
     let reader_ctx = ctx.clone();
-    let reader = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        let read = match format {
-            Format::ExportCsv => {
-                export_csv::read(input, &reader_ctx, &mut batcher).map_err(|e| match e {
-                    export_csv::CsvError::NotAnExport(reason) => Some(reason),
-                    export_csv::CsvError::Io(e) => Some(format!("read failed: {e}")),
-                    export_csv::CsvError::Stopped => None,
-                })
-            }
-            Format::JsonArray => {
-                json_array::read(input, &reader_ctx, &mut batcher).map_err(|e| match e {
-                    json_array::JsonError::NotAnArray(reason) => Some(reason),
-                    json_array::JsonError::Stopped => None,
-                })
-            }
-        };
-        match read {
-            Ok(()) => batcher.finish().map_err(|_| String::new()),
-            // The writer stopped: its own error is the one to report.
-            Err(None) => Err(String::new()),
-            Err(Some(reason)) => Err(reason),
-        }
+    let reader = tokio::task::spawn_blocking(move || {
+        match format {
+            Format::ExportCsv => export_csv::read(input, &reader_ctx, &mut batcher),
+            Format::JsonArray => json_array::read(input, &reader_ctx, &mut batcher),
+        }?;
+        batcher.finish()
     });
     let mut writer = Writer {
         ctx: &ctx,
@@ -264,7 +252,9 @@ async fn import(
     };
     match reader.await {
         Ok(Ok(())) => Ok(report),
-        Ok(Err(reason)) => Err(format_error(reason)),
+        Ok(Err(ReadError::File(reason))) => Err(format_error(reason)),
+        // Only the writer stops the reader, and it has returned its error above.
+        Ok(Err(ReadError::Stopped)) => Err(format_error("the reader stopped early".into())),
         Err(e) => Err(format_error(format!("the reader failed: {e}"))),
     }
 }
@@ -289,10 +279,8 @@ impl Writer<'_> {
                 Err(reason) => self.report.note_bad(place, reason),
                 Ok(row) => {
                     if let Some(first) = places.insert(row.id, place) {
-                        self.report.note_bad(
-                            place,
-                            format!("activity {} is also on {first}", row.id),
-                        );
+                        self.report
+                            .note_bad(place, format!("activity {} is also on {first}", row.id));
                         continue;
                     }
                     self.report.read += 1;

@@ -58,9 +58,16 @@ pub struct AthleteZone {
     pub label: String,
 }
 
-/// The writer has gone (it failed), so there is no point reading on.
+/// Why a reader stopped before the end of its file.
 #[derive(Debug)]
-pub struct Stopped;
+pub enum ReadError {
+    /// The file as a whole cannot be read as this format (no export header, not a
+    /// JSON array) or cannot be read at all.
+    File(String),
+    /// The writer has gone (it failed, and reports why), so there is no point
+    /// reading on.
+    Stopped,
+}
 
 /// Gathers parsed rows into batches and sends each full batch to the writer,
 /// waiting while `BATCHES_IN_FLIGHT` are queued. Call only from a blocking thread.
@@ -81,7 +88,7 @@ impl Batcher {
     }
 
     /// Adds one row, sending the batch when it is full.
-    pub fn push(&mut self, parsed: Parsed) -> Result<(), Stopped> {
+    pub fn push(&mut self, parsed: Parsed) -> Result<(), ReadError> {
         self.batch.push(parsed);
         if self.batch.len() >= BATCH_ROWS {
             self.flush()?;
@@ -90,16 +97,16 @@ impl Batcher {
     }
 
     /// Sends what is left.
-    pub fn finish(mut self) -> Result<(), Stopped> {
+    pub fn finish(mut self) -> Result<(), ReadError> {
         self.flush()
     }
 
-    fn flush(&mut self) -> Result<(), Stopped> {
+    fn flush(&mut self) -> Result<(), ReadError> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
-        self.tx.blocking_send(full).map_err(|_| Stopped)
+        self.tx.blocking_send(full).map_err(|_| ReadError::Stopped)
     }
 }
 

@@ -111,7 +111,10 @@ fn places(report: &Report) -> Vec<String> {
 async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
     let db = TestDb::new().await;
     // Windows tools write a byte-order mark and CRLF line ends.
-    let text = format!("\u{feff}{}", csv_of(&good_rows()).replace("0.0\n", "0.0\r\n"));
+    let text = format!(
+        "\u{feff}{}",
+        csv_of(&good_rows()).replace("0.0\n", "0.0\r\n")
+    );
     let file = temp_file("activities.csv", &text);
     let athlete_json = temp_file(
         "athlete.json",
@@ -124,7 +127,12 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
     };
     let report = run(db.pool(), &args).await.unwrap();
     assert_eq!(
-        (report.read, report.written, report.bad_count, report.exit_code()),
+        (
+            report.read,
+            report.written,
+            report.bad_count,
+            report.exit_code()
+        ),
         (3, 3, 0, 0),
         "{report:?}"
     );
@@ -198,20 +206,35 @@ async fn one_bad_row_stores_nothing_not_even_the_athlete_and_every_bad_row_is_re
     let mut rows = good_rows();
     // Line numbers: header 1, 101 on 2, 102 on 3-4, 104 on 5.
     rows.push(row("105", "not a date", "Broken", "Run", "1", "1000"));
-    rows.push(row("106", "Nov 6, 2023, 7:00:00 AM", "Back", "Run", "1", "-1000"));
+    rows.push(row(
+        "106",
+        "Nov 6, 2023, 7:00:00 AM",
+        "Back",
+        "Run",
+        "1",
+        "-1000",
+    ));
     rows.push("107,\"Nov 7, 2023, 7:00:00 AM\",Short row".to_owned());
     let file = temp_file("activities.csv", &csv_of(&rows));
     let report = run(db.pool(), &args(31337, file)).await.unwrap();
     assert!(!report.stored());
     assert_eq!(report.exit_code(), 1);
-    assert_eq!(places(&report), ["line 6", "line 7", "line 8"], "{report:?}");
+    assert_eq!(
+        places(&report),
+        ["line 6", "line 7", "line 8"],
+        "{report:?}"
+    );
     assert!(report.bad[0].reason.contains("Activity Date"), "{report:?}");
     assert!(
-        report.bad[1].reason.contains("(Distance): \"-1000\" is negative"),
+        report.bad[1]
+            .reason
+            .contains("(Distance): \"-1000\" is negative"),
         "{report:?}"
     );
     assert!(
-        report.bad[2].reason.contains("3 fields where the header has 35"),
+        report.bad[2]
+            .reason
+            .contains("3 fields where the header has 35"),
         "{report:?}"
     );
     assert_eq!(stored(&db, 31337).await, (false, 0), "no athlete, no rows");
@@ -223,8 +246,22 @@ async fn a_refused_import_leaves_an_existing_athletes_rows_as_they_were() {
     let first = temp_file("activities.csv", &csv_of(&good_rows()));
     run(db.pool(), &args(7, first)).await.unwrap();
     let mut renamed = good_rows();
-    renamed[0] = row("101", "Nov 2, 2023, 7:10:12 AM", "Renamed", "Run", "9", "9000");
-    renamed.push(row("108", "Nov 8, 2023, 7:00:00 AM", "New", "Run", "1", "x"));
+    renamed[0] = row(
+        "101",
+        "Nov 2, 2023, 7:10:12 AM",
+        "Renamed",
+        "Run",
+        "9",
+        "9000",
+    );
+    renamed.push(row(
+        "108",
+        "Nov 8, 2023, 7:00:00 AM",
+        "New",
+        "Run",
+        "1",
+        "x",
+    ));
     let second = temp_file("activities.csv", &csv_of(&renamed));
     let report = run(db.pool(), &args(7, second)).await.unwrap();
     assert_eq!(places(&report), ["line 6"], "{report:?}");
@@ -233,7 +270,10 @@ async fn a_refused_import_leaves_an_existing_athletes_rows_as_they_were() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((kept.name.as_str(), kept.distance_m), ("Morning Run", 5012.3));
+    assert_eq!(
+        (kept.name.as_str(), kept.distance_m),
+        ("Morning Run", 5012.3)
+    );
     assert_eq!(stored(&db, 7).await, (true, 3));
 }
 
@@ -291,20 +331,35 @@ async fn an_activity_listed_twice_is_refused_in_one_batch_or_across_batches() {
     let db = TestDb::new().await;
     // More rows than one batch holds, so the rows go to the database in several.
     let mut rows: Vec<String> = (1..=2500)
-        .map(|i| row(&i.to_string(), "2024-01-01T07:00:00Z", "Run", "Run", "5", "5000"))
+        .map(|i| {
+            row(
+                &i.to_string(),
+                "2024-01-01T07:00:00Z",
+                "Run",
+                "Run",
+                "5",
+                "5000",
+            )
+        })
         .collect();
     let good = temp_file("a.csv", &csv_of(&rows));
     let report = run(db.pool(), &args(11, good)).await.unwrap();
-    assert_eq!((report.read, report.written, report.bad_count), (2500, 2500, 0));
+    assert_eq!(
+        (report.read, report.written, report.bad_count),
+        (2500, 2500, 0)
+    );
     assert_eq!(stored(&db, 11).await, (true, 2500));
 
     let again = |id: &str| row(id, "2024-01-01T07:00:00Z", "Again", "Run", "5", "5000");
     let db2 = TestDb::new().await;
     let mut in_one_batch = rows.clone();
     in_one_batch[3] = again("2");
-    let report = run(db2.pool(), &args(11, temp_file("a.csv", &csv_of(&in_one_batch))))
-        .await
-        .unwrap();
+    let report = run(
+        db2.pool(),
+        &args(11, temp_file("a.csv", &csv_of(&in_one_batch))),
+    )
+    .await
+    .unwrap();
     assert_eq!(places(&report), ["line 5"], "{report:?}");
     assert_eq!(report.bad[0].reason, "activity 2 is also on line 3");
     // Row 2401 goes to the database two batches after row 10.
@@ -375,16 +430,33 @@ async fn json_with_wrong_types_or_impossible_values_is_refused_by_index_and_fiel
     let report = run(db.pool(), &args(77, file)).await.unwrap();
     assert_eq!(
         places(&report),
-        ["index 1", "index 2", "index 3", "index 4", "index 5", "index 6"],
+        [
+            "index 1", "index 2", "index 3", "index 4", "index 5", "index 6"
+        ],
         "{report:?}"
     );
     let reasons: Vec<&str> = report.bad.iter().map(|b| b.reason.as_str()).collect();
-    assert!(reasons[0].contains("distance: expected a number"), "{reasons:?}");
-    assert!(reasons[1].contains("moving_time: -60 is negative"), "{reasons:?}");
-    assert!(reasons[2].contains("name: expected a string"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("distance: expected a number"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("moving_time: -60 is negative"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("name: expected a string"),
+        "{reasons:?}"
+    );
     assert!(reasons[3].contains("belongs to athlete 78"), "{reasons:?}");
-    assert!(reasons[4].contains("id is missing or not a positive integer"), "{reasons:?}");
-    assert!(reasons[5].contains("expected an activity object"), "{reasons:?}");
+    assert!(
+        reasons[4].contains("id is missing or not a positive integer"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[5].contains("expected an activity object"),
+        "{reasons:?}"
+    );
     assert_eq!(stored(&db, 77).await, (false, 0));
 }
 
@@ -396,7 +468,10 @@ async fn broken_json_is_reported_where_it_breaks_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(places(&report), ["index 2"], "{report:?}");
-    assert!(report.bad[0].reason.contains("not valid JSON"), "{report:?}");
+    assert!(
+        report.bad[0].reason.contains("not valid JSON"),
+        "{report:?}"
+    );
     assert_eq!(stored(&db, 77).await, (false, 0));
 
     let err = run(db.pool(), &args(77, temp_file("a.json", "{\"id\": 1}")))
@@ -432,7 +507,10 @@ async fn the_binary_exits_0_1_or_2_and_refuses_ids_that_are_not_positive() {
     let out = import("6", &temp_file("activities.csv", &csv_of(&rows)));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("line 6: column 2 (Activity Date)"), "{stderr}");
+    assert!(
+        stderr.contains("line 6: column 2 (Activity Date)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing imported: 1 bad rows"), "{stderr}");
     assert_eq!(stored(&db, 6).await, (false, 0));
     let out = import("5", &PathBuf::from("/nonexistent/activities.csv"));
