@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod ask;
+pub mod ask_limits;
 pub mod chart;
 pub mod cli;
 pub mod components;

@@ -11,6 +11,7 @@ use talk_app::{Application, Settings};
 use testkit::TestDb;
 
 pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
+/// The demo template: loaded by `seed`, never signed into (visitors get copies).
 pub const DEMO: AthleteId = domain::demo::DEMO_ATHLETE_ID;
 pub const OTHER: AthleteId = AthleteId(2);
 
@@ -96,6 +97,30 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/chat");
         session_cookie(&res).expect("a session cookie")
+    }
+
+    /// "Try the demo": a fresh copy of the demo athlete; returns the session cookie and
+    /// the copy's id.
+    pub async fn demo(&self) -> (String, AthleteId) {
+        let res = self.post_form("/demo", None, &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/chat");
+        let cookie = session_cookie(&res).expect("a session cookie");
+        let athlete = self.athlete_of(&cookie).await;
+        assert!(athlete.get() < 0, "demo copies have negative ids");
+        (cookie, athlete)
+    }
+
+    /// The athlete a session cookie (`name=value`) signs in.
+    pub async fn athlete_of(&self, cookie: &str) -> AthleteId {
+        let (_, token) = cookie.split_once('=').unwrap();
+        let id = self.keys.session_id(token).expect("a valid cookie");
+        let mut conn = self.conn().await;
+        db::sessions::find_valid(&mut conn, id, Utc::now())
+            .await
+            .unwrap()
+            .expect("a live session")
+            .athlete()
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
