@@ -109,6 +109,12 @@ pub async fn ask(
             return unavailable();
         }
     };
+    if crate::question::has_control_characters(&body.question) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the question contains control characters; send plain text",
+        );
+    }
     let permit = match ask_limits::admit(&pool, &limits, athlete, now).await {
         Ok(Admission::Granted(permit)) => permit,
         Ok(Admission::TooMany { retry_after }) => {

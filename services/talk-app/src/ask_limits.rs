@@ -5,8 +5,9 @@
 //! Both counts live in Postgres (`db::ask_limits`), so every replica obeys them and a
 //! restart forgets nothing. The gate takes a pooled connection only for its two
 //! statements and gives it back before the question is answered; the slot it takes is
-//! a lease, freed when the answer is done, when the request is dropped (the client
-//! went away), or, if the process dies, when the lease lapses.
+//! a lease, freed when the answer is stored (a client that leaves early does not
+//! cancel the handler, so this still happens), in the background if the permit is
+//! dropped unreleased (a panic), or, if the process dies, when the lease lapses.
 
 use crate::error::AppError;
 use chrono::{DateTime, DurationRound as _, Utc};
@@ -82,8 +83,8 @@ pub async fn admit(
     }
 }
 
-/// A held slot. [`Permit::release`] frees it; dropping it unreleased (the request was
-/// cancelled) frees it in the background.
+/// A held slot. [`Permit::release`] frees it; dropping it unreleased (a panic while
+/// answering) frees it in the background.
 pub struct Permit {
     pool: db::Pool,
     lease: Option<SlotLease>,
@@ -102,7 +103,8 @@ impl Drop for Permit {
     fn drop(&mut self) {
         if let Some(lease) = self.lease.take() {
             let pool = self.pool.clone();
-            // Handlers run on actix's runtime, where a dropped request ends up here.
+            // Handlers run on actix's runtime (a local task set); outside a runtime the
+            // lease simply lapses.
             if tokio::runtime::Handle::try_current().is_ok() {
                 actix_web::rt::spawn(async move { release(&pool, lease).await });
             }

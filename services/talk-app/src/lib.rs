@@ -11,6 +11,7 @@ pub mod components;
 pub mod error;
 pub mod llm;
 pub mod markdown;
+pub mod question;
 pub mod pages;
 pub mod session;
 pub mod settings;

@@ -60,7 +60,8 @@ impl Application {
                 .service(
                     web::scope("/api")
                         .wrap(middleware::ErrorHandlers::new().default_handler(crate::api::json_errors))
-                        .route("/ask", web::post().to(crate::api::ask))
+                        // A resource, so another method on it is a 405, not a 404.
+                        .service(web::resource("/ask").route(web::post().to(crate::api::ask)))
                         .default_service(web::to(crate::api::not_found)),
                 )
                 .configure(crate::pages::configure)

@@ -46,6 +46,7 @@ fn error_text(code: &str, wait: Option<u64>) -> String {
             ),
             None => "You have asked a lot of questions in the last minute. Please wait a minute, then ask again.".into(),
         },
+        "unreadable" => "That question contains characters that cannot be typed (control characters). Please type it again.".into(),
         "busy" => "Your earlier questions are still being answered. Please wait until they are done, then ask again.".into(),
         _ => "Sorry, that question could not be answered just now. Please try again.".into(),
     }
@@ -292,6 +293,9 @@ pub async fn ask(
         Some(c) => see_other(&format!("/chat/{c}?error={code}#ask")),
         None => see_other(&format!("/chat?error={code}#ask")),
     };
+    if crate::question::has_control_characters(&question) {
+        return Ok(back("unreadable"));
+    }
     let now = Utc::now();
     let permit = match ask_limits::admit(&pool, &limits, session.athlete, now).await? {
         Admission::Granted(permit) => permit,

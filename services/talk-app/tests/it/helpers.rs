@@ -21,6 +21,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub keys: SessionKeys,
+    pub settings: Settings,
 }
 
 /// Starts the app with the test settings plus `extra` variables.
@@ -48,7 +49,28 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         base,
         http,
         keys,
+        settings,
     }
+}
+
+/// Starts the app against a database that is not there (nothing listens on port 1):
+/// every query fails as with PostgreSQL down. Returns its base URL and session keys.
+pub async fn spawn_without_database() -> (String, SessionKeys) {
+    let url = "postgres://postgres@127.0.0.1:1/nowhere";
+    let vars = [
+        ("DATABASE_URL", url),
+        ("PORT", "0"),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        ("SESSION_SECRET", SECRET),
+    ];
+    let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
+    let settings = Settings::from_env(&env).unwrap();
+    let keys = SessionKeys::new(&settings.web).unwrap();
+    let pool = db::connect_pool(url, 2).unwrap();
+    let app = Application::build(&settings, pool).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, keys)
 }
 
 /// Starts the app with the test settings.
@@ -57,6 +79,16 @@ pub async fn spawn() -> TestApp {
 }
 
 impl TestApp {
+    /// A second talk-app on the same database with a pool of its own, as another
+    /// replica would run; returns its base URL.
+    pub fn replica(&self) -> String {
+        let pool = db::connect_pool(self.db.url(), 5).unwrap();
+        let app = Application::build(&self.settings, pool).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
