@@ -690,7 +690,11 @@ async fn question_slots_never_over_admit_and_lapsed_leases_are_taken_over() {
     );
 
     // Releasing frees a slot for the next question.
-    assert!(db::ask_limits::release_slot(&mut conn, &taken[0]).await.unwrap());
+    assert!(
+        db::ask_limits::release_slot(&mut conn, &taken[0])
+            .await
+            .unwrap()
+    );
     let next = db::ask_limits::take_slot(&mut conn, ada, 3, lease)
         .await
         .unwrap()
@@ -711,7 +715,11 @@ async fn question_slots_never_over_admit_and_lapsed_leases_are_taken_over() {
         .unwrap()
         .expect("the lapsed slot");
     assert_eq!(over.slot, taken[1].slot);
-    assert!(!db::ask_limits::release_slot(&mut conn, &taken[1]).await.unwrap());
+    assert!(
+        !db::ask_limits::release_slot(&mut conn, &taken[1])
+            .await
+            .unwrap()
+    );
     assert_eq!(db::ask_limits::in_flight(&mut conn, ada).await.unwrap(), 3);
     assert!(
         db::ask_limits::take_slot(&mut conn, ada, 3, lease)
@@ -781,9 +789,13 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
     // Upkeep deletes the expired copy with everything of it, nothing else.
     let (gone, kept) = (copies[0].get(), copies[1].get());
     for sql in [
-        format!("UPDATE athletes SET demo_expires_at = now() - interval '1 minute' WHERE id = {gone}"),
+        format!(
+            "UPDATE athletes SET demo_expires_at = now() - interval '1 minute' WHERE id = {gone}"
+        ),
         format!("INSERT INTO conversations (id, athlete_id) VALUES (gen_random_uuid(), {gone})"),
-        format!("INSERT INTO app_sessions (id, athlete_id, expires_at) VALUES (gen_random_uuid(), {gone}, now())"),
+        format!(
+            "INSERT INTO app_sessions (id, athlete_id, expires_at) VALUES (gen_random_uuid(), {gone}, now())"
+        ),
     ] {
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
@@ -804,7 +816,8 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
     }
     let kept_rows = format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {kept}");
     assert_eq!(count(&mut conn, &kept_rows).await, n);
-    let template_rows = format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {template}");
+    let template_rows =
+        format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {template}");
     assert_eq!(count(&mut conn, &template_rows).await, n);
     // Room for a new visitor again.
     assert!(matches!(

@@ -108,6 +108,15 @@ fn bench() -> Result<(), String> {
         "--example",
         "bulk_upsert",
     ])?;
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "db",
+        "--example",
+        "demo_and_limits",
+    ])?;
     // The webhook benchmark starts the release gateway binary beside itself.
     run(&[
         "build",

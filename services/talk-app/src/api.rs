@@ -209,7 +209,9 @@ pub fn json_errors<B: MessageBody + 'static>(
             "the service is busy or its database is unreachable; try again in a moment"
         }
         s if s.is_server_error() => "the request could not be handled; please try again",
-        _ => status.canonical_reason().unwrap_or("the request was refused"),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("the request was refused"),
     };
     let (req, mut res) = res.into_parts();
     let headers = res.headers_mut();

@@ -59,7 +59,10 @@ impl Application {
                 .route("/static/app.js", web::get().to(script))
                 .service(
                     web::scope("/api")
-                        .wrap(middleware::ErrorHandlers::new().default_handler(crate::api::json_errors))
+                        .wrap(
+                            middleware::ErrorHandlers::new()
+                                .default_handler(crate::api::json_errors),
+                        )
                         // A resource, so another method on it is a 405, not a 404.
                         .service(web::resource("/ask").route(web::post().to(crate::api::ask)))
                         .default_service(web::to(crate::api::not_found)),

@@ -6,8 +6,8 @@ use crate::error::{AppError, see_other};
 use crate::session::{SessionKeys, Visitor};
 use crate::settings::WebSettings;
 use actix_web::http::StatusCode;
-use db::demo::CopyOutcome;
 use actix_web::{HttpResponse, web};
+use db::demo::CopyOutcome;
 use leptos::prelude::*;
 use serde::Deserialize;
 
@@ -97,6 +97,9 @@ pub async fn demo(
 ) -> Result<HttpResponse, AppError> {
     if let Visitor::SignedIn(_) = visitor {
         return Ok(see_other("/chat"));
+    }
+    if web.demo_max_copies == 0 {
+        return Ok(see_other("/?notice=no-demo"));
     }
     let mut conn = pool.get().await?;
     match db::demo::create_copy(&mut conn, DEMO_COPY_TTL, web.demo_max_copies).await? {

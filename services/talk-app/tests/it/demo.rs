@@ -31,11 +31,20 @@ async fn each_visitor_gets_a_demo_of_their_own() {
 
     // Ann's question is hers alone.
     let res = app
-        .post_form("/chat/ask", Some(&ann), &[("question", "show my runs last week")])
+        .post_form(
+            "/chat/ask",
+            Some(&ann),
+            &[("question", "show my runs last week")],
+        )
         .await;
     let to = location(&res);
     let conversation = to.trim_end_matches("#latest").to_owned();
-    let page = app.get(&conversation, Some(&ann)).await.text().await.unwrap();
+    let page = app
+        .get(&conversation, Some(&ann))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("<table"), "{page}");
     assert!(
         !page.contains("strava.com/activities"),
@@ -63,16 +72,27 @@ async fn each_visitor_gets_a_demo_of_their_own() {
         .expect("the new token on the page");
     assert_eq!(count(&mut conn, "api_tokens", ann_id).await, 1);
     assert_eq!(count(&mut conn, "api_tokens", DEMO).await, 0);
-    assert_eq!(ask_api_with_token(&app, &token).await.status(), StatusCode::OK);
+    assert_eq!(
+        ask_api_with_token(&app, &token).await.status(),
+        StatusCode::OK
+    );
     let settings = app.get("/settings", Some(&ann)).await.text().await.unwrap();
-    assert!(settings.contains("This demo account is yours alone"), "{settings}");
+    assert!(
+        settings.contains("This demo account is yours alone"),
+        "{settings}"
+    );
 
     // Erasing is Ann's copy only: Bob and the template carry on.
     let res = app
         .post_form("/settings/delete", Some(&ann), &[("confirm", "yes")])
         .await;
     assert_eq!(location(&res), "/?notice=erased");
-    assert!(db::athletes::find(&mut conn, ann_id).await.unwrap().is_none());
+    assert!(
+        db::athletes::find(&mut conn, ann_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         ask_api_with_token(&app, &token).await.status(),
         StatusCode::UNAUTHORIZED
@@ -125,7 +145,9 @@ async fn the_demo_template_cannot_be_signed_into_used_by_token_or_erased() {
     assert_eq!(count(&mut conn, "activities", DEMO).await, template);
 
     // So is an API token minted for it then.
-    let (_, token) = db::api_tokens::create(&mut conn, DEMO, "old").await.unwrap();
+    let (_, token) = db::api_tokens::create(&mut conn, DEMO, "old")
+        .await
+        .unwrap();
     assert_eq!(
         ask_api_with_token(&app, &token).await.status(),
         StatusCode::UNAUTHORIZED
@@ -160,14 +182,20 @@ async fn copies_are_capped_and_an_expired_copy_locks_out() {
     assert!(raw.contains("too many visitors"), "{raw}");
     let mut conn = app.conn().await;
     let (_, token) = db::api_tokens::create(&mut conn, copy, "t").await.unwrap();
-    assert_eq!(ask_api_with_token(&app, &token).await.status(), StatusCode::OK);
+    assert_eq!(
+        ask_api_with_token(&app, &token).await.status(),
+        StatusCode::OK
+    );
 
     // The session cookie lives no longer than the copy: a day.
     let row = db::athletes::find(&mut conn, copy).await.unwrap().unwrap();
     let expires = row.demo_expires_at.expect("a copy expires");
     let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
     assert!((23.9..=24.0).contains(&hours), "{hours}");
-    let session = app.keys.session_id(cookie.split_once('=').unwrap().1).unwrap();
+    let session = app
+        .keys
+        .session_id(cookie.split_once('=').unwrap().1)
+        .unwrap();
     let session = db::sessions::find_valid(&mut conn, session, chrono::Utc::now())
         .await
         .unwrap()

@@ -16,26 +16,86 @@ fn api_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         ("null", json.into(), b"null".to_vec()),
         ("an array", json.into(), b"[]".to_vec()),
         ("a string", json.into(), br#""how many runs""#.to_vec()),
-        ("question a number", json.into(), br#"{"question": 42}"#.to_vec()),
-        ("question null", json.into(), br#"{"question": null}"#.to_vec()),
-        ("question blank", json.into(), br#"{"question": " \t\n "}"#.to_vec()),
-        ("unknown field", json.into(), br#"{"question": "runs", "sql": "DROP TABLE activities"}"#.to_vec()),
-        ("duplicate field", json.into(), br#"{"question": "runs", "question": "rides"}"#.to_vec()),
-        ("conversation not a uuid", json.into(), br#"{"question": "runs", "conversation": "1 OR 1=1"}"#.to_vec()),
-        ("conversation a number", json.into(), br#"{"question": "runs", "conversation": 7}"#.to_vec()),
+        (
+            "question a number",
+            json.into(),
+            br#"{"question": 42}"#.to_vec(),
+        ),
+        (
+            "question null",
+            json.into(),
+            br#"{"question": null}"#.to_vec(),
+        ),
+        (
+            "question blank",
+            json.into(),
+            br#"{"question": " \t\n "}"#.to_vec(),
+        ),
+        (
+            "unknown field",
+            json.into(),
+            br#"{"question": "runs", "sql": "DROP TABLE activities"}"#.to_vec(),
+        ),
+        (
+            "duplicate field",
+            json.into(),
+            br#"{"question": "runs", "question": "rides"}"#.to_vec(),
+        ),
+        (
+            "conversation not a uuid",
+            json.into(),
+            br#"{"question": "runs", "conversation": "1 OR 1=1"}"#.to_vec(),
+        ),
+        (
+            "conversation a number",
+            json.into(),
+            br#"{"question": "runs", "conversation": 7}"#.to_vec(),
+        ),
         ("truncated", json.into(), br#"{"question": "ru"#.to_vec()),
-        ("trailing garbage", json.into(), br#"{"question": "runs"} {}"#.to_vec()),
-        ("invalid utf-8", json.into(), b"{\"question\": \"\xff\xfe runs\"}".to_vec()),
-        ("lone surrogate escape", json.into(), br#"{"question": "\ud800 runs"}"#.to_vec()),
-        ("a NUL character", json.into(), br#"{"question": "runs\u0000 this year"}"#.to_vec()),
-        ("form encoded", "application/x-www-form-urlencoded".into(), b"question=runs".to_vec()),
-        ("text/plain", "text/plain".into(), br#"{"question": "runs"}"#.to_vec()),
-        ("no content type", String::new(), br#"{"question": "runs"}"#.to_vec()),
+        (
+            "trailing garbage",
+            json.into(),
+            br#"{"question": "runs"} {}"#.to_vec(),
+        ),
+        (
+            "invalid utf-8",
+            json.into(),
+            b"{\"question\": \"\xff\xfe runs\"}".to_vec(),
+        ),
+        (
+            "lone surrogate escape",
+            json.into(),
+            br#"{"question": "\ud800 runs"}"#.to_vec(),
+        ),
+        (
+            "a NUL character",
+            json.into(),
+            br#"{"question": "runs\u0000 this year"}"#.to_vec(),
+        ),
+        (
+            "form encoded",
+            "application/x-www-form-urlencoded".into(),
+            b"question=runs".to_vec(),
+        ),
+        (
+            "text/plain",
+            "text/plain".into(),
+            br#"{"question": "runs"}"#.to_vec(),
+        ),
+        (
+            "no content type",
+            String::new(),
+            br#"{"question": "runs"}"#.to_vec(),
+        ),
     ];
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     out.push(("nested 10,000 deep", json.into(), deep.into_bytes()));
     let long = format!(r#"{{"question": "{}"}}"#, "a".repeat(2001));
-    out.push(("question of 2,001 characters", json.into(), long.into_bytes()));
+    out.push((
+        "question of 2,001 characters",
+        json.into(),
+        long.into_bytes(),
+    ));
     let big = format!(r#"{{"question": "{}"}}"#, "a".repeat(20_000));
     out.push(("body over 16 KB", json.into(), big.into_bytes()));
     out
@@ -62,12 +122,21 @@ async fn hostile_api_requests_get_a_json_4xx_and_change_nothing() {
             "{what}"
         );
         let err: Value = res.json().await.unwrap();
-        assert!(err["error"].as_str().is_some_and(|e| !e.is_empty()), "{what}: {err}");
+        assert!(
+            err["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{what}: {err}"
+        );
     }
 
     // Headers: a malformed or oversized bearer token, a foreign conversation.
     let long = format!("Bearer stk_{}", "x".repeat(5000));
-    for auth in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer\tstk_x", long.as_str()] {
+    for auth in [
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "bearer\tstk_x",
+        long.as_str(),
+    ] {
         let res = app
             .http
             .post(&url)
@@ -88,7 +157,10 @@ async fn hostile_api_requests_get_a_json_4xx_and_change_nothing() {
         .send()
         .await
         .unwrap();
-    let theirs = res.headers()["x-conversation-id"].to_str().unwrap().to_owned();
+    let theirs = res.headers()["x-conversation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let res = app
         .http
         .post(&url)
@@ -102,8 +174,16 @@ async fn hostile_api_requests_get_a_json_4xx_and_change_nothing() {
 
     // Wrong paths and methods under /api answer JSON too.
     for (method, path, status) in [
-        (reqwest::Method::GET, "/api/ask", StatusCode::METHOD_NOT_ALLOWED),
-        (reqwest::Method::PUT, "/api/ask", StatusCode::METHOD_NOT_ALLOWED),
+        (
+            reqwest::Method::GET,
+            "/api/ask",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/ask",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
         (reqwest::Method::GET, "/api/nothing", StatusCode::NOT_FOUND),
         (reqwest::Method::POST, "/api/", StatusCode::NOT_FOUND),
     ] {
@@ -134,7 +214,11 @@ async fn hostile_api_requests_get_a_json_4xx_and_change_nothing() {
     }
 
     let mut conn = app.conn().await;
-    assert_eq!(count(&mut conn, "messages", demo).await, 0, "nothing was stored");
+    assert_eq!(
+        count(&mut conn, "messages", demo).await,
+        0,
+        "nothing was stored"
+    );
     assert_eq!(count(&mut conn, "conversations", demo).await, 0);
 }
 
@@ -147,10 +231,34 @@ async fn hostile_chat_forms_get_a_clear_answer_and_change_nothing() {
     let form = "application/x-www-form-urlencoded";
     let big = format!("question={}", "a".repeat(20_000));
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
-        ("no question field", form, b"conversation=".to_vec(), StatusCode::BAD_REQUEST, "could not be read"),
-        ("json body", "application/json", br#"{"question": "runs"}"#.to_vec(), StatusCode::BAD_REQUEST, "could not be read"),
-        ("over 16 KB", form, big.into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "too large"),
-        ("conversation not a uuid", form, b"question=runs&conversation=%27%20OR%201%3D1".to_vec(), StatusCode::NOT_FOUND, "Page not found"),
+        (
+            "no question field",
+            form,
+            b"conversation=".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "could not be read",
+        ),
+        (
+            "json body",
+            "application/json",
+            br#"{"question": "runs"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "could not be read",
+        ),
+        (
+            "over 16 KB",
+            form,
+            big.into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too large",
+        ),
+        (
+            "conversation not a uuid",
+            form,
+            b"question=runs&conversation=%27%20OR%201%3D1".to_vec(),
+            StatusCode::NOT_FOUND,
+            "Page not found",
+        ),
     ];
     for (what, content_type, body, status, words) in cases {
         let res = app
@@ -164,7 +272,10 @@ async fn hostile_chat_forms_get_a_clear_answer_and_change_nothing() {
             .unwrap();
         assert_eq!(res.status(), status, "{what}");
         assert!(
-            res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"),
+            res.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
             "{what}"
         );
         let page = res.text().await.unwrap();
@@ -194,7 +305,10 @@ async fn hostile_chat_forms_get_a_clear_answer_and_change_nothing() {
     let res = app.get("/chat?error=%FF&wait=x", Some(&cookie)).await;
     assert!(res.status().is_success() || res.status().is_client_error());
     assert!(
-        res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html")
+        res.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
     );
     // A form posted from a sandboxed frame or another site.
     for origin in ["null", "https://evil.example"] {
@@ -208,10 +322,19 @@ async fn hostile_chat_forms_get_a_clear_answer_and_change_nothing() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{origin}");
-        assert!(res.text().await.unwrap().contains("Cross-site form posts are refused"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Cross-site form posts are refused")
+        );
     }
     let mut conn = app.conn().await;
-    assert_eq!(count(&mut conn, "messages", demo).await, 0, "nothing was stored");
+    assert_eq!(
+        count(&mut conn, "messages", demo).await,
+        0,
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -219,7 +342,10 @@ async fn with_the_database_down_the_api_still_answers_json() {
     let (base, keys) = spawn_without_database().await;
     let http = reqwest::Client::new();
     // A browser's signed session cookie makes the app look the session up first.
-    let cookie = keys.cookie(uuid::Uuid::new_v4(), chrono::Utc::now() + chrono::Duration::hours(1));
+    let cookie = keys.cookie(
+        uuid::Uuid::new_v4(),
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    );
     let cookie = format!("{}={}", cookie.name(), cookie.value());
     for (what, req) in [
         (
@@ -228,7 +354,8 @@ async fn with_the_database_down_the_api_still_answers_json() {
         ),
         (
             "bearer token",
-            http.post(format!("{base}/api/ask")).bearer_auth("stk_whatever"),
+            http.post(format!("{base}/api/ask"))
+                .bearer_auth("stk_whatever"),
         ),
     ] {
         let res = req

@@ -79,7 +79,10 @@ async fn one_budget_covers_the_question_box_its_buttons_and_the_api() {
         &app,
         &base,
         &cookie,
-        &[("question", "longest run by distance"), ("conversation", &id)],
+        &[
+            ("question", "longest run by distance"),
+            ("conversation", &id),
+        ],
     )
     .await;
     assert!(to.ends_with("#latest"), "{to}");
@@ -96,7 +99,10 @@ async fn one_budget_covers_the_question_box_its_buttons_and_the_api() {
         &app,
         &base,
         &cookie,
-        &[("question", "how many runs this year"), ("conversation", &id)],
+        &[
+            ("question", "how many runs this year"),
+            ("conversation", &id),
+        ],
     )
     .await;
     let prefix = format!("/chat/{id}?error=rate&wait=");
@@ -121,7 +127,11 @@ async fn one_budget_covers_the_question_box_its_buttons_and_the_api() {
         .unwrap();
     assert!((1..=60).contains(&wait));
     assert!(res.json::<Value>().await.unwrap()["error"].is_string());
-    assert_eq!(messages(&app, demo).await, 6, "refused questions store nothing");
+    assert_eq!(
+        messages(&app, demo).await,
+        6,
+        "refused questions store nothing"
+    );
 }
 
 #[tokio::test]
@@ -205,4 +215,59 @@ async fn a_second_replica_obeys_the_in_flight_limit() {
             .status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn twelve_slow_questions_from_one_athlete_leave_room_for_everyone_else() {
+    let fake = FakeLlm::start(vec![Reply::Slow(
+        Duration::from_secs(3),
+        json!({ "kind": "text", "sql": "SELECT 1 AS one", "chart": null }).to_string(),
+    )]);
+    let llm = fake.base_url();
+    let app = spawn_with(&[
+        ("LLM_BASE_URL", &llm),
+        ("LLM_MODEL", "fake-model"),
+        ("LLM_TIMEOUT_SECS", "10"),
+    ])
+    .await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let other = app.sign_in(OTHER).await;
+    let started = std::time::Instant::now();
+    let mut asks = Vec::new();
+    for _ in 0..12 {
+        let req = app
+            .http
+            .post(app.url("/api/ask"))
+            .header(COOKIE, &cookie)
+            .json(&json!({ "question": ODD_QUESTION }));
+        asks.push(tokio::spawn(async move {
+            let res = req.send().await.unwrap();
+            (res.status(), started.elapsed())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // While the athlete's two slots wait on the model, the service stays ready and
+    // other athletes are answered.
+    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+    let res = api_ask(&app, &app.base, &other, "how many runs this year").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut answered = Vec::new();
+    let mut refused = Vec::new();
+    for a in asks {
+        let (status, took) = a.await.unwrap();
+        match status {
+            StatusCode::OK => answered.push(took),
+            StatusCode::TOO_MANY_REQUESTS => refused.push(took),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    println!(
+        "12 slow questions at once: {} answered (last after {:?}), {} refused (last after {:?})",
+        answered.len(),
+        answered.iter().max().unwrap(),
+        refused.len(),
+        refused.iter().max().unwrap()
+    );
+    assert_eq!((answered.len(), refused.len()), (2, 10));
 }
