@@ -236,17 +236,22 @@ pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
         .error_handler(|err, _| {
-            let message = match &err {
-                actix_web::error::JsonPayloadError::ContentType => {
-                    "send the body as application/json"
-                }
-                actix_web::error::JsonPayloadError::Overflow { .. }
-                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                    "the request body is too large"
-                }
-                _ => "the body must be JSON like {\"question\": \"…\"}",
+            use actix_web::error::JsonPayloadError as E;
+            let (status, message) = match &err {
+                E::ContentType => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "send the body as application/json",
+                ),
+                E::Overflow { .. } | E::OverflowKnownLength { .. } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large (16 KB at most)",
+                ),
+                _ => (
+                    StatusCode::BAD_REQUEST,
+                    "the body must be JSON like {\"question\": \"…\"}",
+                ),
             };
-            let response = error(StatusCode::BAD_REQUEST, message);
+            let response = error(status, message);
             actix_web::error::InternalError::from_response(err, response).into()
         })
 }

@@ -149,10 +149,14 @@ async fn bad_requests_get_json_errors() {
     let mut conn = app.conn().await;
     let (_, token) = db::api_tokens::create(&mut conn, demo, "t").await.unwrap();
     let url = app.url("/api/ask");
-    for (body, content_type) in [
-        (r#"{"question": "   "}"#, "application/json"),
-        (r#"{"nope": 1}"#, "application/json"),
-        ("question=runs", "application/x-www-form-urlencoded"),
+    for (body, content_type, status) in [
+        (r#"{"question": "   "}"#, "application/json", StatusCode::BAD_REQUEST),
+        (r#"{"nope": 1}"#, "application/json", StatusCode::BAD_REQUEST),
+        (
+            "question=runs",
+            "application/x-www-form-urlencoded",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
     ] {
         let res = app
             .http
@@ -163,7 +167,7 @@ async fn bad_requests_get_json_errors() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(res.status(), status, "{body}");
         let err: Value = res.json().await.unwrap();
         assert!(err["error"].is_string(), "{body}");
     }
