@@ -58,8 +58,6 @@ const COPIED_ACTIVITY_COLUMNS: &str = "name, sport_type, start_date, start_date_
      commute, trainer, manual, private, flagged, workout_type, gear_id, source, raw, \
      fetched_at";
 
-/// Serialises copy creation, so the cap on copies holds exactly across replicas.
-const COPY_LOCK_KEY: i64 = 0x5354_4b5f_4445_4d4f;
 /// Expired copies deleted per statement, so no one transaction grows large.
 const EXPIRED_BATCH: i64 = 50;
 
@@ -94,6 +92,11 @@ struct Count {
 /// Makes a visitor's own copy of the demo athlete (profile and activities, copied
 /// inside Postgres), living for `ttl`, unless `max_copies` copies exist already.
 /// Copies get negative athlete and activity ids, which Strava never uses.
+///
+/// The cap is checked without a lock: copies made at the same moment may pass it by
+/// as many as are being made (at most the pools' connections). A lock would make it
+/// exact, but every visitor waiting on it would hold a pooled connection, and a burst
+/// of "Try the demo" could then starve the pool.
 pub async fn create_copy(
     conn: &mut AsyncPgConnection,
     ttl: chrono::Duration,
@@ -101,10 +104,6 @@ pub async fn create_copy(
 ) -> QueryResult<CopyOutcome> {
     let template = demo::DEMO_ATHLETE_ID.get();
     conn.transaction(async |conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<BigInt, _>(COPY_LOCK_KEY)
-            .execute(conn)
-            .await?;
         let existing: Count = diesel::sql_query(
             "SELECT count(*) AS n FROM athletes WHERE demo_expires_at IS NOT NULL",
         )

@@ -13,7 +13,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("SESSION_TTL_HOURS", "720"),
     ("QUESTIONS_PER_MINUTE", "30"),
     ("QUESTIONS_IN_FLIGHT", "2"),
-    ("DEMO_MAX_COPIES", "1000"),
+    ("DEMO_MAX_COPIES", "200"),
 ];
 
 /// Shortest accepted `SESSION_SECRET`, in bytes: HS256 wants at least its output size.
