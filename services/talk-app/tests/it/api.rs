@@ -150,8 +150,16 @@ async fn bad_requests_get_json_errors() {
     let (_, token) = db::api_tokens::create(&mut conn, demo, "t").await.unwrap();
     let url = app.url("/api/ask");
     for (body, content_type, status) in [
-        (r#"{"question": "   "}"#, "application/json", StatusCode::BAD_REQUEST),
-        (r#"{"nope": 1}"#, "application/json", StatusCode::BAD_REQUEST),
+        (
+            r#"{"question": "   "}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"nope": 1}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             "question=runs",
             "application/x-www-form-urlencoded",

@@ -89,6 +89,16 @@ impl TestApp {
         base
     }
 
+    /// Another talk-app on this database whose pool holds one connection; returns its
+    /// base URL and the pool, so a test can take that connection away.
+    pub fn replica_with_one_connection(&self) -> (String, db::Pool) {
+        let pool = db::connect_pool(self.db.url(), 1).unwrap();
+        let app = Application::build(&self.settings, pool.clone()).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        (base, pool)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

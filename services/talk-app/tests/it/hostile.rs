@@ -385,3 +385,35 @@ async fn with_the_database_down_the_api_still_answers_json() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.text().await.unwrap().contains("Something went wrong"));
 }
+
+#[tokio::test]
+async fn with_the_pool_exhausted_the_api_answers_json() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let (base, pool) = app.replica_with_one_connection();
+    let held = pool.get().await.unwrap();
+    // The pool waits its 10 s for a connection, then gives up.
+    let res = app
+        .http
+        .post(format!("{base}/api/ask"))
+        .header(COOKIE, &cookie)
+        .json(&serde_json::json!({ "question": "how many runs this year" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().contains_key("retry-after"));
+    let err: Value = res.json().await.unwrap();
+    assert!(err["error"].is_string());
+    drop(held);
+    let res = app
+        .http
+        .post(format!("{base}/api/ask"))
+        .header(COOKIE, &cookie)
+        .json(&serde_json::json!({ "question": "how many runs this year" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
