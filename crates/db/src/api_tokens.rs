@@ -1,12 +1,12 @@
-//! Personal API tokens for `POST /api/ask`, and the per-athlete rate limit on it.
+//! Personal API tokens for `POST /api/ask`.
 //!
-//! A token is shown to its owner once; only its SHA-256 is stored. The rate limit is a
-//! fixed-window counter in Postgres, so all talk-app replicas share one budget.
+//! A token is shown to its owner once; only its SHA-256 is stored. (The per-athlete
+//! question limits that also apply to token calls live in `ask_limits`.)
 
 use crate::QueryResult;
-use crate::schema::{api_rate_limits, api_tokens};
+use crate::schema::{api_tokens, athletes};
 use crate::tickets::{hash, random_secret};
-use chrono::{DateTime, DurationRound as _, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
@@ -48,18 +48,26 @@ pub async fn create(
     Ok((row, token))
 }
 
-/// The athlete a live (unrevoked) token belongs to; records its use.
+/// The athlete a live (unrevoked) token belongs to; records its use. Tokens of the
+/// demo template and of demo copies past their expiry do not authenticate (upkeep may
+/// not have deleted the copy yet).
 pub async fn authenticate(
     conn: &mut AsyncPgConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<AthleteId>> {
     use api_tokens::dsl as t;
+    use athletes::dsl as a;
+    let closed_demos = a::athletes
+        .filter(a::is_demo)
+        .filter(a::demo_expires_at.is_null().or(a::demo_expires_at.le(now)))
+        .select(a::id);
     // Lookup is by hash; equality on a digest leaks nothing useful about the secret.
     let athlete: Option<i64> = diesel::update(
         t::api_tokens
             .filter(t::token_hash.eq(hash(token)))
-            .filter(t::revoked_at.is_null()),
+            .filter(t::revoked_at.is_null())
+            .filter(diesel::dsl::not(t::athlete_id.eq_any(closed_demos))),
     )
     .set(t::last_used_at.eq(now))
     .returning(t::athlete_id)
@@ -101,40 +109,4 @@ pub async fn revoke(
     .execute(conn)
     .await?;
     Ok(n > 0)
-}
-
-/// Counts one request in the athlete's current fixed window of length `window` and
-/// says whether it is within `limit`. One upsert, so concurrent replicas count once each.
-pub async fn hit_rate_limit(
-    conn: &mut AsyncPgConnection,
-    athlete: AthleteId,
-    now: DateTime<Utc>,
-    window: chrono::Duration,
-    limit: i32,
-) -> QueryResult<bool> {
-    use api_rate_limits::dsl as r;
-    let start = now.duration_trunc(window).unwrap_or(now);
-    let hits: i32 = diesel::insert_into(r::api_rate_limits)
-        .values((
-            r::athlete_id.eq(athlete.get()),
-            r::window_start.eq(start),
-            r::hits.eq(1),
-        ))
-        .on_conflict((r::athlete_id, r::window_start))
-        .do_update()
-        .set(r::hits.eq(r::hits + 1))
-        .returning(r::hits)
-        .get_result(conn)
-        .await?;
-    // Old windows are dead weight; dropping them here keeps the table tiny without a job.
-    if hits == 1 {
-        diesel::delete(
-            r::api_rate_limits
-                .filter(r::athlete_id.eq(athlete.get()))
-                .filter(r::window_start.lt(start)),
-        )
-        .execute(conn)
-        .await?;
-    }
-    Ok(hits <= limit)
 }

@@ -21,6 +21,8 @@ pub struct AthleteRow {
     pub is_demo: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set on a visitor's copy of the demo athlete: when upkeep deletes it.
+    pub demo_expires_at: Option<DateTime<Utc>>,
 }
 
 impl AthleteRow {

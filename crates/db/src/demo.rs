@@ -1,12 +1,15 @@
-//! Loads the demo athlete: the profile and generated activities from `domain::demo`.
+//! The demo athlete: the template loaded from `domain::demo` (profile and generated
+//! activities), and the short-lived copies of it that each demo visitor gets, so no
+//! visitor sees, changes or erases another's.
 
 use crate::QueryResult;
 use crate::activities::{self, ActivityRow};
 use crate::athletes::{self, AthleteUpsert};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::demo;
+use domain::{AthleteId, demo};
 
 /// Years of history the demo athlete gets, so "2024 vs 2023" has an answer.
 pub const DEMO_YEARS: u32 = 3;
@@ -42,4 +45,127 @@ pub async fn seed(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResu
         activities::upsert_many(conn, &rows).await
     })
     .await
+}
+
+/// Every `activities` column a demo copy carries over from the template: all but `id`
+/// and `athlete_id`. A test compares copies with the template column by column, so a
+/// column added to `activities` and not here fails it.
+const COPIED_ACTIVITY_COLUMNS: &str = "name, sport_type, start_date, start_date_local, timezone, \
+     distance_m, moving_time_s, elapsed_time_s, total_elevation_gain_m, elev_high_m, \
+     elev_low_m, average_speed_mps, max_speed_mps, average_heartrate, max_heartrate, \
+     average_cadence, average_watts, weighted_average_watts, max_watts, kilojoules, \
+     calories, device_watts, kudos_count, comment_count, achievement_count, pr_count, \
+     commute, trainer, manual, private, flagged, workout_type, gear_id, source, raw, \
+     fetched_at";
+
+/// Expired copies deleted per statement, so no one transaction grows large.
+const EXPIRED_BATCH: i64 = 50;
+
+/// What [`create_copy`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyOutcome {
+    /// A fresh copy, deleted by upkeep after `expires_at`.
+    Created {
+        athlete: AthleteId,
+        expires_at: DateTime<Utc>,
+    },
+    /// The demo athlete has not been loaded (`seed-demo`).
+    NoTemplate,
+    /// `max_copies` copies exist already (live, or expired and awaiting upkeep).
+    Full,
+}
+
+#[derive(diesel::QueryableByName)]
+struct NewCopy {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    demo_expires_at: DateTime<Utc>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Makes a visitor's own copy of the demo athlete (profile and activities, copied
+/// inside Postgres), living for `ttl`, unless `max_copies` copies exist already.
+/// Copies get negative athlete and activity ids, which Strava never uses.
+///
+/// The cap is checked without a lock: copies made at the same moment may pass it by
+/// as many as are being made (at most the pools' connections). A lock would make it
+/// exact, but every visitor waiting on it would hold a pooled connection, and a burst
+/// of "Try the demo" could then starve the pool.
+pub async fn create_copy(
+    conn: &mut AsyncPgConnection,
+    ttl: chrono::Duration,
+    max_copies: i64,
+) -> QueryResult<CopyOutcome> {
+    let template = demo::DEMO_ATHLETE_ID.get();
+    conn.transaction(async |conn| {
+        let existing: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM athletes WHERE demo_expires_at IS NOT NULL",
+        )
+        .get_result(conn)
+        .await?;
+        if existing.n >= max_copies {
+            return Ok(CopyOutcome::Full);
+        }
+        let copy: Option<NewCopy> = diesel::sql_query(
+            "INSERT INTO athletes (id, firstname, lastname, measurement_preference, \
+                                   units_override, timezone, is_demo, demo_expires_at) \
+             SELECT nextval('demo_copy_athlete_ids'), firstname, lastname, \
+                    measurement_preference, units_override, timezone, TRUE, \
+                    now() + make_interval(secs => $2) \
+             FROM athletes WHERE id = $1 AND is_demo AND demo_expires_at IS NULL \
+             RETURNING id, demo_expires_at",
+        )
+        .bind::<BigInt, _>(template)
+        .bind::<Double, _>(ttl.as_seconds_f64())
+        .get_result(conn)
+        .await
+        .optional()?;
+        let Some(copy) = copy else {
+            return Ok(CopyOutcome::NoTemplate);
+        };
+        diesel::sql_query(format!(
+            "INSERT INTO activities (id, athlete_id, {COPIED_ACTIVITY_COLUMNS}) \
+             SELECT nextval('demo_copy_activity_ids'), $2, {COPIED_ACTIVITY_COLUMNS} \
+             FROM activities WHERE athlete_id = $1"
+        ))
+        .bind::<BigInt, _>(template)
+        .bind::<BigInt, _>(copy.id)
+        .execute(conn)
+        .await?;
+        Ok(CopyOutcome::Created {
+            athlete: AthleteId(copy.id),
+            expires_at: copy.demo_expires_at,
+        })
+    })
+    .await
+}
+
+/// Deletes demo copies that expired at or before `now`, with everything hanging off
+/// them; returns how many copies went.
+pub async fn delete_expired_copies(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = diesel::sql_query(
+            "DELETE FROM athletes WHERE id IN ( \
+                 SELECT id FROM athletes WHERE demo_expires_at <= $1 \
+                 ORDER BY demo_expires_at LIMIT $2)",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(EXPIRED_BATCH)
+        .execute(conn)
+        .await?;
+        total += n;
+        if (n as i64) < EXPIRED_BATCH {
+            return Ok(total);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod api_tokens;
+pub mod ask_limits;
 pub mod athletes;
 pub mod chats;
 pub mod connect;

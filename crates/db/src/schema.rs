@@ -66,6 +66,7 @@ diesel::table! {
         is_demo -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        demo_expires_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -183,6 +184,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    ask_slots (athlete_id, slot) {
+        athlete_id -> Int8,
+        slot -> Int2,
+        holder -> Uuid,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Uuid,
         athlete_id -> Int8,
@@ -219,6 +229,7 @@ diesel::joinable!(app_sessions -> athletes (athlete_id));
 diesel::joinable!(conversations -> athletes (athlete_id));
 diesel::joinable!(api_rate_limits -> athletes (athlete_id));
 diesel::joinable!(api_tokens -> athletes (athlete_id));
+diesel::joinable!(ask_slots -> athletes (athlete_id));
 diesel::joinable!(login_tickets -> athletes (athlete_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(strava_tokens -> athletes (athlete_id));
@@ -229,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_rate_limits,
     api_tokens,
     app_sessions,
+    ask_slots,
     athletes,
     conversations,
     jobs,

@@ -161,6 +161,7 @@ fn parse_schema_rs(text: &str) -> HashSet<(String, String, String)> {
     let diesel_to_pg = |t: &str| match t {
         "Int8" => "int8",
         "Int4" => "int4",
+        "Int2" => "int2",
         "Text" => "text",
         "Bool" => "bool",
         "Float8" => "float8",
@@ -649,6 +650,180 @@ async fn erasing_an_athlete_removes_everything_of_theirs_only() {
         .await;
         assert_eq!((gone, kept), (0, 1), "{table}");
     }
+}
+
+#[tokio::test]
+async fn question_slots_never_over_admit_and_lapsed_leases_are_taken_over() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(21)).await.unwrap();
+    athletes::upsert(&mut conn, &athlete(22)).await.unwrap();
+    let ada = AthleteId(21);
+    let lease = Duration::from_secs(60);
+    // Twelve questions at once, each on its own connection, for three slots.
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let pool = test.pool().clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = pool.get().await.unwrap();
+            db::ask_limits::take_slot(&mut conn, ada, 3, lease)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut taken = Vec::new();
+    for t in tasks {
+        if let Some(l) = t.await.unwrap() {
+            taken.push(l);
+        }
+    }
+    let mut slots: Vec<i16> = taken.iter().map(|l| l.slot).collect();
+    slots.sort();
+    assert_eq!(slots, [0, 1, 2]);
+    assert_eq!(db::ask_limits::in_flight(&mut conn, ada).await.unwrap(), 3);
+    // Another athlete has slots of their own.
+    assert!(
+        db::ask_limits::take_slot(&mut conn, AthleteId(22), 3, lease)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Releasing frees a slot for the next question.
+    assert!(
+        db::ask_limits::release_slot(&mut conn, &taken[0])
+            .await
+            .unwrap()
+    );
+    let next = db::ask_limits::take_slot(&mut conn, ada, 3, lease)
+        .await
+        .unwrap()
+        .expect("a freed slot");
+    assert_eq!(next.slot, taken[0].slot);
+
+    // A holder that died: its lease lapses and the slot is taken over; its late
+    // release then frees nothing of the new holder's.
+    diesel::sql_query(format!(
+        "UPDATE ask_slots SET expires_at = now() - interval '1 second' WHERE slot = {} AND athlete_id = 21",
+        taken[1].slot
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let over = db::ask_limits::take_slot(&mut conn, ada, 3, lease)
+        .await
+        .unwrap()
+        .expect("the lapsed slot");
+    assert_eq!(over.slot, taken[1].slot);
+    assert!(
+        !db::ask_limits::release_slot(&mut conn, &taken[1])
+            .await
+            .unwrap()
+    );
+    assert_eq!(db::ask_limits::in_flight(&mut conn, ada).await.unwrap(), 3);
+    assert!(
+        db::ask_limits::take_slot(&mut conn, ada, 3, lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
+    use db::demo::CopyOutcome;
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let day = chrono::Duration::hours(24);
+    assert_eq!(
+        db::demo::create_copy(&mut conn, day, 10).await.unwrap(),
+        CopyOutcome::NoTemplate
+    );
+    let n = db::demo::seed(&mut conn, Utc::now()).await.unwrap() as i64;
+    let mut copies = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        match db::demo::create_copy(&mut conn, day, 2).await.unwrap() {
+            CopyOutcome::Created { athlete, .. } => copies.push(athlete),
+            other => panic!("{other:?}"),
+        }
+        println!("demo copy of {n} activities: {:?}", started.elapsed());
+    }
+    assert_eq!(
+        db::demo::create_copy(&mut conn, day, 2).await.unwrap(),
+        CopyOutcome::Full
+    );
+    let template = domain::demo::DEMO_ATHLETE_ID.get();
+    for copy in &copies {
+        let c = copy.get();
+        assert!(c < 0, "copies have ids Strava never uses");
+        // Every column but the ids equals the template's, whatever columns exist.
+        let differing = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM ( \
+                   (SELECT to_jsonb(a) - 'id' - 'athlete_id' FROM activities a WHERE athlete_id = {template} \
+                    EXCEPT ALL \
+                    SELECT to_jsonb(a) - 'id' - 'athlete_id' FROM activities a WHERE athlete_id = {c}) \
+                   UNION ALL \
+                   (SELECT to_jsonb(a) - 'id' - 'athlete_id' FROM activities a WHERE athlete_id = {c} \
+                    EXCEPT ALL \
+                    SELECT to_jsonb(a) - 'id' - 'athlete_id' FROM activities a WHERE athlete_id = {template})) d"
+            ),
+        )
+        .await;
+        assert_eq!(differing, 0);
+        assert_eq!(
+            count(
+                &mut conn,
+                &format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {c} AND id < 0")
+            )
+            .await,
+            n
+        );
+        let row = athletes::find(&mut conn, *copy).await.unwrap().unwrap();
+        assert!(row.is_demo && row.demo_expires_at.is_some());
+        assert_eq!(row.timezone.as_deref(), Some(domain::demo::DEMO_TIMEZONE));
+    }
+
+    // Upkeep deletes the expired copy with everything of it, nothing else.
+    let (gone, kept) = (copies[0].get(), copies[1].get());
+    for sql in [
+        format!(
+            "UPDATE athletes SET demo_expires_at = now() - interval '1 minute' WHERE id = {gone}"
+        ),
+        format!("INSERT INTO conversations (id, athlete_id) VALUES (gen_random_uuid(), {gone})"),
+        format!(
+            "INSERT INTO app_sessions (id, athlete_id, expires_at) VALUES (gen_random_uuid(), {gone}, now())"
+        ),
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    assert_eq!(
+        db::demo::delete_expired_copies(&mut conn, Utc::now())
+            .await
+            .unwrap(),
+        1
+    );
+    for (table, column) in [
+        ("athletes", "id"),
+        ("activities", "athlete_id"),
+        ("conversations", "athlete_id"),
+        ("app_sessions", "athlete_id"),
+    ] {
+        let sql = format!("SELECT count(*) AS n FROM {table} WHERE {column} = {gone}");
+        assert_eq!(count(&mut conn, &sql).await, 0, "{table}");
+    }
+    let kept_rows = format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {kept}");
+    assert_eq!(count(&mut conn, &kept_rows).await, n);
+    let template_rows =
+        format!("SELECT count(*) AS n FROM activities WHERE athlete_id = {template}");
+    assert_eq!(count(&mut conn, &template_rows).await, n);
+    // Room for a new visitor again.
+    assert!(matches!(
+        db::demo::create_copy(&mut conn, day, 2).await.unwrap(),
+        CopyOutcome::Created { .. }
+    ));
 }
 
 mod tls;

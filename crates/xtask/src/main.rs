@@ -117,6 +117,15 @@ fn bench() -> Result<(), String> {
         "--example",
         "connect_latency",
     ])?;
+    run(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "db",
+        "--example",
+        "demo_and_limits",
+    ])?;
     // The webhook and import benchmarks start the release gateway binary beside
     // themselves.
     run(&[

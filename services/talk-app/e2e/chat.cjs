@@ -4,7 +4,7 @@
 //
 //   BASE_URL=http://127.0.0.1:8080 SHOTS=/tmp/shots node chat.cjs
 //
-// Flow: home → "Try the demo" → ask a text, a table and a chart question → follow-up
+// Flow: home → "Try the demo" (a fresh copy per run) → ask a text, a table and a chart question → follow-up
 // → clarify option → new conversation → settings → sign out. It saves a screenshot of
 // every step at phone (390 px) and desktop (1280 px) widths and exits non-zero on the
 // first failed expectation.
@@ -50,6 +50,8 @@ async function run(width, height, tag) {
     await page.click("text=Try the demo");
     await page.waitForURL(/\/chat$/);
     expect(await page.isVisible("text=Try one of these"), "examples on a new conversation");
+    // Each run gets its own copy of the demo: no conversation of an earlier run shows.
+    expect((await page.locator(".history li").count()) === 0, "a demo of this visitor's own");
     expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "question"), "question input has focus");
     await shot("2-new-chat");
 
@@ -76,6 +78,7 @@ async function run(width, height, tag) {
     await page.click("nav >> text=Settings");
     await page.waitForURL(/\/settings$/);
     expect(await page.isVisible("text=Europe/Paris"), "time zone shown");
+    expect(await page.isVisible("text=This demo account is yours alone"), "the demo copy's expiry shown");
     await shot("5-settings");
 
     await page.click("nav >> text=Sign out");

@@ -1,18 +1,23 @@
 //! `POST /api/ask`: JSON in, the answer contract out, for a signed-in browser session
 //! or a personal API token (`Authorization: Bearer …`).
 //!
-//! The per-athlete rate limit is a fixed one-minute window counted in Postgres
-//! (`api_rate_limits`), so every replica enforces one budget and a restart does not
-//! reset it; one upsert per request is cheap next to answering the question.
+//! The per-athlete limits (questions a minute, questions in flight) are the ones the
+//! chat form obeys too (`ask_limits`): beyond them, 429 with `Retry-After`.
+//! Every failure under `/api` answers JSON, including a database that is down and
+//! errors actix itself produces ([`json_errors`]).
 //! Cookie-authenticated calls are safe from cross-site forms because the body must be
 //! `application/json`, which a form cannot send without a CORS preflight we never grant.
 
 use crate::ask::AskError;
+use crate::ask_limits::{self, Admission, AskLimits};
+use crate::error::AppError;
 use crate::session::Visitor;
-use crate::settings::WebSettings;
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DurationRound as _, Utc};
+use chrono::Utc;
 use domain::AthleteId;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -33,8 +38,30 @@ pub struct AskRequest {
     pub conversation: Option<Uuid>,
 }
 
-fn error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+/// A JSON error body `{"error": message}`: every `/api/*` failure answers this way.
+pub fn error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "error": message }))
+}
+
+/// The database is unreachable or the pool is exhausted.
+fn unavailable() -> HttpResponse {
+    let mut res = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the service is busy or its database is unreachable; try again in a moment",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    res
+}
+
+/// 429 with `Retry-After`.
+fn too_many(retry_after: u64, message: &str) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "error": message }))
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -46,16 +73,14 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
-/// Who is calling: a token wins over a cookie; `None` when neither is valid.
-async fn caller(
-    req: &HttpRequest,
-    visitor: Visitor,
-    conn: &mut db::AsyncPgConnection,
-) -> Result<Option<AthleteId>, db::DbError> {
+/// Who is calling: a token wins over a cookie (the cookie is then not looked at);
+/// `None` when neither is valid.
+async fn caller(req: &HttpRequest, pool: &db::Pool) -> Result<Option<AthleteId>, AppError> {
     if let Some(token) = bearer(req) {
-        return db::api_tokens::authenticate(conn, token, Utc::now()).await;
+        let mut conn = pool.get().await?;
+        return Ok(db::api_tokens::authenticate(&mut conn, token, Utc::now()).await?);
     }
-    Ok(match visitor {
+    Ok(match crate::session::visitor(req.clone()).await? {
         Visitor::SignedIn(s) => Some(s.athlete),
         _ => None,
     })
@@ -64,18 +89,13 @@ async fn caller(
 /// `POST /api/ask`.
 pub async fn ask(
     req: HttpRequest,
-    visitor: Visitor,
     body: web::Json<AskRequest>,
     pool: web::Data<db::Pool>,
-    web: web::Data<WebSettings>,
+    limits: web::Data<AskLimits>,
     llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> HttpResponse {
-    let unavailable = || error(StatusCode::SERVICE_UNAVAILABLE, "try again in a moment");
-    let Ok(mut conn) = pool.get().await else {
-        return unavailable();
-    };
     let now = Utc::now();
-    let athlete = match caller(&req, visitor, &mut conn).await {
+    let athlete = match caller(&req, &pool).await {
         Ok(Some(a)) => a,
         Ok(None) => {
             return HttpResponse::Unauthorized()
@@ -85,42 +105,46 @@ pub async fn ask(
                 }));
         }
         Err(e) => {
-            tracing::error!(error = %e, "api authentication failed");
+            tracing::error!(error = %crate::error::chain(&e), "api authentication failed");
             return unavailable();
         }
     };
-    let window = chrono::Duration::minutes(1);
-    match db::api_tokens::hit_rate_limit(
-        &mut conn,
-        athlete,
-        now,
-        window,
-        web.api_rate_limit_per_minute,
-    )
-    .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            let reset = now.duration_trunc(window).unwrap_or(now) + window;
-            let wait = (reset - now).num_seconds().max(1);
-            return HttpResponse::TooManyRequests()
-                .insert_header((header::RETRY_AFTER, wait.to_string()))
-                .json(serde_json::json!({
-                    "error": format!("too many questions; try again in {wait} s")
-                }));
+    if crate::question::has_control_characters(&body.question) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the question contains control characters; send plain text",
+        );
+    }
+    let permit = match ask_limits::admit(&pool, &limits, athlete, now).await {
+        Ok(Admission::Granted(permit)) => permit,
+        Ok(Admission::TooMany { retry_after }) => {
+            return too_many(
+                retry_after,
+                &format!(
+                    "too many questions: at most {} a minute; try again in {retry_after} s",
+                    limits.per_minute
+                ),
+            );
+        }
+        Ok(Admission::Busy { retry_after }) => {
+            return too_many(
+                retry_after,
+                &format!(
+                    "{} questions of yours are being answered already; ask again when one is done",
+                    limits.in_flight
+                ),
+            );
         }
         Err(e) => {
-            tracing::error!(error = %e, "rate limit check failed");
+            tracing::error!(error = %crate::error::chain(&e), "question limits unavailable");
             return unavailable();
         }
-    }
-    // The engine takes its own connection from the pool.
-    drop(conn);
+    };
     let AskRequest {
         question,
         conversation,
     } = body.into_inner();
-    match crate::ask::ask(
+    let result = crate::ask::ask(
         &pool,
         llm.get_ref().as_ref(),
         athlete,
@@ -128,8 +152,9 @@ pub async fn ask(
         &question,
         now,
     )
-    .await
-    {
+    .await;
+    permit.release().await;
+    match result {
         Ok((id, answer)) => HttpResponse::Ok()
             .insert_header((CONVERSATION_HEADER, id.to_string()))
             .insert_header(("Cache-Control", "no-store"))
@@ -138,6 +163,10 @@ pub async fn ask(
             error(StatusCode::NOT_FOUND, "no such conversation")
         }
         Err(e) if e.is_bad_request() => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(AskError::Pool(e)) => {
+            tracing::error!(error = %crate::error::chain(&e), "api ask had no database connection");
+            unavailable()
+        }
         Err(e) => {
             tracing::error!(error = %crate::error::chain(&e), "api ask failed");
             error(
@@ -148,22 +177,81 @@ pub async fn ask(
     }
 }
 
+/// Anything under `/api` that is not an endpoint.
+pub async fn not_found() -> HttpResponse {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; questions go to POST /api/ask",
+    )
+}
+
+/// Gives every error response under `/api` a JSON body, whichever part of actix or of
+/// the app made it (extractors, a wrong method, a failed session lookup), keeping its
+/// status and headers.
+pub fn json_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = match status {
+        StatusCode::NOT_FOUND => "no such endpoint; questions go to POST /api/ask",
+        StatusCode::METHOD_NOT_ALLOWED => "this endpoint takes POST",
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "the service is busy or its database is unreachable; try again in a moment"
+        }
+        s if s.is_server_error() => "the request could not be handled; please try again",
+        _ => status
+            .canonical_reason()
+            .unwrap_or("the request was refused"),
+    };
+    let (req, mut res) = res.into_parts();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::json!({ "error": message }).to_string();
+    let res = res.set_body(body).map_into_boxed_body();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, res).map_into_right_body(),
+    ))
+}
+
 /// JSON body limits and errors that speak JSON.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
         .error_handler(|err, _| {
-            let message = match &err {
-                actix_web::error::JsonPayloadError::ContentType => {
-                    "send the body as application/json"
-                }
-                actix_web::error::JsonPayloadError::Overflow { .. }
-                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                    "the request body is too large"
-                }
-                _ => "the body must be JSON like {\"question\": \"…\"}",
+            use actix_web::error::JsonPayloadError as E;
+            let (status, message) = match &err {
+                E::ContentType => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "send the body as application/json",
+                ),
+                E::Overflow { .. } | E::OverflowKnownLength { .. } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large (16 KB at most)",
+                ),
+                _ => (
+                    StatusCode::BAD_REQUEST,
+                    "the body must be JSON like {\"question\": \"…\"}",
+                ),
             };
-            let response = error(StatusCode::BAD_REQUEST, message);
+            let response = error(status, message);
             actix_web::error::InternalError::from_response(err, response).into()
         })
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod ask;
+pub mod ask_limits;
 pub mod chart;
 pub mod cli;
 pub mod components;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod llm;
 pub mod markdown;
 pub mod pages;
+pub mod question;
 pub mod session;
 pub mod settings;
 pub mod startup;

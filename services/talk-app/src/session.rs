@@ -8,6 +8,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{DateTime, Utc};
 use domain::AthleteId;
+use domain::demo::DEMO_ATHLETE_ID;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -126,8 +127,9 @@ impl Visitor {
 }
 
 /// Reads the cookie and checks the session row; a database failure is an error, not
-/// a sign-out.
-async fn visitor(req: HttpRequest) -> Result<Visitor, AppError> {
+/// a sign-out. A session of the demo template (from before visitors got copies) is
+/// treated as ended.
+pub(crate) async fn visitor(req: HttpRequest) -> Result<Visitor, AppError> {
     let Some(cookie) = req.cookie(COOKIE).filter(|c| !c.value().is_empty()) else {
         return Ok(Visitor::Anonymous);
     };
@@ -143,14 +145,14 @@ async fn visitor(req: HttpRequest) -> Result<Visitor, AppError> {
     let mut conn = pool.get().await?;
     let now = Utc::now();
     match db::sessions::find_valid(&mut conn, id, now).await? {
-        Some(row) => {
+        Some(row) if row.athlete() != DEMO_ATHLETE_ID => {
             db::sessions::touch(&mut conn, id, now).await?;
             Ok(Visitor::SignedIn(Session {
                 id,
                 athlete: row.athlete(),
             }))
         }
-        None => Ok(Visitor::Stale),
+        _ => Ok(Visitor::Stale),
     }
 }
 
@@ -173,13 +175,22 @@ impl FromRequest for Session {
     }
 }
 
-/// Starts a session for `athlete` and returns the cookie to set.
+/// Starts a session for `athlete`, ending at `not_after` at the latest (a demo copy's
+/// expiry), and returns the cookie to set. The demo template is never signed into:
+/// visitors get copies of it.
 pub async fn start(
     conn: &mut db::AsyncPgConnection,
     keys: &SessionKeys,
     athlete: AthleteId,
+    not_after: Option<DateTime<Utc>>,
 ) -> Result<Cookie<'static>, AppError> {
+    if athlete == DEMO_ATHLETE_ID {
+        return Err(AppError::BadRequest(
+            "The demo opens with \"Try the demo\" on the home page.",
+        ));
+    }
     let expires_at = keys.expiry(Utc::now());
+    let expires_at = not_after.map_or(expires_at, |t| t.min(expires_at));
     let row = db::sessions::create(conn, athlete, expires_at).await?;
     Ok(keys.cookie(row.id, row.expires_at))
 }

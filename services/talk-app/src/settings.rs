@@ -11,7 +11,9 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("PORT", "8080"),
     ("LOG_FORMAT", "pretty"),
     ("SESSION_TTL_HOURS", "720"),
-    ("API_RATE_LIMIT_PER_MINUTE", "30"),
+    ("QUESTIONS_PER_MINUTE", "30"),
+    ("QUESTIONS_IN_FLIGHT", "2"),
+    ("DEMO_MAX_COPIES", "200"),
 ];
 
 /// Shortest accepted `SESSION_SECRET`, in bytes: HS256 wants at least its output size.
@@ -33,7 +35,7 @@ pub struct Settings {
     pub llm: Option<crate::llm::LlmSettings>,
 }
 
-/// Sessions, cookies, links to the gateway and the API's rate limit.
+/// Sessions, cookies, links to the gateway, the limits on asking and on demo copies.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
     /// Signs session cookies (HS256).
@@ -45,8 +47,12 @@ pub struct WebSettings {
     pub gateway_public_url: Option<String>,
     /// Whether cookies carry `Secure`.
     pub cookie_secure: bool,
-    /// `POST /api/ask` requests per athlete per minute.
-    pub api_rate_limit_per_minute: i32,
+    /// Questions per athlete per minute, however they are asked.
+    pub questions_per_minute: i32,
+    /// Questions per athlete being answered at the same time.
+    pub questions_in_flight: i16,
+    /// Demo copies that may exist at once (each is a copy of the demo's activities).
+    pub demo_max_copies: i64,
 }
 
 impl Settings {
@@ -94,11 +100,25 @@ impl WebSettings {
                 None => !http.bind_address.is_loopback(),
             },
         };
-        let limit: i32 = env.required("API_RATE_LIMIT_PER_MINUTE")?;
-        if limit < 1 {
+        let per_minute: i32 = env.required("QUESTIONS_PER_MINUTE")?;
+        if per_minute < 1 {
             return Err(ConfigError::Invalid {
-                var: "API_RATE_LIMIT_PER_MINUTE",
+                var: "QUESTIONS_PER_MINUTE",
                 reason: "must be at least 1".into(),
+            });
+        }
+        let in_flight: i16 = env.required("QUESTIONS_IN_FLIGHT")?;
+        if !(1..=100).contains(&in_flight) {
+            return Err(ConfigError::Invalid {
+                var: "QUESTIONS_IN_FLIGHT",
+                reason: "must be between 1 and 100".into(),
+            });
+        }
+        let demo_max_copies: i64 = env.required("DEMO_MAX_COPIES")?;
+        if demo_max_copies < 0 {
+            return Err(ConfigError::Invalid {
+                var: "DEMO_MAX_COPIES",
+                reason: "must be 0 (no demo) or more".into(),
             });
         }
         Ok(Self {
@@ -106,7 +126,9 @@ impl WebSettings {
             session_ttl: chrono::Duration::hours(hours),
             gateway_public_url,
             cookie_secure,
-            api_rate_limit_per_minute: limit,
+            questions_per_minute: per_minute,
+            questions_in_flight: in_flight,
+            demo_max_copies,
         })
     }
 }

@@ -4,9 +4,9 @@ use crate::Settings;
 use crate::session::SessionKeys;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, HttpServer, middleware, web};
+use actix_web::{HttpRequest, HttpResponse, HttpServer, middleware, web};
 
 /// Content-Security-Policy for every response: no inline script, no third parties.
 /// Pages need only their own stylesheet and script; charts are inline SVG elements.
@@ -30,14 +30,21 @@ impl Application {
         let llm = web::Data::new(settings.llm.clone().map(crate::llm::LlmClient::new));
         let keys = web::Data::new(SessionKeys::new(&settings.web)?);
         let web_settings = web::Data::new(settings.web.clone());
+        let limits = web::Data::new(crate::ask_limits::AskLimits::new(settings));
         let server = HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(pool.clone())
                 .app_data(llm.clone())
                 .app_data(keys.clone())
                 .app_data(web_settings.clone())
+                .app_data(limits.clone())
                 .app_data(crate::api::json_config())
-                .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(MAX_FORM_BYTES)
+                        .error_handler(bad_form),
+                )
+                .app_data(web::QueryConfig::default().error_handler(bad_query))
                 .wrap(
                     middleware::DefaultHeaders::new()
                         .add(("Content-Security-Policy", CSP))
@@ -50,7 +57,16 @@ impl Application {
                 .configure(service::health::configure)
                 .route("/static/app.css", web::get().to(stylesheet))
                 .route("/static/app.js", web::get().to(script))
-                .route("/api/ask", web::post().to(crate::api::ask))
+                .service(
+                    web::scope("/api")
+                        .wrap(
+                            middleware::ErrorHandlers::new()
+                                .default_handler(crate::api::json_errors),
+                        )
+                        // A resource, so another method on it is a 405, not a 404.
+                        .service(web::resource("/ask").route(web::post().to(crate::api::ask)))
+                        .default_service(web::to(crate::api::not_found)),
+                )
                 .configure(crate::pages::configure)
                 .default_service(web::to(crate::app::not_found))
         })
@@ -74,30 +90,66 @@ impl Application {
     }
 }
 
-/// Refuses a POST whose `Origin` names another site. `SameSite=Lax` already keeps the
-/// session cookie off cross-site posts; this is the second lock on the same door, for
-/// browsers that do not honour it.
+/// Refuses a POST whose `Origin` names another site, or is `null` (what browsers send
+/// from sandboxed frames, `data:` pages and cross-site redirects: never our own forms).
+/// `SameSite=Lax` already keeps the session cookie off cross-site posts; this is the
+/// second lock on the same door, for browsers that do not honour it. No `Origin` at
+/// all (older browsers, scripts) passes: a script sends no cookie it does not own.
 async fn same_origin_posts(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if req.method() == Method::POST {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .filter(|o| *o != "null");
-        if let Some(origin) = origin {
-            let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
-            if origin_host != req.connection_info().host() {
-                let res = HttpResponse::Forbidden().body("Cross-site form posts are refused.");
-                return Ok(req.into_response(res).map_into_right_body());
-            }
+    if req.method() == Method::POST
+        && let Some(origin) = req.headers().get(header::ORIGIN)
+    {
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map_or("", |(_, h)| h);
+        if origin_host != req.connection_info().host() {
+            let res = if req.path().starts_with("/api/") {
+                crate::api::error(StatusCode::FORBIDDEN, "cross-site requests are refused")
+            } else {
+                crate::error::page(
+                    StatusCode::FORBIDDEN,
+                    "Cross-site form posts are refused",
+                    "This form was sent from another site. Open StravaTalk itself and try again.",
+                )
+            };
+            return Ok(req.into_response(res).map_into_right_body());
         }
     }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// A form body that cannot be read gets a page saying so, not actix's plain text.
+fn bad_form(err: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    let res = match err {
+        actix_web::error::UrlencodedError::Overflow { .. } => crate::error::page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "That form is too large",
+            "StravaTalk takes forms of up to 16 KB. Please shorten what you typed and send it again.",
+        ),
+        _ => crate::error::page(
+            StatusCode::BAD_REQUEST,
+            "That form could not be read",
+            "Something in the form was missing or malformed. Go back, reload the page and try again.",
+        ),
+    };
+    actix_web::error::InternalError::from_response(err, res).into()
+}
+
+/// A query string that does not fit the page gets a page saying so.
+fn bad_query(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let res = crate::error::page(
+        StatusCode::BAD_REQUEST,
+        "That address could not be read",
+        "The part after the ? in the address is malformed. Check the link, or start from the home page.",
+    );
+    actix_web::error::InternalError::from_response(err, res).into()
 }
 
 /// Static files are compiled into the binary so the image needs no asset folder; the

@@ -339,8 +339,9 @@ async fn reconcile(
 /// The upkeep sweep: queue a reconcile for each connected athlete not reconciled
 /// within `RECONCILE_EVERY_HOURS`; queue a refresh for athletes with API rows nearing
 /// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
-/// athlete must reconnect), since Strava's terms do not let them stay; and prune
-/// finished inbox events of the same age.
+/// athlete must reconnect), since Strava's terms do not let them stay; prune
+/// finished inbox events of the same age; and delete talk-app's demo copies past
+/// their day.
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
@@ -366,6 +367,10 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
             rows = expired,
             "deleted API activities past the retention limit"
         );
+    }
+    let demos = db::demo::delete_expired_copies(&mut conn, now).await?;
+    if demos > 0 {
+        tracing::info!(copies = demos, "deleted expired demo copies");
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod backfill;
 mod convert;
+mod demo_upkeep;
 mod governor;
 mod hostile;
 mod import;

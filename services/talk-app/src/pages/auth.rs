@@ -38,7 +38,7 @@ pub async fn complete(
             "Sign-in links work once and only for a few minutes. Please connect with Strava again from the home page.",
         ));
     };
-    let cookie = crate::session::start(&mut conn, &keys, athlete).await?;
+    let cookie = crate::session::start(&mut conn, &keys, athlete, None).await?;
     let mut res = see_other("/chat");
     res.add_cookie(&cookie)
         .map_err(|_| AppError::Internal("cookie"))?;

@@ -3,6 +3,7 @@
 //! through the engine and redirects back (post/redirect/get).
 
 use crate::app::{Layout, document, html};
+use crate::ask_limits::{self, Admission, AskLimits};
 use crate::components::AnswerView;
 use crate::error::{AppError, see_other};
 use crate::session::Session;
@@ -28,17 +29,26 @@ const HISTORY: i64 = 30;
 /// Seconds between refreshes while a backfill runs.
 const REFRESH_SECONDS: u32 = 15;
 
-/// `?error=` after a failed ask.
+/// `?error=` (and `?wait=` seconds) after a failed or refused ask.
 #[derive(Debug, Deserialize)]
 pub struct ChatQuery {
     error: Option<String>,
+    wait: Option<String>,
 }
 
-fn error_text(code: &str) -> &'static str {
+fn error_text(code: &str, wait: Option<u64>) -> String {
     match code {
-        "empty" => "Type a question first.",
-        "long" => "That question is too long. Please keep it under 2,000 characters.",
-        _ => "Sorry, that question could not be answered just now. Please try again.",
+        "empty" => "Type a question first.".into(),
+        "long" => "That question is too long. Please keep it under 2,000 characters.".into(),
+        "rate" => match wait {
+            Some(s) => format!(
+                "You have asked a lot of questions in the last minute. Please wait {s} seconds, then ask again."
+            ),
+            None => "You have asked a lot of questions in the last minute. Please wait a minute, then ask again.".into(),
+        },
+        "unreadable" => "That question contains characters that cannot be typed (control characters). Please type it again.".into(),
+        "busy" => "Your earlier questions are still being answered. Please wait until they are done, then ask again.".into(),
+        _ => "Sorry, that question could not be answered just now. Please try again.".into(),
     }
 }
 
@@ -120,7 +130,12 @@ async fn render(
         .filter(|s| s.state == "backfilling");
     drop(conn);
 
-    let error = query.error.as_deref().map(error_text);
+    let wait = query
+        .wait
+        .as_deref()
+        .and_then(|w| w.parse::<u64>().ok())
+        .filter(|w| (1..=60).contains(w));
+    let error = query.error.as_deref().map(|code| error_text(code, wait));
     let refresh = sync.as_ref().map(|_| REFRESH_SECONDS);
     let title = current
         .as_ref()
@@ -145,7 +160,7 @@ fn ChatPage(
     thread: Vec<Exchange>,
     history: Vec<ConversationRow>,
     sync: Option<SyncStatus>,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> impl IntoView {
     let conversation = current.as_ref().map(|c| c.id);
     let heading = current
@@ -256,11 +271,14 @@ pub struct AskForm {
     conversation: Option<String>,
 }
 
-/// `POST /chat/ask`: answers, stores the exchange, and shows the conversation.
+/// `POST /chat/ask` (the question box, the example and the clarify buttons): within
+/// the athlete's question limits, answers, stores the exchange, and shows the
+/// conversation; beyond them, back to the chat with a sentence saying why.
 pub async fn ask(
     session: Session,
     form: web::Form<AskForm>,
     pool: web::Data<db::Pool>,
+    limits: web::Data<AskLimits>,
     llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> Result<HttpResponse, AppError> {
     let AskForm {
@@ -275,17 +293,27 @@ pub async fn ask(
         Some(c) => see_other(&format!("/chat/{c}?error={code}#ask")),
         None => see_other(&format!("/chat?error={code}#ask")),
     };
+    if crate::question::has_control_characters(&question) {
+        return Ok(back("unreadable"));
+    }
+    let now = Utc::now();
+    let permit = match ask_limits::admit(&pool, &limits, session.athlete, now).await? {
+        Admission::Granted(permit) => permit,
+        Admission::TooMany { retry_after } => return Ok(back(&format!("rate&wait={retry_after}"))),
+        Admission::Busy { .. } => return Ok(back("busy")),
+    };
     use crate::ask::AskError as E;
-    match crate::ask::ask(
+    let result = crate::ask::ask(
         &pool,
         llm.get_ref().as_ref(),
         session.athlete,
         conversation,
         &question,
-        Utc::now(),
+        now,
     )
-    .await
-    {
+    .await;
+    permit.release().await;
+    match result {
         Ok((id, _)) => Ok(see_other(&format!("/chat/{id}#latest"))),
         Err(E::EmptyQuestion) => Ok(back("empty")),
         Err(E::QuestionTooLong) => Ok(back("long")),

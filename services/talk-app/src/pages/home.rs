@@ -1,4 +1,5 @@
-//! `/`: what StravaTalk is, "Connect with Strava" and "Try the demo".
+//! `/`: what StravaTalk is, "Connect with Strava" and "Try the demo" (each visitor's
+//! own, day-long copy of the demo athlete).
 
 use crate::app::{Layout, document, html};
 use crate::error::{AppError, see_other};
@@ -6,8 +7,12 @@ use crate::session::{SessionKeys, Visitor};
 use crate::settings::WebSettings;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use db::demo::CopyOutcome;
 use leptos::prelude::*;
 use serde::Deserialize;
+
+/// How long a visitor's demo copy lives before upkeep deletes it.
+pub const DEMO_COPY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
 /// `?notice=` values other pages send people here with.
 #[derive(Debug, Deserialize)]
@@ -22,6 +27,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "signed-out" => "You are signed out.",
         "erased" => "Your data has been deleted from StravaTalk.",
         "no-demo" => "The demo is not available on this server right now.",
+        "demo-full" => "The demo has too many visitors right now. Please try again later.",
         _ => return None,
     })
 }
@@ -70,6 +76,7 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
                     <form method="post" action="/demo">
                         <button type="submit" class="button">"Try the demo"</button>
                     </form>
+                    <p class="muted small">"The demo is a sample athlete of your own: nobody else sees your questions, and it is deleted after a day."</p>
                 }.into_any()
             }}
         </section>
@@ -79,21 +86,35 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
     }
 }
 
-/// `POST /demo`: signs in as the demo athlete when it has been loaded.
+/// `POST /demo`: gives the visitor a copy of the demo athlete of their own, living for
+/// [`DEMO_COPY_TTL`], and signs them into it. Someone already signed in keeps their
+/// session (and copy) instead of making another.
 pub async fn demo(
+    visitor: Visitor,
     pool: web::Data<db::Pool>,
     keys: web::Data<SessionKeys>,
+    web: web::Data<WebSettings>,
 ) -> Result<HttpResponse, AppError> {
+    if let Visitor::SignedIn(_) = visitor {
+        return Ok(see_other("/chat"));
+    }
+    if web.demo_max_copies == 0 {
+        return Ok(see_other("/?notice=no-demo"));
+    }
     let mut conn = pool.get().await?;
-    let demo = domain::demo::DEMO_ATHLETE_ID;
-    match db::athletes::find(&mut conn, demo).await? {
-        Some(a) if a.is_demo => {
-            let cookie = crate::session::start(&mut conn, &keys, demo).await?;
+    match db::demo::create_copy(&mut conn, DEMO_COPY_TTL, web.demo_max_copies).await? {
+        CopyOutcome::Created {
+            athlete,
+            expires_at,
+        } => {
+            let cookie = crate::session::start(&mut conn, &keys, athlete, Some(expires_at)).await?;
+            tracing::info!(athlete = athlete.get(), "demo copy created");
             let mut res = see_other("/chat");
             res.add_cookie(&cookie)
                 .map_err(|_| AppError::Internal("cookie"))?;
             Ok(res)
         }
-        _ => Ok(see_other("/?notice=no-demo")),
+        CopyOutcome::NoTemplate => Ok(see_other("/?notice=no-demo")),
+        CopyOutcome::Full => Ok(see_other("/?notice=demo-full")),
     }
 }

@@ -1,5 +1,7 @@
 //! `/settings`: units, time zone, personal API tokens, chat export, and erasure.
 //!
+//! For a demo visitor all of this acts on their own copy of the demo athlete.
+//!
 //! Erasure deletes the athlete row, and with it (by foreign keys) tokens, activities,
 //! sync state, sessions, API tokens and chats, whether the data came from Strava, an
 //! import or the demo. talk-app never calls Strava: the Strava tokens are deleted, so
@@ -156,6 +158,9 @@ fn SettingsPage(
             })}
             <p>{if name.is_empty() { format!("Athlete {}", athlete.id) } else { name }}
                {athlete.is_demo.then_some(" (demo athlete)")}</p>
+            {athlete.demo_expires_at.map(|t| view! {
+                <p class="muted">"This demo account is yours alone. It is deleted, with your questions and tokens, at "{when(t)}"."</p>
+            })}
             <p>"Time zone: "<strong>{timezone.unwrap_or_else(|| "not known yet".into())}</strong>
                <span class="muted">" (from Strava; \"today\" and \"this week\" follow it)"</span></p>
         </section>

@@ -53,7 +53,7 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     // With the browser session.
-    let cookie = app.sign_in(DEMO).await;
+    let (cookie, demo) = app.demo().await;
     let res = app
         .http
         .post(&url)
@@ -119,7 +119,7 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
         .unwrap();
     assert!(!settings.contains(&token));
     let mut conn = app.conn().await;
-    let listed = db::api_tokens::list(&mut conn, DEMO).await.unwrap();
+    let listed = db::api_tokens::list(&mut conn, demo).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
     let res = app
@@ -145,13 +145,26 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
 async fn bad_requests_get_json_errors() {
     let app = spawn().await;
     app.seed().await;
+    let (_, demo) = app.demo().await;
     let mut conn = app.conn().await;
-    let (_, token) = db::api_tokens::create(&mut conn, DEMO, "t").await.unwrap();
+    let (_, token) = db::api_tokens::create(&mut conn, demo, "t").await.unwrap();
     let url = app.url("/api/ask");
-    for (body, content_type) in [
-        (r#"{"question": "   "}"#, "application/json"),
-        (r#"{"nope": 1}"#, "application/json"),
-        ("question=runs", "application/x-www-form-urlencoded"),
+    for (body, content_type, status) in [
+        (
+            r#"{"question": "   "}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"nope": 1}"#,
+            "application/json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "question=runs",
+            "application/x-www-form-urlencoded",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
     ] {
         let res = app
             .http
@@ -162,7 +175,7 @@ async fn bad_requests_get_json_errors() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(res.status(), status, "{body}");
         let err: Value = res.json().await.unwrap();
         assert!(err["error"].is_string(), "{body}");
     }
@@ -183,10 +196,11 @@ async fn bad_requests_get_json_errors() {
 
 #[tokio::test]
 async fn the_rate_limit_answers_429_per_athlete() {
-    let app = spawn_with(&[("API_RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let app = spawn_with(&[("QUESTIONS_PER_MINUTE", "3")]).await;
     app.seed().await;
+    let (_, copy) = app.demo().await;
     let mut conn = app.conn().await;
-    let (_, demo) = db::api_tokens::create(&mut conn, DEMO, "t").await.unwrap();
+    let (_, demo) = db::api_tokens::create(&mut conn, copy, "t").await.unwrap();
     let (_, other) = db::api_tokens::create(&mut conn, OTHER, "t").await.unwrap();
     // The window is the wall-clock minute: keep clear of its end.
     let second = chrono::Utc::now().second();

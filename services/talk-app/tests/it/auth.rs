@@ -90,7 +90,7 @@ async fn pages_need_a_session() {
 async fn logout_revokes_the_session_and_the_old_cookie_goes_home() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let cookie = app.sign_in(OTHER).await;
     let out = app.post_form("/logout", Some(&cookie), &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&out), "/?notice=signed-out");
@@ -126,7 +126,7 @@ async fn logout_revokes_the_session_and_the_old_cookie_goes_home() {
 async fn tampered_expired_and_foreign_cookies_are_refused() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let cookie = app.sign_in(OTHER).await;
     let (name, token) = cookie.split_once('=').unwrap();
 
     // Flip one character of the signature.
@@ -136,7 +136,7 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
     let tampered = format!("{name}={}", String::from_utf8(bytes).unwrap());
     // A token signed with another secret for a real session id.
     let mut conn = app.conn().await;
-    let row = db::sessions::create(&mut conn, DEMO, Utc::now() + chrono::Duration::hours(1))
+    let row = db::sessions::create(&mut conn, OTHER, Utc::now() + chrono::Duration::hours(1))
         .await
         .unwrap();
     let other_secret = {
@@ -157,7 +157,7 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
     };
     let foreign = other_secret.cookie(row.id, row.expires_at);
     // Properly signed, but the session row has expired.
-    let old = db::sessions::create(&mut conn, DEMO, Utc::now() - chrono::Duration::minutes(1))
+    let old = db::sessions::create(&mut conn, OTHER, Utc::now() - chrono::Duration::minutes(1))
         .await
         .unwrap();
     let expired_row = app

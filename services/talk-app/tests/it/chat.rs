@@ -25,7 +25,7 @@ async fn ask(app: &TestApp, cookie: &str, conversation: Option<&str>, q: &str) -
 async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let (cookie, _) = app.demo().await;
 
     let new = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(
@@ -95,7 +95,7 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
 async fn conversations_are_private() {
     let app = spawn().await;
     app.seed().await;
-    let demo = app.sign_in(DEMO).await;
+    let (demo, _) = app.demo().await;
     let other = app.sign_in(OTHER).await;
     let (id, _) = ask(&app, &demo, None, "how many runs this year").await;
     assert_eq!(

@@ -11,6 +11,7 @@ use talk_app::{Application, Settings};
 use testkit::TestDb;
 
 pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
+/// The demo template: loaded by `seed`, never signed into (visitors get copies).
 pub const DEMO: AthleteId = domain::demo::DEMO_ATHLETE_ID;
 pub const OTHER: AthleteId = AthleteId(2);
 
@@ -20,6 +21,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub keys: SessionKeys,
+    pub settings: Settings,
 }
 
 /// Starts the app with the test settings plus `extra` variables.
@@ -47,7 +49,28 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         base,
         http,
         keys,
+        settings,
     }
+}
+
+/// Starts the app against a database that is not there (nothing listens on port 1):
+/// every query fails as with PostgreSQL down. Returns its base URL and session keys.
+pub async fn spawn_without_database() -> (String, SessionKeys) {
+    let url = "postgres://postgres@127.0.0.1:1/nowhere";
+    let vars = [
+        ("DATABASE_URL", url),
+        ("PORT", "0"),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        ("SESSION_SECRET", SECRET),
+    ];
+    let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
+    let settings = Settings::from_env(&env).unwrap();
+    let keys = SessionKeys::new(&settings.web).unwrap();
+    let pool = db::connect_pool(url, 2).unwrap();
+    let app = Application::build(&settings, pool).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, keys)
 }
 
 /// Starts the app with the test settings.
@@ -56,6 +79,26 @@ pub async fn spawn() -> TestApp {
 }
 
 impl TestApp {
+    /// A second talk-app on the same database with a pool of its own, as another
+    /// replica would run; returns its base URL.
+    pub fn replica(&self) -> String {
+        let pool = db::connect_pool(self.db.url(), 5).unwrap();
+        let app = Application::build(&self.settings, pool).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
+    /// Another talk-app on this database whose pool holds one connection; returns its
+    /// base URL and the pool, so a test can take that connection away.
+    pub fn replica_with_one_connection(&self) -> (String, db::Pool) {
+        let pool = db::connect_pool(self.db.url(), 1).unwrap();
+        let app = Application::build(&self.settings, pool.clone()).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        (base, pool)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -96,6 +139,30 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/chat");
         session_cookie(&res).expect("a session cookie")
+    }
+
+    /// "Try the demo": a fresh copy of the demo athlete; returns the session cookie and
+    /// the copy's id.
+    pub async fn demo(&self) -> (String, AthleteId) {
+        let res = self.post_form("/demo", None, &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/chat");
+        let cookie = session_cookie(&res).expect("a session cookie");
+        let athlete = self.athlete_of(&cookie).await;
+        assert!(athlete.get() < 0, "demo copies have negative ids");
+        (cookie, athlete)
+    }
+
+    /// The athlete a session cookie (`name=value`) signs in.
+    pub async fn athlete_of(&self, cookie: &str) -> AthleteId {
+        let (_, token) = cookie.split_once('=').unwrap();
+        let id = self.keys.session_id(token).expect("a valid cookie");
+        let mut conn = self.conn().await;
+        db::sessions::find_valid(&mut conn, id, Utc::now())
+            .await
+            .unwrap()
+            .expect("a live session")
+            .athlete()
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {

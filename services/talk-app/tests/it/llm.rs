@@ -2,7 +2,7 @@
 //! used only for questions the engine does not understand, sees no activity data,
 //! and whatever SQL it writes is guarded and runs scoped to the asking athlete.
 
-use crate::helpers::{DEMO, OTHER, TestApp, count, spawn_with};
+use crate::helpers::{OTHER, TestApp, count, spawn_with};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ async fn start(replies: Vec<Reply>) -> (TestApp, FakeLlm, String) {
     db::activities::upsert_many(&mut conn, &theirs)
         .await
         .unwrap();
-    let cookie = app.sign_in(DEMO).await;
+    let (cookie, _) = app.demo().await;
     (app, fake, cookie)
 }
 
@@ -77,8 +77,9 @@ async fn generated_sql_runs_scoped_to_the_asking_athlete() {
         ),
         domain::ask::Parsed::NotUnderstood
     ));
+    let demo = app.athlete_of(&cookie).await;
     let mut conn = app.conn().await;
-    let mine = count(&mut conn, "activities", DEMO).await;
+    let mine = count(&mut conn, "activities", demo).await;
     let theirs = count(&mut conn, "activities", OTHER).await;
     assert!(mine > 0 && theirs > 0);
 
@@ -132,9 +133,10 @@ async fn hostile_or_broken_replies_become_plain_answers_and_change_nothing() {
         ),
     ])
     .await;
+    let demo = app.athlete_of(&cookie).await;
     let mut conn = app.conn().await;
     let before = (
-        count(&mut conn, "activities", DEMO).await,
+        count(&mut conn, "activities", demo).await,
         count(&mut conn, "activities", OTHER).await,
     );
     let expectations = [
@@ -151,7 +153,7 @@ async fn hostile_or_broken_replies_become_plain_answers_and_change_nothing() {
         assert!(answer["text"].as_str().unwrap().contains(words), "{answer}");
     }
     let after = (
-        count(&mut conn, "activities", DEMO).await,
+        count(&mut conn, "activities", demo).await,
         count(&mut conn, "activities", OTHER).await,
     );
     assert_eq!(before, after);

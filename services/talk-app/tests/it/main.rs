@@ -4,7 +4,10 @@
 mod api;
 mod auth;
 mod chat;
+mod demo;
 mod helpers;
+mod hostile;
+mod limits;
 mod llm;
 mod pages;
 mod settings;

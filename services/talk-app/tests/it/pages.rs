@@ -146,7 +146,7 @@ fn start_up_names_the_missing_or_bad_variable() {
 async fn cross_site_posts_are_refused() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let cookie = app.sign_in(OTHER).await;
     let host = app.base.trim_start_matches("http://").to_owned();
     let post = |origin: String| {
         app.http

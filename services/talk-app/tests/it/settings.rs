@@ -9,7 +9,7 @@ use serde_json::Value;
 async fn units_can_follow_strava_or_be_overridden() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let (cookie, demo) = app.demo().await;
     let page = app
         .get("/settings", Some(&cookie))
         .await
@@ -24,11 +24,11 @@ async fn units_can_follow_strava_or_be_overridden() {
         .await;
     assert_eq!(location(&res), "/settings?done=units");
     let mut conn = app.conn().await;
-    let row = db::athletes::find(&mut conn, DEMO).await.unwrap().unwrap();
+    let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
     assert_eq!(row.units_override.as_deref(), Some("feet"));
     app.post_form("/settings/units", Some(&cookie), &[("units", "strava")])
         .await;
-    let row = db::athletes::find(&mut conn, DEMO).await.unwrap().unwrap();
+    let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
     assert_eq!(row.units_override, None);
     let bad = app
         .post_form("/settings/units", Some(&cookie), &[("units", "cubits")])
@@ -40,7 +40,7 @@ async fn units_can_follow_strava_or_be_overridden() {
 async fn chat_history_exports_as_json() {
     let app = spawn().await;
     app.seed().await;
-    let cookie = app.sign_in(DEMO).await;
+    let (cookie, _) = app.demo().await;
     app.post_form(
         "/chat/ask",
         Some(&cookie),
@@ -68,7 +68,8 @@ async fn chat_history_exports_as_json() {
 async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
     let app = spawn().await;
     app.seed().await;
-    let demo = app.sign_in(DEMO).await;
+    // A demo visitor erases their own copy; the demo itself and others stay.
+    let (demo, copy) = app.demo().await;
     let other = app.sign_in(OTHER).await;
     for cookie in [&demo, &other] {
         app.post_form(
@@ -96,7 +97,8 @@ async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
     for t in tables {
         other_before.push(count(&mut conn, t, OTHER).await);
     }
-    assert!(count(&mut conn, "activities", DEMO).await > 0);
+    let template_before = count(&mut conn, "activities", DEMO).await;
+    assert!(count(&mut conn, "activities", copy).await > 0);
 
     // The confirm step comes first; without the box ticked nothing happens.
     let confirm = app.get("/settings/delete", Some(&demo)).await;
@@ -104,7 +106,7 @@ async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
     assert!(confirm.text().await.unwrap().contains("cannot be undone"));
     let res = app.post_form("/settings/delete", Some(&demo), &[]).await;
     assert_eq!(location(&res), "/settings/delete");
-    assert!(count(&mut conn, "activities", DEMO).await > 0);
+    assert!(count(&mut conn, "activities", copy).await > 0);
 
     let res = app
         .post_form("/settings/delete", Some(&demo), &[("confirm", "yes")])
@@ -113,10 +115,12 @@ async fn erasure_removes_everything_of_the_athlete_and_nothing_else() {
     assert_eq!(location(&res), "/?notice=erased");
     assert!(set_cookie_header(&res).unwrap().contains("Max-Age=0"));
 
-    assert!(db::athletes::find(&mut conn, DEMO).await.unwrap().is_none());
+    assert!(db::athletes::find(&mut conn, copy).await.unwrap().is_none());
     for t in tables {
-        assert_eq!(count(&mut conn, t, DEMO).await, 0, "{t}");
+        assert_eq!(count(&mut conn, t, copy).await, 0, "{t}");
     }
+    assert!(db::athletes::find(&mut conn, DEMO).await.unwrap().is_some());
+    assert_eq!(count(&mut conn, "activities", DEMO).await, template_before);
     let mut other_after = Vec::new();
     for t in tables {
         other_after.push(count(&mut conn, t, OTHER).await);

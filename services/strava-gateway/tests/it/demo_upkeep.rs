@@ -1,0 +1,69 @@
+//! The upkeep sweep deletes talk-app's demo copies once their day is over, with
+//! everything of theirs, and leaves live copies and the demo template alone.
+
+use crate::sync_support::{Harness, wait_until};
+use chrono::Utc;
+use db::demo::CopyOutcome;
+use std::time::Duration;
+
+async fn athletes(h: &Harness) -> Vec<i64> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let mut conn = h.db.pool().get().await.unwrap();
+    db::schema::athletes::table
+        .select(db::schema::athletes::id)
+        .order(db::schema::athletes::id)
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn upkeep_deletes_expired_demo_copies_only() {
+    let h = Harness::plain(&[("UPKEEP_INTERVAL_SECS", "1")]).await;
+    let mut conn = h.db.pool().get().await.unwrap();
+    db::demo::seed(&mut conn, Utc::now()).await.unwrap();
+    let mut copies = Vec::new();
+    for _ in 0..2 {
+        match db::demo::create_copy(&mut conn, chrono::Duration::hours(24), 10)
+            .await
+            .unwrap()
+        {
+            CopyOutcome::Created { athlete, .. } => copies.push(athlete.get()),
+            other => panic!("{other:?}"),
+        }
+    }
+    drop(conn);
+    let (expired, live) = (copies[0], copies[1]);
+    h.exec(&format!(
+        "UPDATE athletes SET demo_expires_at = now() - interval '1 second' WHERE id = {expired}"
+    ))
+    .await;
+    let template = domain::demo::DEMO_ATHLETE_ID.get();
+
+    let workers = h.start_workers();
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            !athletes(&h).await.contains(&expired)
+        })
+        .await,
+        "the expired copy is deleted"
+    );
+    workers.shutdown(Duration::from_secs(5)).await;
+    let left = athletes(&h).await;
+    assert!(left.contains(&live) && left.contains(&template), "{left:?}");
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = h.db.pool().get().await.unwrap();
+    let orphans: N = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM activities WHERE athlete_id = {expired}"
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(orphans.n, 0);
+}
