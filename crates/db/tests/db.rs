@@ -650,3 +650,6 @@ async fn erasing_an_athlete_removes_everything_of_theirs_only() {
         assert_eq!((gone, kept), (0, 1), "{table}");
     }
 }
+
+#[path = "suites/model_sandbox.rs"]
+mod model_sandbox;
