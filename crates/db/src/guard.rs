@@ -195,10 +195,10 @@ impl Visitor for Walker {
             return ControlFlow::Break(GuardError::Clause("TABLE"));
         }
         let this: *const Query = query;
-        if let Some(parent) = self.scopes.last_mut() {
-            if let Some(i) = parent.bodies.iter().position(|b| *b == this) {
-                parent.inside = Some(i);
-            }
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(i) = parent.bodies.iter().position(|b| *b == this)
+        {
+            parent.inside = Some(i);
         }
         let ctes = query.with.iter().flat_map(|w| &w.cte_tables);
         self.scopes.push(CteScope {
@@ -216,10 +216,10 @@ impl Visitor for Walker {
     fn post_visit_query(&mut self, query: &Query) -> ControlFlow<GuardError> {
         self.scopes.pop();
         let this: *const Query = query;
-        if let Some(parent) = self.scopes.last_mut() {
-            if parent.bodies.contains(&this) {
-                parent.inside = None;
-            }
+        if let Some(parent) = self.scopes.last_mut()
+            && parent.bodies.contains(&this)
+        {
+            parent.inside = None;
         }
         ControlFlow::Continue(())
     }

@@ -101,7 +101,9 @@ impl GeneratedRows {
 
     /// Rows within the row cap that were left out to stay within [`TABLE_BYTES`].
     pub fn dropped_for_size(&self) -> usize {
-        self.fetched.min(GENERATED_ROW_CAP).saturating_sub(self.rows.len())
+        self.fetched
+            .min(GENERATED_ROW_CAP)
+            .saturating_sub(self.rows.len())
     }
 }
 

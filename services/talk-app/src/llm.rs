@@ -11,13 +11,17 @@
 //! while the model is awaited: [`consult`] needs none, [`run`] takes one briefly.
 
 use chrono::NaiveDate;
+use db::questions::{GENERATED_ROW_CAP, GeneratedRows};
 use domain::Secret;
 use domain::Units;
-use db::questions::{GENERATED_ROW_CAP, GeneratedRows};
 use domain::ask::{Answer, AnswerKind, Chart, ChartKind, Table};
 use serde::Deserialize;
 use service::{ConfigError, Env};
 use std::time::Duration;
+
+/// Largest reply read from the model's endpoint, in bytes; a longer one is refused
+/// unread rather than buffered.
+pub const MAX_REPLY_BYTES: usize = 256 * 1024;
 
 /// Longest SQL accepted from the model, in characters; what it writes is stored and
 /// shown with the answer, and no honest query over one relation needs more.
@@ -89,6 +93,8 @@ pub enum LlmError {
     Status(u16),
     #[error("the language model's answer was not the JSON asked for")]
     Malformed,
+    #[error("the language model's answer was too long")]
+    TooLarge,
 }
 
 /// A client for one OpenAI-compatible endpoint.
@@ -145,13 +151,22 @@ impl LlmClient {
         if !response.status().is_success() {
             return Err(LlmError::Status(response.status().as_u16()));
         }
-        let reply: serde_json::Value = response.json().await.map_err(|e| {
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
             if e.is_timeout() {
                 LlmError::Timeout
             } else {
                 LlmError::Malformed
             }
-        })?;
+        })? {
+            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(LlmError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let reply: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| LlmError::Malformed)?;
         let content = reply["choices"][0]["message"]["content"]
             .as_str()
             .ok_or(LlmError::Malformed)?;
@@ -332,13 +347,13 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
     };
     let dropped = result.dropped_for_size();
     if let Some(note) = domain::ask::answer::trimmed_note(result.cut_cells, rows.len(), dropped) {
-        answer.text.push_str(" ");
+        answer.text.push(' ');
         answer.text.push_str(&note);
     }
     if dropped > 0 && result.more_than_cap() {
-        answer
-            .text
-            .push_str(&format!(" The query had more than {GENERATED_ROW_CAP} rows in all."));
+        answer.text.push_str(&format!(
+            " The query had more than {GENERATED_ROW_CAP} rows in all."
+        ));
     }
     if let Some(hint) = &proposal.chart {
         let known = |c: &String| columns.contains(c);
@@ -402,22 +417,43 @@ mod tests {
             sql: "x".into(),
             chart: None,
         };
-        let mut result = rows(serde_json::json!([{"n": 1, "blob": "0…"}, {"n": 2, "blob": "1…"}]), 2);
+        let mut result = rows(
+            serde_json::json!([{"n": 1, "blob": "0…"}, {"n": 2, "blob": "1…"}]),
+            2,
+        );
         result.fetched = GENERATED_ROW_CAP + 1;
         let answer = render(&result, &p, "q");
-        assert!(answer.text.contains("Only the first **2** rows"), "{}", answer.text);
         assert!(
-            answer.text.contains(&format!("2 long values were cut to {CELL_CHARS} characters")),
+            answer.text.contains("Only the first **2** rows"),
             "{}",
             answer.text
         );
-        assert!(answer.text.contains("more than 200 rows"), "{}", answer.text);
+        assert!(
+            answer.text.contains(&format!(
+                "2 long values were cut to {CELL_CHARS} characters"
+            )),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.text.contains("more than 200 rows"),
+            "{}",
+            answer.text
+        );
 
         let mut capped = rows(serde_json::json!([{"n": 1, "m": 1}]), 0);
         capped.fetched = GENERATED_ROW_CAP + 1;
-        capped.rows = (0..GENERATED_ROW_CAP).map(|_| capped.rows[0].clone()).collect();
+        capped.rows = (0..GENERATED_ROW_CAP)
+            .map(|_| capped.rows[0].clone())
+            .collect();
         let answer = render(&capped, &p, "q");
-        assert!(answer.text.contains("The first **200** rows (there are more)"), "{}", answer.text);
+        assert!(
+            answer
+                .text
+                .contains("The first **200** rows (there are more)"),
+            "{}",
+            answer.text
+        );
 
         let mut too_wide = rows(serde_json::json!([]), 0);
         too_wide.fetched = 3;
@@ -431,7 +467,11 @@ mod tests {
             sql: "x".into(),
             chart: None,
         };
-        let one = render(&rows(serde_json::json!([{"total_km": 1234.5}]), 0), &p, "SELECT …");
+        let one = render(
+            &rows(serde_json::json!([{"total_km": 1234.5}]), 0),
+            &p,
+            "SELECT …",
+        );
         assert!(one.text.contains("**1,234.50**"), "{}", one.text);
         assert!(one.table.is_none());
         let many = render(

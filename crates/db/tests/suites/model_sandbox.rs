@@ -36,7 +36,9 @@ async fn seed(conn: &mut AsyncPgConnection) {
     let mut theirs = activity(THEM.get(), 2000, "Ride", "2026-11-03T18:00:00");
     theirs.name = "canary-activity".into();
     activities::upsert_many(conn, &rows(&mine)).await.unwrap();
-    activities::upsert_many(conn, &rows(&[theirs])).await.unwrap();
+    activities::upsert_many(conn, &rows(&[theirs]))
+        .await
+        .unwrap();
     let chat = chats::find_or_create(conn, uuid::Uuid::new_v4(), THEM, "canary-message")
         .await
         .unwrap()
@@ -242,7 +244,11 @@ async fn generated_queries_are_capped_in_rows_and_bytes_by_the_database() {
     assert_eq!(result.fetched, GENERATED_ROW_CAP + 1);
     assert!(result.more_than_cap());
     assert!(!result.rows.is_empty());
-    assert!(result.dropped_for_size() > 0, "{} rows kept", result.rows.len());
+    assert!(
+        result.dropped_for_size() > 0,
+        "{} rows kept",
+        result.rows.len()
+    );
     assert_eq!(result.cut_cells, result.rows.len() * 8);
     let first = &result.rows[0];
     assert_eq!(

@@ -217,8 +217,16 @@ mod tests {
         let cell = table.rows[0][1].as_str().unwrap();
         assert_eq!(cell.chars().count(), CELL_CHARS);
         assert!(cell.ends_with('…'));
-        assert!(answer.text.contains("cut to 200 characters"), "{}", answer.text);
-        assert!(answer.text.contains("larger than 256 KB"), "{}", answer.text);
+        assert!(
+            answer.text.contains("cut to 200 characters"),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.text.contains("larger than 256 KB"),
+            "{}",
+            answer.text
+        );
         // Fitting twice changes nothing more.
         let again = answer.clone().fit();
         assert_eq!(again, Trimmed::default());

@@ -210,7 +210,12 @@ async fn no_connection_is_held_while_the_model_thinks() {
 
     // While the model thinks, the app is ready and another athlete is answered.
     let ready = app.get("/readyz", None).await;
-    assert_eq!(ready.status(), StatusCode::OK, "{}", ready.text().await.unwrap());
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "{}",
+        ready.text().await.unwrap()
+    );
     let other = app
         .http
         .post(app.url("/api/ask"))
@@ -231,7 +236,11 @@ async fn no_connection_is_held_while_the_model_thinks() {
             "{answer}"
         );
     }
-    assert_eq!(fake.requests().len(), 2 * POOL, "every question reached the model");
+    assert_eq!(
+        fake.requests().len(),
+        2 * POOL,
+        "every question reached the model"
+    );
 }
 
 /// ~200 rows of ~600 KB each (8 columns of 75 KB), from functions the guard allows.
@@ -279,14 +288,23 @@ async fn an_oversized_generated_result_stays_small_in_the_api_the_messages_and_t
     let answer: Value = serde_json::from_slice(&body).unwrap();
     let text = answer["text"].as_str().unwrap();
     assert!(text.contains("Only the first **"), "{text}");
-    assert!(text.contains(&format!("cut to {CELL_CHARS} characters")), "{text}");
+    assert!(
+        text.contains(&format!("cut to {CELL_CHARS} characters")),
+        "{text}"
+    );
     assert!(text.contains("more than 200 rows"), "{text}");
     let rows = answer["table"]["rows"].as_array().unwrap();
     assert!(!rows.is_empty() && rows.len() < 200);
-    assert!(rows.iter().flat_map(|r| r.as_array().unwrap()).all(|c| c
-        .as_str()
-        .is_none_or(|s| s.chars().count() <= CELL_CHARS)));
-    assert!(body.len() < TABLE_BYTES + 16 * 1024, "API answer: {} bytes", body.len());
+    assert!(
+        rows.iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .all(|c| c.as_str().is_none_or(|s| s.chars().count() <= CELL_CHARS))
+    );
+    assert!(
+        body.len() < TABLE_BYTES + 16 * 1024,
+        "API answer: {} bytes",
+        body.len()
+    );
 
     #[derive(diesel::QueryableByName)]
     struct Stored {
@@ -309,11 +327,17 @@ async fn an_oversized_generated_result_stays_small_in_the_api_the_messages_and_t
         stored.bytes
     );
 
-    let page = app.get(&format!("/chat/{conversation}"), Some(&cookie)).await;
+    let page = app
+        .get(&format!("/chat/{conversation}"), Some(&cookie))
+        .await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("cut to 200 characters"));
-    assert!(html.len() < 4 * TABLE_BYTES, "chat page: {} bytes", html.len());
+    assert!(
+        html.len() < 4 * TABLE_BYTES,
+        "chat page: {} bytes",
+        html.len()
+    );
     println!(
         "oversized generated query (201 rows × ~600 KB): API answer {:.1} KB, messages row {:.1} KB, \
          chat page {:.1} KB; peak RSS of the test process (app inside) {before:.0} MB before, {:.0} MB after",
@@ -321,5 +345,37 @@ async fn an_oversized_generated_result_stays_small_in_the_api_the_messages_and_t
         stored.bytes as f64 / 1024.0,
         html.len() as f64 / 1024.0,
         peak_rss_mb()
+    );
+}
+
+#[tokio::test]
+async fn overlong_model_replies_and_queries_are_refused_unrun() {
+    let long_sql = format!(
+        "SELECT count(*) AS n FROM activities WHERE name <> '{}'",
+        "x".repeat(talk_app::llm::MAX_GENERATED_SQL_CHARS)
+    );
+    let huge_reply = format!(
+        "SELECT count(*) AS n FROM activities WHERE name <> '{}'",
+        "x".repeat(talk_app::llm::MAX_REPLY_BYTES)
+    );
+    let (app, _fake, cookie) = start(vec![reply(&long_sql), reply(&huge_reply)]).await;
+    let answer = ask(&app, &cookie, ODD_QUESTION).await;
+    assert_eq!(answer["kind"], "unsupported", "{answer}");
+    assert!(
+        answer["text"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 8192 characters"),
+        "{answer}"
+    );
+    let answer = ask(&app, &cookie, ODD_QUESTION).await;
+    assert!(
+        answer["text"].as_str().unwrap().contains("too long"),
+        "{answer}"
+    );
+    assert!(
+        answer.to_string().len() < 4096,
+        "{} bytes",
+        answer.to_string().len()
     );
 }
