@@ -332,7 +332,10 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
                 })
                 .collect(),
         };
-        let text = if result.more_than_cap() && result.dropped_for_size() == 0 {
+        // When rows were left out for size, the note below gives the count.
+        let text = if result.dropped_for_size() > 0 {
+            String::new()
+        } else if result.more_than_cap() {
             format!("The first **{GENERATED_ROW_CAP}** rows (there are more).")
         } else {
             format!("**{}** rows.", rows.len())
@@ -347,7 +350,9 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
     };
     let dropped = result.dropped_for_size();
     if let Some(note) = domain::ask::answer::trimmed_note(result.cut_cells, rows.len(), dropped) {
-        answer.text.push(' ');
+        if !answer.text.is_empty() {
+            answer.text.push(' ');
+        }
         answer.text.push_str(&note);
     }
     if dropped > 0 && result.more_than_cap() {
@@ -424,7 +429,7 @@ mod tests {
         result.fetched = GENERATED_ROW_CAP + 1;
         let answer = render(&result, &p, "q");
         assert!(
-            answer.text.contains("Only the first **2** rows"),
+            answer.text.starts_with("Only the first **2** rows"),
             "{}",
             answer.text
         );
