@@ -5,11 +5,11 @@
 //! applies to what passes: the guard is the first of two walls, not the only one.
 
 use sqlparser::ast::{
-    Expr, ObjectName, ObjectNamePart, Query, Select, Statement, TableFactor, Visit, Visitor,
+    DataType, Expr, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableFactor,
+    Visit, Visitor,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 /// The only table a generated query may read.
@@ -101,9 +101,7 @@ pub fn check(sql: &str) -> Result<String, GuardError> {
     if !matches!(statement, Statement::Query(_)) {
         return Err(GuardError::NotSelect);
     }
-    let mut walker = Walker {
-        cte_scopes: Vec::new(),
-    };
+    let mut walker = Walker { scopes: Vec::new() };
     match statement.visit(&mut walker) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(statement.to_string()),
@@ -111,14 +109,63 @@ pub fn check(sql: &str) -> Result<String, GuardError> {
 }
 
 struct Walker {
-    /// CTE names in scope, one set per enclosing query.
-    cte_scopes: Vec<HashSet<String>>,
+    /// One entry per enclosing query, innermost last.
+    scopes: Vec<CteScope>,
+}
+
+/// The CTEs one query declares, and which of their bodies the walk is inside.
+struct CteScope {
+    /// Lower-cased names, in declaration order.
+    names: Vec<String>,
+    /// Each CTE body, to recognise it when the walk enters it (compared, never read).
+    bodies: Vec<*const Query>,
+    recursive: bool,
+    /// Index of the CTE whose body is being walked; `None` in the main query.
+    inside: Option<usize>,
+}
+
+impl CteScope {
+    /// Whether `name` refers to one of these CTEs from where the walk is. As in
+    /// PostgreSQL, a plain CTE sees only the CTEs declared before it, so
+    /// `WITH messages AS (SELECT * FROM messages)` reads the real table, not itself.
+    fn resolves(&self, name: &str) -> bool {
+        let visible = match self.inside {
+            Some(i) if !self.recursive => &self.names[..i],
+            _ => &self.names[..],
+        };
+        visible.iter().any(|n| n == name)
+    }
 }
 
 fn single_name(name: &ObjectName) -> Option<String> {
     match name.0.as_slice() {
         [ObjectNamePart::Identifier(ident)] => Some(ident.value.to_ascii_lowercase()),
         _ => None,
+    }
+}
+
+/// Whether a cast to `data_type` looks something up in the catalog (`regclass`,
+/// `pg_catalog.regproc`, `"regrole"[]`, …): judged by the last part of the type's name.
+fn is_catalog_type(data_type: &DataType) -> bool {
+    if matches!(data_type, DataType::Regclass) {
+        return true;
+    }
+    let text = data_type.to_string().to_ascii_lowercase();
+    let base = text.split('(').next().unwrap_or_default();
+    let base = base.trim_end_matches(|c: char| c == '[' || c == ']' || c.is_whitespace());
+    let last = base.rsplit('.').next().unwrap_or_default();
+    last.trim_matches('"').starts_with("reg")
+}
+
+/// `TABLE x` anywhere in a set expression (`SELECT … UNION TABLE x` too) reads a whole
+/// relation without naming it in a FROM clause.
+fn has_table_command(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Table(_) => true,
+        SetExpr::SetOperation { left, right, .. } => {
+            has_table_command(left) || has_table_command(right)
+        }
+        _ => false,
     }
 }
 
@@ -144,18 +191,36 @@ impl Visitor for Walker {
         if !query.pipe_operators.is_empty() {
             return ControlFlow::Break(GuardError::Clause("a pipe operator"));
         }
-        let names = query
-            .with
-            .iter()
-            .flat_map(|w| &w.cte_tables)
-            .map(|cte| cte.alias.name.value.to_ascii_lowercase())
-            .collect();
-        self.cte_scopes.push(names);
+        if has_table_command(&query.body) {
+            return ControlFlow::Break(GuardError::Clause("TABLE"));
+        }
+        let this: *const Query = query;
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(i) = parent.bodies.iter().position(|b| *b == this)
+        {
+            parent.inside = Some(i);
+        }
+        let ctes = query.with.iter().flat_map(|w| &w.cte_tables);
+        self.scopes.push(CteScope {
+            names: ctes
+                .clone()
+                .map(|cte| cte.alias.name.value.to_ascii_lowercase())
+                .collect(),
+            bodies: ctes.map(|cte| &*cte.query as *const Query).collect(),
+            recursive: query.with.as_ref().is_some_and(|w| w.recursive),
+            inside: None,
+        });
         ControlFlow::Continue(())
     }
 
-    fn post_visit_query(&mut self, _query: &Query) -> ControlFlow<GuardError> {
-        self.cte_scopes.pop();
+    fn post_visit_query(&mut self, query: &Query) -> ControlFlow<GuardError> {
+        self.scopes.pop();
+        let this: *const Query = query;
+        if let Some(parent) = self.scopes.last_mut()
+            && parent.bodies.contains(&this)
+        {
+            parent.inside = None;
+        }
         ControlFlow::Continue(())
     }
 
@@ -170,7 +235,7 @@ impl Visitor for Walker {
         let allowed = single_name(relation).is_some_and(|name| {
             name == ALLOWED_RELATION
                 || TABLE_FUNCTIONS.contains(&name.as_str())
-                || self.cte_scopes.iter().any(|scope| scope.contains(&name))
+                || self.scopes.iter().any(|scope| scope.resolves(&name))
         });
         if allowed {
             ControlFlow::Continue(())
@@ -208,14 +273,16 @@ impl Visitor for Walker {
                     ControlFlow::Break(GuardError::Function(f.name.to_string()))
                 }
             }
-            // Casts to reg* types (regclass, regproc, …) look things up in the catalog.
             Expr::Cast { data_type, .. }
             | Expr::TypedString(sqlparser::ast::TypedString { data_type, .. })
-                if data_type
-                    .to_string()
-                    .to_ascii_lowercase()
-                    .starts_with("reg") =>
+                if is_catalog_type(data_type) =>
             {
+                ControlFlow::Break(GuardError::Clause("a catalog type cast"))
+            }
+            Expr::Convert {
+                data_type: Some(data_type),
+                ..
+            } if is_catalog_type(data_type) => {
                 ControlFlow::Break(GuardError::Clause("a catalog type cast"))
             }
             _ => ControlFlow::Continue(()),
@@ -331,6 +398,80 @@ mod tests {
         ];
         for (sql, expected) in cases {
             assert_eq!(check(sql), Err(expected), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_cte_named_like_a_table_does_not_hide_the_table() {
+        for (sql, relation) in [
+            (
+                "WITH messages AS (SELECT * FROM messages) SELECT * FROM messages",
+                "messages",
+            ),
+            (
+                "WITH pg_database AS (SELECT * FROM pg_database) SELECT datname FROM pg_database",
+                "pg_database",
+            ),
+            // A CTE sees only the CTEs declared before it.
+            (
+                "WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a",
+                "b",
+            ),
+        ] {
+            assert_eq!(
+                check(sql),
+                Err(GuardError::Relation(relation.into())),
+                "{sql}"
+            );
+        }
+        for sql in [
+            "WITH a AS (SELECT * FROM activities), b AS (SELECT * FROM a) SELECT * FROM b",
+            "WITH activities AS (SELECT * FROM activities WHERE sport_type = 'Run') SELECT count(*) FROM activities",
+            "WITH RECURSIVE n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT * FROM n",
+            "WITH a AS (SELECT 1 AS x) SELECT * FROM activities WHERE EXISTS (SELECT * FROM a)",
+        ] {
+            assert!(check(sql).is_ok(), "{sql}: {:?}", check(sql));
+        }
+    }
+
+    #[test]
+    fn table_commands_and_qualified_catalog_casts_are_refused() {
+        for sql in [
+            "(TABLE messages)",
+            "WITH a AS (TABLE messages) SELECT * FROM a",
+            "SELECT name FROM activities UNION ALL TABLE messages",
+            "SELECT * FROM (TABLE pg_database) t",
+        ] {
+            assert_eq!(check(sql), Err(GuardError::Clause("TABLE")), "{sql}");
+        }
+        for sql in [
+            "SELECT 'pg_authid'::pg_catalog.regclass",
+            "SELECT CAST('pg_database' AS pg_catalog.regclass)::oid",
+            "SELECT '{pg_authid}'::regclass[]",
+            "SELECT 'pg_catalog'::pg_catalog.regnamespace",
+            "SELECT 'now'::\"regproc\"",
+            "SELECT regrole 'postgres'",
+        ] {
+            assert_eq!(
+                check(sql),
+                Err(GuardError::Clause("a catalog type cast")),
+                "{sql}"
+            );
+        }
+        assert!(check("SELECT distance_m::numeric(10, 1) FROM activities").is_ok());
+    }
+
+    #[test]
+    fn refuses_every_query_of_the_hostile_corpus() {
+        let corpus = include_str!("../tests/hostile_sql.txt");
+        let queries: Vec<&str> = corpus
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        assert!(queries.len() > 40);
+        for sql in queries {
+            assert!(check(sql).is_err(), "the guard let through: {sql}");
         }
     }
 

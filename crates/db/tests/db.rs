@@ -827,3 +827,6 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
 }
 
 mod tls;
+
+#[path = "suites/model_sandbox.rs"]
+mod model_sandbox;

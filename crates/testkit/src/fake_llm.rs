@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// One scripted reply.
@@ -16,12 +16,31 @@ pub enum Reply {
     Status(u16),
     /// Wait this long, then answer like `Content`.
     Slow(Duration, String),
+    /// Wait until [`FakeLlm::release`] is called, then answer like `Content`.
+    Held(String),
 }
 
 /// A running fake; it serves until the test process ends.
 pub struct FakeLlm {
     port: u16,
     requests: Arc<Mutex<Vec<serde_json::Value>>>,
+    gate: Arc<Gate>,
+}
+
+/// Holds `Reply::Held` answers until opened.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 impl FakeLlm {
@@ -31,6 +50,8 @@ impl FakeLlm {
         let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let gate = Arc::new(Gate::default());
+        let held = gate.clone();
         std::thread::spawn(move || {
             for (next, stream) in listener.incoming().flatten().enumerate() {
                 let reply = replies
@@ -39,10 +60,21 @@ impl FakeLlm {
                     .cloned()
                     .unwrap_or(Reply::Status(500));
                 let seen = seen.clone();
-                std::thread::spawn(move || serve(stream, &reply, &seen));
+                let held = held.clone();
+                std::thread::spawn(move || serve(stream, &reply, &seen, &held));
             }
         });
-        Self { port, requests }
+        Self {
+            port,
+            requests,
+            gate,
+        }
+    }
+
+    /// Lets every held reply (now and later) go out.
+    pub fn release(&self) {
+        *self.gate.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.gate.opened.notify_all();
     }
 
     /// The base URL to configure as `LLM_BASE_URL`.
@@ -56,7 +88,7 @@ impl FakeLlm {
     }
 }
 
-fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<serde_json::Value>>) {
+fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<serde_json::Value>>, gate: &Gate) {
     let mut reader = BufReader::new(stream);
     let mut content_length = 0usize;
     let mut line = String::new();
@@ -91,6 +123,10 @@ fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<serde_json::Value>>)
         Reply::Content(text) => (200, completion(text)),
         Reply::Slow(delay, text) => {
             std::thread::sleep(*delay);
+            (200, completion(text))
+        }
+        Reply::Held(text) => {
+            gate.wait();
             (200, completion(text))
         }
     };

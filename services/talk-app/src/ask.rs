@@ -1,6 +1,10 @@
 //! Answering one question: load the athlete (units, time zone), the conversation and
 //! its previous plan, parse, compile, run in the sandbox, render, and store the
 //! exchange. Shared by the `ask` command and the HTTP API.
+//!
+//! A pooled connection is held only for database work. While the language model is
+//! awaited (seconds, up to its timeout) none is: otherwise a few slow questions from
+//! one athlete would take the whole pool and every other request would wait.
 
 use chrono::{DateTime, Utc};
 use db::{DbError, Pool, activities, athletes, chats, questions};
@@ -143,16 +147,25 @@ pub async fn ask(
                 units: ctx.units,
                 recent_questions: &recent,
             };
-            (
-                llm::answer(&mut conn, llm, athlete, &prompt, QUERY_TIMEOUT).await,
-                None,
-            )
+            drop(conn);
+            let consulted = llm::consult(llm, &prompt).await;
+            conn = pool.get().await?;
+            let answer = match consulted {
+                llm::Consulted::Query(query) => {
+                    llm::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await
+                }
+                llm::Consulted::Answer(answer) => answer,
+            };
+            (answer, None)
         }
         other => (
             other.direct_answer().unwrap_or_else(ask::not_understood),
             None,
         ),
     };
+    // The same bounded answer is stored, returned and later shown.
+    let mut answer = answer;
+    answer.fit();
     let answer_json = serde_json::to_value(&answer)?;
     let plan_json = plan.as_ref().map(serde_json::to_value).transpose()?;
     chats::append_exchange(&mut conn, &chat, question, &answer_json, plan_json.as_ref()).await?;

@@ -5,10 +5,13 @@
 //! the question, today's date, the athlete's units, a description of the `activities`
 //! relation and the conversation's recent questions — never a row of data. It answers
 //! with JSON holding one SQL query. That query must pass `db::guard`, then runs in the
-//! athlete-scoped read-only sandbox with a row cap; the answer text is written by code
-//! from the result, not by the model.
+//! model sandbox (`db::questions::run_generated`: a role that reads only the athlete's
+//! own activity columns, capped in rows, cell length and bytes); the answer text is
+//! written by code from the result, not by the model. No database connection is held
+//! while the model is awaited: [`consult`] needs none, [`run`] takes one briefly.
 
 use chrono::NaiveDate;
+use db::questions::{GENERATED_ROW_CAP, GeneratedRows};
 use domain::Secret;
 use domain::Units;
 use domain::ask::{Answer, AnswerKind, Chart, ChartKind, Table};
@@ -16,8 +19,13 @@ use serde::Deserialize;
 use service::{ConfigError, Env};
 use std::time::Duration;
 
-/// Rows a generated query may return; one more is fetched to know there were more.
-pub const ROW_CAP: usize = 200;
+/// Largest reply read from the model's endpoint, in bytes; a longer one is refused
+/// unread rather than buffered.
+pub const MAX_REPLY_BYTES: usize = 256 * 1024;
+
+/// Longest SQL accepted from the model, in characters; what it writes is stored and
+/// shown with the answer, and no honest query over one relation needs more.
+pub const MAX_GENERATED_SQL_CHARS: usize = 8 * 1024;
 
 /// Where the model lives (`LLM_BASE_URL`, `LLM_API_KEY`, `LLM_MODEL`, `LLM_TIMEOUT_SECS`).
 #[derive(Debug, Clone)]
@@ -85,6 +93,8 @@ pub enum LlmError {
     Status(u16),
     #[error("the language model's answer was not the JSON asked for")]
     Malformed,
+    #[error("the language model's answer was too long")]
+    TooLarge,
 }
 
 /// A client for one OpenAI-compatible endpoint.
@@ -141,13 +151,22 @@ impl LlmClient {
         if !response.status().is_success() {
             return Err(LlmError::Status(response.status().as_u16()));
         }
-        let reply: serde_json::Value = response.json().await.map_err(|e| {
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
             if e.is_timeout() {
                 LlmError::Timeout
             } else {
                 LlmError::Malformed
             }
-        })?;
+        })? {
+            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(LlmError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let reply: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| LlmError::Malformed)?;
         let content = reply["choices"][0]["message"]["content"]
             .as_str()
             .ok_or(LlmError::Malformed)?;
@@ -196,47 +215,71 @@ fn system_prompt(p: &Prompt<'_>) -> String {
          average_cadence float8, average_watts float8, kilojoules float8, calories float8, kudos_count int,\n\
          commute bool, trainer bool, private bool, workout_type int (1 = run race, 11 = ride race).\n\
          Use only that relation (CTEs allowed), only plain aggregate, math, text and date functions, no schema names.\n\
-         Name result columns with their unit, e.g. distance_km. Return at most {ROW_CAP} rows.\n\
+         Name result columns with their unit, e.g. distance_km. Return at most {GENERATED_ROW_CAP} rows.\n\
          Recent questions in this conversation:\n{recent}\n\
          Reply with JSON only: {{\"kind\": \"text\" or \"table\", \"sql\": \"...\", \"chart\": null or {{\"kind\": \"bar\" or \"line\", \"x\": column, \"y\": [columns]}}}}",
         today = p.today,
     )
 }
 
-/// Answers a question the built-in engine did not understand, through the model.
-/// Never fails: a timeout, a malformed reply, a refused or failing query each become
-/// an answer that says what went wrong, in words.
-pub async fn answer(
-    conn: &mut db::AsyncPgConnection,
-    llm: &LlmClient,
-    athlete: domain::AthleteId,
-    prompt: &Prompt<'_>,
-    timeout: Duration,
-) -> Answer {
+/// A query the model proposed that passed the guard, ready to run.
+#[derive(Debug, Clone)]
+pub struct CheckedQuery {
+    proposal: Proposal,
+    /// The guard's canonical text of the query.
+    sql: String,
+}
+
+/// Where consulting the model got to without the database.
+#[derive(Debug)]
+pub enum Consulted {
+    /// A query to run with [`run`].
+    Query(CheckedQuery),
+    /// Nothing to run: the answer already says why (no reply, refused by the guard).
+    Answer(Answer),
+}
+
+/// Asks the model for a query answering a question the built-in engine did not
+/// understand and checks it with the guard. Never fails: a timeout, a malformed reply
+/// or a refused query becomes an answer that says what went wrong, in words.
+pub async fn consult(llm: &LlmClient, prompt: &Prompt<'_>) -> Consulted {
     let proposal = match llm.propose(prompt).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "language model fallback failed");
-            return Answer::text(format!(
+            return Consulted::Answer(Answer::text(format!(
                 "I did not understand that question, and {e}. Try asking it another way, e.g. \"how far did I run last month?\""
-            ));
+            )));
         }
     };
-    let checked = match db::guard::check(&proposal.sql) {
-        Ok(sql) => sql,
-        Err(e) => {
-            tracing::warn!(reason = %e, "generated SQL refused");
-            return Answer::unsupported(format!(
-                "I could not answer that safely: the generated query was refused because {e}. Nothing was run."
-            ));
+    let checked = if proposal.sql.chars().count() > MAX_GENERATED_SQL_CHARS {
+        Err(format!(
+            "it is longer than {MAX_GENERATED_SQL_CHARS} characters"
+        ))
+    } else {
+        db::guard::check(&proposal.sql).map_err(|e| e.to_string())
+    };
+    match checked {
+        Ok(sql) => Consulted::Query(CheckedQuery { proposal, sql }),
+        Err(reason) => {
+            tracing::warn!(%reason, "generated SQL refused");
+            Consulted::Answer(Answer::unsupported(format!(
+                "I could not answer that safely: the generated query was refused because {reason}. Nothing was run."
+            )))
         }
-    };
-    let query = domain::ask::Query {
-        sql: wrap_for_sandbox(&checked),
-        binds: Vec::new(),
-    };
-    match db::questions::run(conn, athlete, &query, timeout).await {
-        Ok(rows) => render(&rows, &proposal, &checked),
+    }
+}
+
+/// Runs a checked query for `athlete` in the model sandbox and writes the answer.
+/// Never fails: a timeout or a failing query becomes an answer saying so.
+pub async fn run(
+    conn: &mut db::AsyncPgConnection,
+    athlete: domain::AthleteId,
+    query: &CheckedQuery,
+    timeout: Duration,
+) -> Answer {
+    match db::questions::run_generated(conn, athlete, &query.sql, timeout).await {
+        Ok(rows) => render(&rows, &query.proposal, &query.sql),
         Err(e) if e.is_timeout() => Answer::text(
             "That question took too long to answer. Try a shorter period or a single sport.",
         ),
@@ -245,35 +288,28 @@ pub async fn answer(
             let mut a = Answer::text(
                 "The generated query did not run, so there is no answer. Try rephrasing the question.",
             );
-            a.sql = Some(checked);
+            a.sql = Some(query.sql.clone());
             a
         }
     }
 }
 
-/// Wraps checked SQL so it returns one JSON text value with at most `ROW_CAP + 1` rows,
-/// as `db::questions::run` expects.
-pub fn wrap_for_sandbox(checked_sql: &str) -> String {
-    format!(
-        "SELECT coalesce(json_agg(capped), '[]'::json)::text AS result \
-         FROM (SELECT * FROM ({checked_sql}) AS generated LIMIT {}) AS capped",
-        ROW_CAP + 1
-    )
-}
-
-/// Turns the rows of a generated query into an answer, writing the text by code.
-pub fn render(rows: &serde_json::Value, proposal: &Proposal, sql: &str) -> Answer {
-    let rows = rows.as_array().cloned().unwrap_or_default();
-    let more = rows.len() > ROW_CAP;
-    let rows: Vec<_> = rows.into_iter().take(ROW_CAP).collect();
+/// Turns the rows of a generated query into an answer, writing the text by code and
+/// saying what the caps left out.
+pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer {
+    let rows = &result.rows;
     let columns: Vec<String> = rows
         .first()
-        .and_then(|r| r.as_object())
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
-    let mut answer = if rows.is_empty() {
+    let mut answer = if rows.is_empty() && result.fetched == 0 {
         Answer::text("No activities match that question.")
-    } else if rows.len() == 1 && columns.len() == 1 {
+    } else if rows.is_empty() {
+        Answer::text(format!(
+            "The query found rows, but even the first is larger than {} KB, so none is shown. Ask for fewer or shorter columns.",
+            domain::ask::TABLE_BYTES / 1024
+        ))
+    } else if rows.len() == 1 && columns.len() == 1 && !result.more_than_cap() {
         let value = &rows[0][&columns[0]];
         let shown = match value {
             serde_json::Value::String(s) => s.clone(),
@@ -288,13 +324,22 @@ pub fn render(rows: &serde_json::Value, proposal: &Proposal, sql: &str) -> Answe
             columns: columns.clone(),
             rows: rows
                 .iter()
-                .map(|r| columns.iter().map(|c| r[c].clone()).collect())
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| r.get(c).cloned().unwrap_or_default())
+                        .collect()
+                })
                 .collect(),
         };
-        let mut text = format!("**{}** rows.", rows.len());
-        if more {
-            text = format!("The first **{ROW_CAP}** rows (there are more).");
-        }
+        // When rows were left out for size, the note below gives the count.
+        let text = if result.dropped_for_size() > 0 {
+            String::new()
+        } else if result.more_than_cap() {
+            format!("The first **{GENERATED_ROW_CAP}** rows (there are more).")
+        } else {
+            format!("**{}** rows.", rows.len())
+        };
         Answer {
             kind: AnswerKind::Table,
             text,
@@ -303,6 +348,18 @@ pub fn render(rows: &serde_json::Value, proposal: &Proposal, sql: &str) -> Answe
             sql: None,
         }
     };
+    let dropped = result.dropped_for_size();
+    if let Some(note) = domain::ask::answer::trimmed_note(result.cut_cells, rows.len(), dropped) {
+        if !answer.text.is_empty() {
+            answer.text.push(' ');
+        }
+        answer.text.push_str(&note);
+    }
+    if dropped > 0 && result.more_than_cap() {
+        answer.text.push_str(&format!(
+            " The query had more than {GENERATED_ROW_CAP} rows in all."
+        ));
+    }
     if let Some(hint) = &proposal.chart {
         let known = |c: &String| columns.contains(c);
         if answer.table.is_some()
@@ -332,6 +389,7 @@ pub fn render(rows: &serde_json::Value, proposal: &Proposal, sql: &str) -> Answe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::ask::CELL_CHARS;
 
     #[test]
     fn reads_fenced_and_plain_json() {
@@ -343,6 +401,70 @@ mod tests {
         assert!(parse_proposal(r#"{"sql":""}"#).is_err());
     }
 
+    fn rows(value: serde_json::Value, cut_cells: usize) -> GeneratedRows {
+        let rows: Vec<_> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect();
+        GeneratedRows {
+            fetched: rows.len(),
+            rows,
+            cut_cells,
+        }
+    }
+
+    #[test]
+    fn says_what_the_caps_left_out() {
+        let p = Proposal {
+            kind: None,
+            sql: "x".into(),
+            chart: None,
+        };
+        let mut result = rows(
+            serde_json::json!([{"n": 1, "blob": "0…"}, {"n": 2, "blob": "1…"}]),
+            2,
+        );
+        result.fetched = GENERATED_ROW_CAP + 1;
+        let answer = render(&result, &p, "q");
+        assert!(
+            answer.text.starts_with("Only the first **2** rows"),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.text.contains(&format!(
+                "2 long values were cut to {CELL_CHARS} characters"
+            )),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.text.contains("more than 200 rows"),
+            "{}",
+            answer.text
+        );
+
+        let mut capped = rows(serde_json::json!([{"n": 1, "m": 1}]), 0);
+        capped.fetched = GENERATED_ROW_CAP + 1;
+        capped.rows = (0..GENERATED_ROW_CAP)
+            .map(|_| capped.rows[0].clone())
+            .collect();
+        let answer = render(&capped, &p, "q");
+        assert!(
+            answer
+                .text
+                .contains("The first **200** rows (there are more)"),
+            "{}",
+            answer.text
+        );
+
+        let mut too_wide = rows(serde_json::json!([]), 0);
+        too_wide.fetched = 3;
+        assert!(render(&too_wide, &p, "q").text.contains("none is shown"));
+    }
+
     #[test]
     fn renders_a_single_value_as_text_and_rows_as_a_table() {
         let p = Proposal {
@@ -350,11 +472,18 @@ mod tests {
             sql: "x".into(),
             chart: None,
         };
-        let one = render(&serde_json::json!([{"total_km": 1234.5}]), &p, "SELECT …");
+        let one = render(
+            &rows(serde_json::json!([{"total_km": 1234.5}]), 0),
+            &p,
+            "SELECT …",
+        );
         assert!(one.text.contains("**1,234.50**"), "{}", one.text);
         assert!(one.table.is_none());
         let many = render(
-            &serde_json::json!([{"month": "2024-01", "km": 10}, {"month": "2024-02", "km": 12}]),
+            &rows(
+                serde_json::json!([{"month": "2024-01", "km": 10}, {"month": "2024-02", "km": 12}]),
+                0,
+            ),
             &p,
             "q",
         );

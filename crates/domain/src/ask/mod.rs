@@ -19,7 +19,9 @@ pub mod plan;
 pub mod render;
 pub mod time;
 
-pub use answer::{Answer, AnswerKind, Chart, Table};
+pub use answer::{
+    Answer, AnswerKind, CELL_CHARS, Chart, SQL_CHARS, TABLE_BYTES, TEXT_CHARS, Table, Trimmed,
+};
 pub use compile::{Bind, MAX_ROWS, Query, compile};
 pub use parse::parse;
 pub use plan::{

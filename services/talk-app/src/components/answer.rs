@@ -10,6 +10,9 @@ use uuid::Uuid;
 /// An answer; `conversation` lets clarify options continue the same conversation.
 #[component]
 pub fn AnswerView(answer: Answer, conversation: Option<Uuid>) -> impl IntoView {
+    // Answers are bounded when stored; one stored before that may not be.
+    let mut answer = answer;
+    answer.fit();
     let Answer {
         kind,
         text,

@@ -26,6 +26,11 @@ pub struct TestApp {
 
 /// Starts the app with the test settings plus `extra` variables.
 pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_with_pool(extra, None).await
+}
+
+/// Like [`spawn_with`], on a pool of `pool_size` connections when given.
+pub async fn spawn_with_pool(extra: &[(&str, &str)], pool_size: Option<usize>) -> TestApp {
     let db = TestDb::new().await;
     let mut vars = vec![
         ("DATABASE_URL", db.url()),
@@ -37,7 +42,11 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
     let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
     let settings = Settings::from_env(&env).unwrap();
     let keys = SessionKeys::new(&settings.web).unwrap();
-    let app = Application::build(&settings, db.pool().clone()).unwrap();
+    let pool = match pool_size {
+        Some(size) => db::connect_pool(db.url(), size).unwrap(),
+        None => db.pool().clone(),
+    };
+    let app = Application::build(&settings, pool).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()

@@ -2,7 +2,7 @@
 //! used only for questions the engine does not understand, sees no activity data,
 //! and whatever SQL it writes is guarded and runs scoped to the asking athlete.
 
-use crate::helpers::{OTHER, TestApp, count, spawn_with};
+use crate::helpers::{OTHER, TestApp, count, spawn_with, spawn_with_pool};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
@@ -165,4 +165,221 @@ async fn understood_questions_never_reach_the_model() {
     let answer = ask(&app, &cookie, "how many runs this year").await;
     assert_eq!(answer["kind"], "text");
     assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn no_connection_is_held_while_the_model_thinks() {
+    const POOL: usize = 2;
+    let fake = FakeLlm::start(vec![Reply::Held(
+        json!({ "kind": "text", "sql": "SELECT count(*) AS activities FROM activities", "chart": null })
+            .to_string(),
+    )]);
+    let base = fake.base_url();
+    let app = spawn_with_pool(
+        &[
+            ("LLM_BASE_URL", &base),
+            ("LLM_MODEL", "fake-model"),
+            ("LLM_TIMEOUT_SECS", "60"),
+            // Every question of this athlete is in flight at once, on purpose.
+            ("QUESTIONS_IN_FLIGHT", "8"),
+        ],
+        Some(POOL),
+    )
+    .await;
+    app.seed().await;
+    let (mine, _) = app.demo().await;
+    let theirs = app.sign_in(OTHER).await;
+
+    // Twice as many questions waiting on the model as the pool has connections.
+    let waiting: Vec<_> = (0..2 * POOL)
+        .map(|_| {
+            let (http, url, cookie) = (app.http.clone(), app.url("/api/ask"), mine.clone());
+            tokio::spawn(async move {
+                http.post(url)
+                    .header(COOKIE, cookie)
+                    .json(&json!({ "question": ODD_QUESTION }))
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for _ in 0..400 {
+        if fake.requests().len() >= POOL {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(fake.requests().len() >= POOL, "the model was not asked");
+
+    // While the model thinks, the app is ready and another athlete is answered.
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "{}",
+        ready.text().await.unwrap()
+    );
+    let other = app
+        .http
+        .post(app.url("/api/ask"))
+        .header(COOKIE, &theirs)
+        .json(&json!({ "question": "how many rides this year" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+
+    fake.release();
+    for task in waiting {
+        let res = task.await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let answer: Value = res.json().await.unwrap();
+        assert!(
+            answer["text"].as_str().unwrap().contains("activities: **"),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        fake.requests().len(),
+        2 * POOL,
+        "every question reached the model"
+    );
+}
+
+/// ~200 rows of ~600 KB each (8 columns of 75 KB), from functions the guard allows.
+const OVERSIZED: &str = "SELECT n, b AS c1, b AS c2, b AS c3, b AS c4, b AS c5, b AS c6, b AS c7, b AS c8 \
+     FROM generate_series(1, 250) AS n, \
+          (SELECT string_agg('0123456789', '') AS b FROM generate_series(1, 7500)) AS big";
+
+/// Peak resident memory of this process (the app runs inside it), in MB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::test]
+async fn an_oversized_generated_result_stays_small_in_the_api_the_messages_and_the_page() {
+    use domain::ask::{CELL_CHARS, TABLE_BYTES};
+    let (app, _fake, cookie) = start(vec![Reply::Content(
+        json!({ "kind": "table", "sql": OVERSIZED, "chart": null }).to_string(),
+    )])
+    .await;
+    let before = peak_rss_mb();
+    let res = app
+        .http
+        .post(app.url("/api/ask"))
+        .header(COOKIE, &cookie)
+        .json(&json!({ "question": ODD_QUESTION }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let conversation = res
+        .headers()
+        .get("x-conversation-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = res.bytes().await.unwrap();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    let text = answer["text"].as_str().unwrap();
+    assert!(text.contains("Only the first **"), "{text}");
+    assert!(
+        text.contains(&format!("cut to {CELL_CHARS} characters")),
+        "{text}"
+    );
+    assert!(text.contains("more than 200 rows"), "{text}");
+    let rows = answer["table"]["rows"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.len() < 200);
+    assert!(
+        rows.iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .all(|c| c.as_str().is_none_or(|s| s.chars().count() <= CELL_CHARS))
+    );
+    assert!(
+        body.len() < TABLE_BYTES + 16 * 1024,
+        "API answer: {} bytes",
+        body.len()
+    );
+
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        bytes: i64,
+    }
+    let mut conn = app.conn().await;
+    let stored: Stored = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT max(octet_length(content) + octet_length(coalesce(answer::text, '')))::bigint AS bytes \
+             FROM messages",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert!(
+        (stored.bytes as usize) < TABLE_BYTES + 32 * 1024,
+        "messages row: {} bytes",
+        stored.bytes
+    );
+
+    let page = app
+        .get(&format!("/chat/{conversation}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("cut to 200 characters"));
+    assert!(
+        html.len() < 4 * TABLE_BYTES,
+        "chat page: {} bytes",
+        html.len()
+    );
+    println!(
+        "oversized generated query (201 rows × ~600 KB): API answer {:.1} KB, messages row {:.1} KB, \
+         chat page {:.1} KB; peak RSS of the test process (app inside) {before:.0} MB before, {:.0} MB after",
+        body.len() as f64 / 1024.0,
+        stored.bytes as f64 / 1024.0,
+        html.len() as f64 / 1024.0,
+        peak_rss_mb()
+    );
+}
+
+#[tokio::test]
+async fn overlong_model_replies_and_queries_are_refused_unrun() {
+    let long_sql = format!(
+        "SELECT count(*) AS n FROM activities WHERE name <> '{}'",
+        "x".repeat(talk_app::llm::MAX_GENERATED_SQL_CHARS)
+    );
+    let huge_reply = format!(
+        "SELECT count(*) AS n FROM activities WHERE name <> '{}'",
+        "x".repeat(talk_app::llm::MAX_REPLY_BYTES)
+    );
+    let (app, _fake, cookie) = start(vec![reply(&long_sql), reply(&huge_reply)]).await;
+    let answer = ask(&app, &cookie, ODD_QUESTION).await;
+    assert_eq!(answer["kind"], "unsupported", "{answer}");
+    assert!(
+        answer["text"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 8192 characters"),
+        "{answer}"
+    );
+    let answer = ask(&app, &cookie, ODD_QUESTION).await;
+    assert!(
+        answer["text"].as_str().unwrap().contains("too long"),
+        "{answer}"
+    );
+    assert!(
+        answer.to_string().len() < 4096,
+        "{} bytes",
+        answer.to_string().len()
+    );
 }
