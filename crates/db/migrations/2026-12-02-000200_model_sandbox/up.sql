@@ -84,7 +84,8 @@ DECLARE
     token   TEXT := current_setting('stravatalk.model_scope', true);
     athlete BIGINT;
 BEGIN
-    IF token IS NULL OR token !~ '^[0-9]{1,18}:[0-9a-f]{64}$' THEN
+    -- Demo copies have negative ids.
+    IF token IS NULL OR token !~ '^-?[0-9]{1,18}:[0-9a-f]{64}$' THEN
         RAISE EXCEPTION 'no model scope is set' USING ERRCODE = 'insufficient_privilege';
     END IF;
     athlete := split_part(token, ':', 1)::bigint;
