@@ -145,7 +145,10 @@ impl SubscriptionGate {
                 Ok(Some(s)) => {
                     let before = gate.learned.swap(s.id, Ordering::Relaxed);
                     if before != s.id {
-                        tracing::info!(subscription = s.id, "webhook subscription id learned from Strava");
+                        tracing::info!(
+                            subscription = s.id,
+                            "webhook subscription id learned from Strava"
+                        );
                     }
                 }
                 Ok(None) => {
@@ -154,7 +157,9 @@ impl SubscriptionGate {
                         "Strava lists no push subscription: run `strava-gateway subscription ensure`"
                     );
                 }
-                Err(e) => tracing::warn!(error = %e, "could not ask Strava for the subscription id"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not ask Strava for the subscription id")
+                }
             }
         });
     }
@@ -177,7 +182,7 @@ impl SubscriptionGate {
     /// then, with how many were refused since the last line.
     fn note_refused(&self, got: i64) {
         let n = self.refused.fetch_add(1, Ordering::Relaxed);
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             tracing::warn!(
                 got,
                 refused_since_last_warning = n + 1,
@@ -292,9 +297,9 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     }
     match Integer::deserialize(d)? {
         Integer::Number(n) => Ok(n),
-        Integer::Digits(s) => s
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("invalid type: string {s:?}, expected an integer"))),
+        Integer::Digits(s) => s.parse().map_err(|_| {
+            serde::de::Error::custom(format!("invalid type: string {s:?}, expected an integer"))
+        }),
     }
 }
 
@@ -493,7 +498,10 @@ mod tests {
     fn every_documented_shape_is_accepted() {
         // Strava's older example: the subscription id as a string.
         let older = body("{}").replace("\"subscription_id\":1", "\"subscription_id\":\"120475\"");
-        assert_eq!(EventBody::parse(older.as_bytes()).unwrap().subscription_id, 120_475);
+        assert_eq!(
+            EventBody::parse(older.as_bytes()).unwrap().subscription_id,
+            120_475
+        );
         // A create or delete without `updates`.
         let bare = r#"{"object_type":"activity","object_id":7,"aspect_type":"delete",
                        "owner_id":3,"subscription_id":1,"event_time":1700000000}"#;

@@ -147,11 +147,12 @@ async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result
     };
     spend_owner_call(ctx, event).await?;
     let strava = &ctx.strava;
-    let still_authorized = crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
-        let strava = strava.clone();
-        async move { strava.athlete(&token).await.map(drop) }
-    })
-    .await;
+    let still_authorized =
+        crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
+            let strava = strava.clone();
+            async move { strava.athlete(&token).await.map(drop) }
+        })
+        .await;
     match still_authorized {
         Err(TokenError::Reconnect) => {}
         Ok(()) => {
@@ -177,7 +178,10 @@ async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result
         if !db::athletes::erase(conn, owner).await? {
             return Err(Failure::Ignored("unknown athlete".into()));
         }
-        tracing::info!(athlete = owner.get(), "deauthorization confirmed by Strava: data erased");
+        tracing::info!(
+            athlete = owner.get(),
+            "deauthorization confirmed by Strava: data erased"
+        );
         done(conn, &event).await
     })
     .await

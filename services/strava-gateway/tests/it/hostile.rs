@@ -51,7 +51,15 @@ async fn with_activities(h: &Harness, base: &str, athlete: AthleteId, n: usize) 
             .upload_activity(athlete, NewActivity::default())
             .unwrap()
             .get();
-        let create = event("activity", id, "create", athlete.get(), SUBSCRIPTION, k as i64, json!({}));
+        let create = event(
+            "activity",
+            id,
+            "create",
+            athlete.get(),
+            SUBSCRIPTION,
+            k as i64,
+            json!({}),
+        );
         assert_eq!(post(base, &create).await, 200);
         ids.push(id);
     }
@@ -102,7 +110,14 @@ async fn a_forged_deauthorization_erases_nothing_and_a_real_one_still_erases_wit
     assert!(drained(&h).await);
     assert_eq!(h.stored(ada).await.len(), 3, "no activity erased");
     let a = ada.get();
-    assert_eq!(count(&h, &format!("SELECT count(*) AS n FROM strava_tokens WHERE athlete_id = {a}")).await, 1);
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT count(*) AS n FROM strava_tokens WHERE athlete_id = {a}")
+        )
+        .await,
+        1
+    );
     let athlete_events: Vec<_> = h
         .inbox()
         .await
@@ -112,7 +127,9 @@ async fn a_forged_deauthorization_erases_nothing_and_a_real_one_still_erases_wit
     assert_eq!(athlete_events.len(), 5);
     assert!(
         athlete_events.iter().any(|e| e.status == "ignored"
-            && e.last_error.as_deref().is_some_and(|n| n.contains("not confirmed"))),
+            && e.last_error
+                .as_deref()
+                .is_some_and(|n| n.contains("not confirmed"))),
         "{athlete_events:?}"
     );
     assert!(
@@ -125,11 +142,23 @@ async fn a_forged_deauthorization_erases_nothing_and_a_real_one_still_erases_wit
     let revoked_at = Instant::now();
     h.fake.deauthorize_athlete(ada).unwrap();
     let erased = wait_until(Duration::from_secs(10), || async {
-        count(&h, &format!("SELECT count(*) AS n FROM athletes WHERE id = {a}")).await == 0
+        count(
+            &h,
+            &format!("SELECT count(*) AS n FROM athletes WHERE id = {a}"),
+        )
+        .await
+            == 0
     })
     .await;
-    assert!(erased, "a confirmed deauthorization erases: {:?}", h.inbox().await);
-    eprintln!("real deauthorization erased after {:?}", revoked_at.elapsed());
+    assert!(
+        erased,
+        "a confirmed deauthorization erases: {:?}",
+        h.inbox().await
+    );
+    eprintln!(
+        "real deauthorization erased after {:?}",
+        revoked_at.elapsed()
+    );
     assert!(h.stored(ada).await.is_empty());
     workers.shutdown(Duration::from_secs(5)).await;
 }
@@ -145,24 +174,55 @@ async fn a_forged_activity_delete_removes_nothing_and_a_real_delete_still_does()
     assert_eq!(h.stored(ada).await.len(), 2);
 
     // Forged: the activity is still on Strava, so it stays (refetched).
-    let forged = event("activity", ids[0], "delete", ada.get(), SUBSCRIPTION, 50, json!({}));
+    let forged = event(
+        "activity",
+        ids[0],
+        "delete",
+        ada.get(),
+        SUBSCRIPTION,
+        50,
+        json!({}),
+    );
     assert_eq!(post(&base, &forged).await, 200);
     // Forged, for an activity we never held: nothing to confirm, nothing asked.
-    let unknown = event("activity", 987_654_321, "delete", ada.get(), SUBSCRIPTION, 51, json!({}));
+    let unknown = event(
+        "activity",
+        987_654_321,
+        "delete",
+        ada.get(),
+        SUBSCRIPTION,
+        51,
+        json!({}),
+    );
     assert_eq!(post(&base, &unknown).await, 200);
     assert!(drained(&h).await);
-    assert_eq!(h.stored(ada).await.len(), 2, "the forged delete removed nothing");
+    assert_eq!(
+        h.stored(ada).await.len(),
+        2,
+        "the forged delete removed nothing"
+    );
     assert_eq!(api_requests(&h, "/api/v3/activities/987654321"), 0);
     let inbox = h.inbox().await;
     let unknown_row = inbox.iter().find(|e| e.object_id == 987_654_321).unwrap();
     assert_eq!(
-        (unknown_row.status.as_str(), unknown_row.last_error.as_deref()),
+        (
+            unknown_row.status.as_str(),
+            unknown_row.last_error.as_deref()
+        ),
         ("done", Some("no such activity is stored"))
     );
 
     // Real: deleted on Strava, so Strava answers 404 and the row goes.
     h.fake.delete_activity(domain::ActivityId(ids[0])).unwrap();
-    let real = event("activity", ids[0], "delete", ada.get(), SUBSCRIPTION, 52, json!({}));
+    let real = event(
+        "activity",
+        ids[0],
+        "delete",
+        ada.get(),
+        SUBSCRIPTION,
+        52,
+        json!({}),
+    );
     assert_eq!(post(&base, &real).await, 200);
     assert!(drained(&h).await);
     let left: Vec<i64> = h.stored(ada).await.into_iter().map(|(id, _)| id).collect();
@@ -181,10 +241,26 @@ async fn forged_events_for_unknown_athletes_or_other_subscriptions_cost_nothing(
     for n in 0..300_i64 {
         let body = if n % 2 == 0 {
             // Our subscription, an athlete we do not know.
-            event("activity", 10_000 + n, "create", 500_000 + n, SUBSCRIPTION, n, json!({}))
+            event(
+                "activity",
+                10_000 + n,
+                "create",
+                500_000 + n,
+                SUBSCRIPTION,
+                n,
+                json!({}),
+            )
         } else {
             // A known athlete, a guessed subscription id.
-            event("activity", 10_000 + n, "delete", ada.get(), SUBSCRIPTION + n, n, json!({}))
+            event(
+                "activity",
+                10_000 + n,
+                "delete",
+                ada.get(),
+                SUBSCRIPTION + n,
+                n,
+                json!({}),
+            )
         };
         let status = client
             .post(format!("{base}/webhook"))
@@ -200,8 +276,15 @@ async fn forged_events_for_unknown_athletes_or_other_subscriptions_cost_nothing(
     assert_eq!(statuses, [(200, 300)].into());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(h.inbox().await.is_empty(), "nothing stored");
-    assert_eq!(api_requests(&h, "/api/v3"), 0, "Strava was not asked anything");
-    eprintln!("forged burst: 300 events, {} requests reached the fake", h.fake.request_count());
+    assert_eq!(
+        api_requests(&h, "/api/v3"),
+        0,
+        "Strava was not asked anything"
+    );
+    eprintln!(
+        "forged burst: 300 events, {} requests reached the fake",
+        h.fake.request_count()
+    );
     workers.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -213,11 +296,31 @@ async fn one_athletes_burst_is_capped_per_quarter_hour_and_others_still_sync() {
     let bob = h.connect("Bob").await;
     // 100 forged creates for Ada (ids Strava does not have), then Bob's real one.
     for n in 0..100_i64 {
-        let forged = event("activity", 70_000 + n, "create", ada.get(), SUBSCRIPTION, n, json!({}));
+        let forged = event(
+            "activity",
+            70_000 + n,
+            "create",
+            ada.get(),
+            SUBSCRIPTION,
+            n,
+            json!({}),
+        );
         assert_eq!(post(&base, &forged).await, 200);
     }
-    let bobs = h.fake.upload_activity(bob, NewActivity::default()).unwrap().get();
-    let real = event("activity", bobs, "create", bob.get(), SUBSCRIPTION, 1, json!({}));
+    let bobs = h
+        .fake
+        .upload_activity(bob, NewActivity::default())
+        .unwrap()
+        .get();
+    let real = event(
+        "activity",
+        bobs,
+        "create",
+        bob.get(),
+        SUBSCRIPTION,
+        1,
+        json!({}),
+    );
     assert_eq!(post(&base, &real).await, 200);
     let workers = h.start_workers();
     assert!(drained(&h).await);
@@ -239,7 +342,10 @@ async fn one_athletes_burst_is_capped_per_quarter_hour_and_others_still_sync() {
                 && e.next_attempt_at > chrono::Utc::now()
         })
         .count();
-    assert_eq!(waiting, 95, "the rest wait for the next quarter, attempts unspent");
+    assert_eq!(
+        waiting, 95,
+        "the rest wait for the next quarter, attempts unspent"
+    );
     workers.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -248,7 +354,11 @@ async fn events_repeated_for_one_activity_are_settled_by_one_fetch() {
     let h = Harness::plain(&[("WORKER_COUNT", "1")]).await;
     let base = h.start_app();
     let ada = h.connect("Ada").await;
-    let id = h.fake.upload_activity(ada, NewActivity::default()).unwrap().get();
+    let id = h
+        .fake
+        .upload_activity(ada, NewActivity::default())
+        .unwrap()
+        .get();
     for n in 0..10 {
         let update = event(
             "activity",
@@ -269,7 +379,10 @@ async fn events_repeated_for_one_activity_are_settled_by_one_fetch() {
     assert_eq!(
         inbox
             .iter()
-            .filter(|e| e.last_error.as_deref().is_some_and(|n| n.starts_with("settled by event")))
+            .filter(|e| e
+                .last_error
+                .as_deref()
+                .is_some_and(|n| n.starts_with("settled by event")))
             .count(),
         9
     );
@@ -282,7 +395,17 @@ async fn without_a_pinned_id_events_wait_until_the_subscription_is_learned_from_
     let h = Harness::plain(&[("STRAVA_SUBSCRIPTION_ID", "")]).await;
     let base = h.start_app();
     let ada = h.connect("Ada").await;
-    let ours = |time: i64| event("activity", 5, "create", ada.get(), SUBSCRIPTION, time, json!({}));
+    let ours = |time: i64| {
+        event(
+            "activity",
+            5,
+            "create",
+            ada.get(),
+            SUBSCRIPTION,
+            time,
+            json!({}),
+        )
+    };
     // No subscription on Strava yet: nothing can be checked, so Strava is asked to retry.
     assert_eq!(post(&base, &ours(1)).await, 503);
     assert!(h.inbox().await.is_empty());
@@ -297,7 +420,11 @@ async fn without_a_pinned_id_events_wait_until_the_subscription_is_learned_from_
     let guess = event("activity", 6, "create", ada.get(), id + 1, 3, json!({}));
     assert_eq!(post(&base, &guess).await, 200);
     let stored: Vec<i64> = h.inbox().await.iter().map(|e| e.object_id).collect();
-    assert_eq!(stored, vec![5], "only the event for our subscription is kept");
+    assert_eq!(
+        stored,
+        vec![5],
+        "only the event for our subscription is kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -307,7 +434,10 @@ async fn a_hung_database_answers_503_before_stravas_two_seconds_and_loses_nothin
     let ada = h.connect("Ada").await;
     // Another session holds the inbox table locked, as a hung server would stall us.
     let mut locker = h.db.pool().get().await.unwrap();
-    diesel::sql_query("BEGIN").execute(&mut locker).await.unwrap();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .await
+        .unwrap();
     diesel::sql_query("LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .await
@@ -317,7 +447,15 @@ async fn a_hung_database_answers_503_before_stravas_two_seconds_and_loses_nothin
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    let body = event("activity", 5, "create", ada.get(), SUBSCRIPTION, 1, json!({}));
+    let body = event(
+        "activity",
+        5,
+        "create",
+        ada.get(),
+        SUBSCRIPTION,
+        1,
+        json!({}),
+    );
     let res = strava
         .post(format!("{base}/webhook"))
         .json(&body)
@@ -325,7 +463,10 @@ async fn a_hung_database_answers_503_before_stravas_two_seconds_and_loses_nothin
         .await
         .expect("answered within Strava's two seconds");
     assert_eq!(res.status(), 503, "Strava is told to retry");
-    diesel::sql_query("ROLLBACK").execute(&mut locker).await.unwrap();
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .unwrap();
     drop(locker);
     // Strava's retry is acknowledged, and the event is stored once.
     assert_eq!(post(&base, &body).await, 200);

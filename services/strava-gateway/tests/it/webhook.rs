@@ -58,7 +58,15 @@ async fn malformed_bodies_are_refused_and_other_subscriptions_dropped_storing_no
     let base = h.start_app();
     let ada = h.connect("Ada").await;
     let http = reqwest::Client::new();
-    let good = event("activity", 5, "create", ada.get(), 77, 1_700_000_000, json!({}));
+    let good = event(
+        "activity",
+        5,
+        "create",
+        ada.get(),
+        77,
+        1_700_000_000,
+        json!({}),
+    );
     let with = |key: &str, value: serde_json::Value| {
         let mut e = good.clone();
         e[key] = value;
@@ -74,7 +82,6 @@ async fn malformed_bodies_are_refused_and_other_subscriptions_dropped_storing_no
         ("".into(), 400),
         ("[]".into(), 400),
         (without("object_id"), 400),
-
         (without("subscription_id"), 400),
         (with("object_id", json!("five")), 400),
         (with("event_time", json!(1.5)), 400),
@@ -143,7 +150,15 @@ async fn events_differing_only_in_updates_are_kept_apart() {
         json!({"title": "B"}),
         json!({"title": "A"}),
     ] {
-        let e = event("activity", 5, "update", ada.get(), SUBSCRIPTION, 1_700_000_000, updates);
+        let e = event(
+            "activity",
+            5,
+            "update",
+            ada.get(),
+            SUBSCRIPTION,
+            1_700_000_000,
+            updates,
+        );
         assert_eq!(
             http.post(format!("{base}/webhook"))
                 .json(&e)

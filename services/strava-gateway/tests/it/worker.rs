@@ -259,7 +259,16 @@ async fn unknown_athletes_are_not_stored_and_failures_retry_until_they_stay_fail
             )
         }
     };
-    post(event("activity", 999, "create", 424_242, SUBSCRIPTION, 1, json!({}))).await;
+    post(event(
+        "activity",
+        999,
+        "create",
+        424_242,
+        SUBSCRIPTION,
+        1,
+        json!({}),
+    ))
+    .await;
     // Strava fails every fetch of this activity.
     h.fake
         .fail_next_matching(100, Some(&format!("/api/v3/activities/{}", id.get())), 500);
