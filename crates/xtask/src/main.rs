@@ -99,33 +99,17 @@ fn bench() -> Result<(), String> {
             Err(format!("`cargo {}` failed ({status})", args.join(" ")))
         }
     };
-    run(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "db",
-        "--example",
-        "bulk_upsert",
-    ])?;
-    run(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "db",
-        "--example",
-        "connect_latency",
-    ])?;
-    run(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "db",
-        "--example",
-        "demo_and_limits",
-    ])?;
+    for example in ["bulk_upsert", "connect_latency", "demo_and_limits"] {
+        run(&[
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "db",
+            "--example",
+            example,
+        ])?;
+    }
     // The webhook and import benchmarks start the release gateway binary beside
     // themselves.
     run(&[
@@ -140,23 +124,16 @@ fn bench() -> Result<(), String> {
         "--example",
         "bench_import",
     ])?;
-    run(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "strava-gateway",
-        "--example",
-        "bench_import",
-    ])?;
-    run(&[
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "strava-gateway",
-        "--example",
-        "bench_webhooks",
-    ])?;
+    for example in ["bench_import", "bench_webhooks"] {
+        run(&[
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "strava-gateway",
+            "--example",
+            example,
+        ])?;
+    }
     run(&["bench", "--quiet", "-p", "talk-app", "--bench", "ask"])
 }
