@@ -146,11 +146,10 @@ pub async fn token(
         }
         Some("refresh_token") => {
             let old = p.require("RefreshToken", "refresh_token")?;
-            let grant = st
-                .refresh_tokens
-                .get(old)
-                .cloned()
-                .ok_or_else(|| ApiError::bad_request("RefreshToken", "refresh_token", "invalid"))?;
+            let grant =
+                st.refresh_tokens.get(old).cloned().ok_or_else(|| {
+                    ApiError::bad_request("RefreshToken", "refresh_token", "invalid")
+                })?;
             let now = st.now().timestamp();
             let live = st
                 .access_tokens

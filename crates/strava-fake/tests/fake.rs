@@ -519,7 +519,12 @@ async fn absent_values_are_left_out_and_recorded_activities_carry_temperature() 
         }
     };
     for m in [by_id(manual.get()), detail(manual.get()).await] {
-        for key in ["external_id", "upload_id_str", "suffer_score", "average_temp"] {
+        for key in [
+            "external_id",
+            "upload_id_str",
+            "suffer_score",
+            "average_temp",
+        ] {
             assert!(m.get(key).is_none(), "{key} should be absent: {m}");
         }
         assert_eq!(m["manual"], true);
