@@ -78,6 +78,7 @@ pub async fn list_activities(
                 && after.is_none_or(|x| t > x)
         })
         .collect();
+    // Strava pages forward in time from `after`: oldest first, newest last.
     let ascending = st.ascending_with_after && after.is_some() && before.is_none();
     items.sort_by_key(|s| (s.activity.start_date, s.activity.id));
     if !ascending {

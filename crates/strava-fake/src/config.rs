@@ -70,8 +70,8 @@ pub struct FakeConfig {
     pub handshake_timeout: Duration,
     /// actix worker threads serving requests.
     pub workers: usize,
-    /// When only `after` is given, list oldest first. Strava is reported to do this;
-    /// off by default so listing is always newest first.
+    /// When only `after` is given, list oldest first, as Strava does (on by
+    /// default); off lists newest first whatever the parameters.
     pub ascending_with_after: bool,
 }
 
@@ -87,7 +87,7 @@ impl Default for FakeConfig {
             webhook: WebhookConfig::default(),
             handshake_timeout: Duration::from_secs(2),
             workers: 2,
-            ascending_with_after: false,
+            ascending_with_after: true,
         }
     }
 }

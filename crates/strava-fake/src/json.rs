@@ -180,6 +180,19 @@ pub fn encode_polyline(points: &[(f64, f64)]) -> String {
     out
 }
 
+/// Whole degrees Celsius, as a recording device with a thermometer reports it:
+/// none for manual entries and indoor or virtual sessions. Derived from the start
+/// month (warmer mid-year) and the id, so summary and detail agree.
+fn average_temp(a: &Activity) -> Option<i64> {
+    let sport = a.sport_type.as_str();
+    if a.manual || a.trainer || sport.starts_with("Virtual") {
+        return None;
+    }
+    let month = i64::from(chrono::Datelike::month(&a.start_date_local));
+    let season = 6 - (month - 7).abs();
+    Some(4 + 3 * season + a.id.get().rem_euclid(5))
+}
+
 fn latlng(p: Option<(f64, f64)>) -> Value {
     match p {
         Some((lat, lng)) => json!([round(lat, 6), round(lng, 6)]),
@@ -242,9 +255,7 @@ fn activity_json(s: &Stored, detailed: bool) -> Value {
         "sport_type": sport,
         "workout_type": a.workout_type,
         "id": id,
-        "external_id": recorded.then(|| format!("fake-{id}.fit")),
         "upload_id": recorded.then_some(id + 1_000_000_000),
-        "upload_id_str": recorded.then(|| (id + 1_000_000_000).to_string()),
         "start_date": iso(a.start_date),
         "start_date_local": a.start_date_local.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "timezone": a.timezone,
@@ -278,12 +289,21 @@ fn activity_json(s: &Stored, detailed: bool) -> Value {
         "total_photo_count": 0,
         "has_kudoed": false,
         "from_accepted_tag": false,
-        "suffer_score": suffer_score,
     });
     let Some(m) = v.as_object_mut() else {
         return v;
     };
-    // Strava leaves sensor fields out entirely when the sensor was absent.
+    // Strava leaves fields out entirely, rather than sending null, when it has no
+    // value: the upload's file fields for manual entries, the relative effort
+    // without heart rate, and sensor fields when the sensor was absent.
+    insert_opt(m, "external_id", recorded.then(|| format!("fake-{id}.fit")));
+    insert_opt(
+        m,
+        "upload_id_str",
+        recorded.then(|| (id + 1_000_000_000).to_string()),
+    );
+    insert_opt(m, "suffer_score", suffer_score);
+    insert_opt(m, "average_temp", average_temp(a));
     insert_opt(m, "average_cadence", a.average_cadence);
     insert_opt(m, "average_watts", a.average_watts);
     insert_opt(m, "weighted_average_watts", a.weighted_average_watts);

@@ -4,6 +4,8 @@
 //! token, deauthorize), the athlete, activity listing and detail, push subscriptions
 //! with the callback handshake, webhook delivery with retries, rate limits with
 //! Strava's headers, and injectable faults. JSON follows Strava's API reference.
+//! What it emulates of Strava's documented behaviour, and what it leaves out, is
+//! tabled in the crate's `README.md` (`crates/strava-fake/README.md`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -292,7 +294,8 @@ impl FakeStrava {
 
     // --- listing, limits, faults -------------------------------------------------
 
-    /// When only `after` is given, list oldest first (as Strava is reported to do).
+    /// Whether a listing with only `after` comes oldest first, as on Strava (the
+    /// default); `false` lists newest first whatever the parameters.
     pub fn set_ascending_with_after(&self, on: bool) {
         self.shared.lock().ascending_with_after = on;
     }

@@ -142,13 +142,13 @@ impl Default for NewActivity {
 }
 
 /// Changes to an existing activity; each set field that Strava reports in webhooks
-/// (title, type, privacy) shows up in the update event's `updates`.
+/// (title, sport type, privacy) shows up in the update event's `updates`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ActivityUpdate {
     /// New title (`updates.title`).
     pub name: Option<String>,
-    /// New sport type (`updates.type`).
+    /// New sport type (`updates.sport_type`, and its legacy `updates.type`).
     pub sport_type: Option<String>,
     /// New privacy (`updates.private`, "true"/"false").
     pub private: Option<bool>,

@@ -1,7 +1,9 @@
 //! `/oauth/authorize`, `/oauth/token` and `/oauth/deauthorize`.
 //!
 //! Authorization auto-approves (or denies, or grants fewer scopes, as told). Codes are
-//! single use; each refresh issues a new refresh token and the old one dies at once.
+//! single use. A refresh while the access token has more than an hour left returns
+//! the same tokens and expiry; otherwise it issues new ones and the old refresh
+//! token dies at once.
 
 use crate::json::{ApiError, summary_athlete};
 use crate::model::{AuthorizeMode, TokenPair};
@@ -12,6 +14,9 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use domain::AthleteId;
 use serde_json::json;
+
+/// A refresh returns the current access token while it has more than this left.
+const REUSE_ABOVE_SECS: i64 = 3600;
 
 /// `GET /oauth/authorize`: redirects straight back, as if the athlete clicked "Authorize".
 pub async fn authorize(req: HttpRequest, shared: Data<Shared>) -> Result<HttpResponse, ApiError> {
@@ -141,11 +146,21 @@ pub async fn token(
         }
         Some("refresh_token") => {
             let old = p.require("RefreshToken", "refresh_token")?;
-            let grant = st
-                .refresh_tokens
-                .remove(old)
-                .ok_or_else(|| ApiError::bad_request("RefreshToken", "refresh_token", "invalid"))?;
-            let (access, refresh, expires_at) = st.issue_tokens(grant.athlete, grant.scopes);
+            let grant =
+                st.refresh_tokens.get(old).cloned().ok_or_else(|| {
+                    ApiError::bad_request("RefreshToken", "refresh_token", "invalid")
+                })?;
+            let now = st.now().timestamp();
+            let live = st
+                .access_tokens
+                .get(&grant.access_token)
+                .map(|g| g.expires_at)
+                .filter(|expires_at| expires_at - now > REUSE_ABOVE_SECS);
+            let (access, refresh, expires_at) = match live {
+                // Strava answers an early refresh with the tokens already held.
+                Some(expires_at) => (grant.access_token, old.to_string(), expires_at),
+                None => st.issue_tokens(grant.athlete, grant.scopes),
+            };
             let ttl = expires_at - st.now().timestamp();
             Ok(HttpResponse::Ok().json(json!({
                 "token_type": "Bearer",

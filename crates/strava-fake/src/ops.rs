@@ -2,6 +2,7 @@
 //! seeding athletes and activities, and "uploads" (create/update/delete) that push
 //! the webhook events Strava would send.
 
+use crate::json::legacy_type;
 use crate::model::{ActivityUpdate, Athlete, FakeError, NewActivity, NewAthlete};
 use crate::state::{Shared, State, Stored};
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
@@ -222,7 +223,10 @@ impl Shared {
             stored.activity.name = name;
         }
         if let Some(sport) = change.sport_type {
-            updates.insert("type".to_string(), sport.clone());
+            // Today's events name the new `sport_type`; `type` carries the legacy
+            // type it maps to, for clients that only read that.
+            updates.insert("type".to_string(), legacy_type(&sport).to_string());
+            updates.insert("sport_type".to_string(), sport.clone());
             stored.activity.sport_type = SportType::new(sport);
         }
         if let Some(private) = change.private {

@@ -92,6 +92,9 @@ pub struct Grant {
     pub scopes: Scopes,
     /// Unix seconds; only meaningful for access tokens.
     pub expires_at: i64,
+    /// The access token issued together with this grant: a refresh hands it back
+    /// while it still has more than an hour to live.
+    pub access_token: String,
 }
 
 /// The push subscription (at most one per application, as on Strava).
@@ -190,12 +193,13 @@ impl State {
     pub fn issue_tokens(&mut self, athlete: AthleteId, scopes: Scopes) -> (String, String, i64) {
         let ttl = i64::try_from(self.token_ttl.as_secs()).unwrap_or(i64::MAX / 4);
         let expires_at = self.now().timestamp().saturating_add(ttl);
+        let access = random_token();
         let grant = Grant {
             athlete,
             scopes,
             expires_at,
+            access_token: access.clone(),
         };
-        let access = random_token();
         let refresh = random_token();
         self.refresh_tokens.retain(|_, g| g.athlete != athlete);
         self.access_tokens.insert(access.clone(), grant.clone());

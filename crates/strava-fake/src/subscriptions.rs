@@ -55,13 +55,26 @@ pub async fn create(
         return Err(already());
     }
     st.next_subscription_id += 1;
-    let id = st.next_subscription_id;
-    st.subscription = Some(Subscription {
-        id,
+    let created = Subscription {
+        id: st.next_subscription_id,
         callback_url: callback,
         created_at: st.now(),
-    });
-    Ok(HttpResponse::Created().json(json!({"id": id})))
+    };
+    let body = subscription_json(&shared, &created);
+    st.subscription = Some(created);
+    Ok(HttpResponse::Created().json(body))
+}
+
+/// The push subscription object, as creating and viewing return it.
+fn subscription_json(shared: &Shared, s: &Subscription) -> serde_json::Value {
+    json!({
+        "id": s.id,
+        "resource_state": 2,
+        "application_id": shared.client_id.parse::<i64>().unwrap_or(0),
+        "callback_url": s.callback_url,
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.created_at),
+    })
 }
 
 /// Strava's verification: GET the callback with a challenge and expect it echoed as
@@ -105,20 +118,10 @@ pub async fn view(
     let p = Params::read(&req, &body)?;
     check_app(&shared, &p)?;
     let st = shared.lock();
-    let app: i64 = shared.client_id.parse().unwrap_or(0);
     let list: Vec<_> = st
         .subscription
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "resource_state": 2,
-                "application_id": app,
-                "callback_url": s.callback_url,
-                "created_at": iso(s.created_at),
-                "updated_at": iso(s.created_at),
-            })
-        })
+        .map(|s| subscription_json(&shared, s))
         .collect();
     Ok(HttpResponse::Ok().json(list))
 }

@@ -195,6 +195,33 @@ async fn refresh_rotation_expiry_and_deauthorization() {
     let athlete = fake.add_athlete(NewAthlete::default()).unwrap();
     let first = fake.issue_tokens(athlete, "read,activity:read").unwrap();
 
+    // With more than an hour left, a refresh hands back the same tokens and expiry.
+    let (status, body) = token(
+        &fake,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first.refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["access_token"], first.access_token.as_str());
+    assert_eq!(body["refresh_token"], first.refresh_token.as_str());
+    assert_eq!(body["expires_at"], first.expires_at);
+    fake.advance_clock(Duration::from_secs(5 * 3600 - 1))
+        .unwrap();
+    let (_, body) = token(
+        &fake,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first.refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(body["access_token"], first.access_token.as_str());
+    // An hour or less left: new tokens.
+    fake.advance_clock(Duration::from_secs(1)).unwrap();
+
     let (status, body) = token(
         &fake,
         &[
@@ -209,6 +236,8 @@ async fn refresh_rotation_expiry_and_deauthorization() {
     let second_refresh = body["refresh_token"].as_str().unwrap().to_string();
     let second_access = body["access_token"].as_str().unwrap().to_string();
     assert_ne!(second_refresh, first.refresh_token);
+    assert_ne!(second_access, first.access_token);
+    assert_eq!(body["expires_in"], 6 * 3600);
 
     // The old refresh token is dead at once.
     let (status, body) = token(
@@ -414,6 +443,101 @@ fn header(res: &reqwest::Response, name: &str) -> String {
         .get(name)
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listing_with_after_pages_forward_oldest_first() {
+    let fake = fake().await;
+    fake.set_rate_limits(None);
+    let athlete = fake.add_athlete(NewAthlete::default()).unwrap();
+    fake.generate_activities(athlete, 60).unwrap();
+    let t = fake
+        .issue_tokens(athlete, "read,activity:read_all")
+        .unwrap()
+        .access_token;
+    let all = fake.activities(athlete);
+    let cut = all[9].start_date.timestamp();
+    let oldest_after: Vec<i64> = all[10..].iter().map(|a| a.id.get()).collect();
+
+    // Only `after`: oldest first, and page 2 carries on forward in time.
+    let p1 = page(&fake, &t, &format!("after={cut}&per_page=20")).await;
+    let p2 = page(&fake, &t, &format!("after={cut}&per_page=20&page=2")).await;
+    assert_eq!(ids(&p1), oldest_after[..20]);
+    assert_eq!(ids(&p2), oldest_after[20..40]);
+
+    // `before` with `after`, or neither: newest first.
+    let top = all[50].start_date.timestamp();
+    let both = page(&fake, &t, &format!("after={cut}&before={top}&per_page=5")).await;
+    let newest_below: Vec<i64> = all[45..50].iter().rev().map(|a| a.id.get()).collect();
+    assert_eq!(ids(&both), newest_below);
+    let plain = page(&fake, &t, "per_page=1").await;
+    assert_eq!(ids(&plain), [all[59].id.get()]);
+
+    // The switch restores newest first for `after` too.
+    fake.set_ascending_with_after(false);
+    let desc = page(&fake, &t, &format!("after={cut}&per_page=1")).await;
+    assert_eq!(ids(&desc), [all[59].id.get()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_values_are_left_out_and_recorded_activities_carry_temperature() {
+    let fake = fake().await;
+    let athlete = fake.add_athlete(NewAthlete::default()).unwrap();
+    let manual = fake
+        .upload_activity(
+            athlete,
+            NewActivity {
+                manual: true,
+                ..NewActivity::default()
+            },
+        )
+        .unwrap();
+    let recorded = fake
+        .upload_activity(
+            athlete,
+            NewActivity {
+                average_heartrate: Some(150.0),
+                ..NewActivity::default()
+            },
+        )
+        .unwrap();
+    let t = fake
+        .issue_tokens(athlete, "read,activity:read")
+        .unwrap()
+        .access_token;
+    let listed = page(&fake, &t, "").await;
+    let by_id = |id: i64| listed.iter().find(|a| a["id"] == id).unwrap().clone();
+    let detail = |id: i64| {
+        let fake = &fake;
+        let t = t.clone();
+        async move {
+            get(fake, &format!("/activities/{id}"), &t)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    for m in [by_id(manual.get()), detail(manual.get()).await] {
+        for key in [
+            "external_id",
+            "upload_id_str",
+            "suffer_score",
+            "average_temp",
+        ] {
+            assert!(m.get(key).is_none(), "{key} should be absent: {m}");
+        }
+        assert_eq!(m["manual"], true);
+    }
+    let summary = by_id(recorded.get());
+    let full = detail(recorded.get()).await;
+    for r in [&summary, &full] {
+        assert!(r["external_id"].is_string(), "{r}");
+        assert!(r["upload_id_str"].is_string(), "{r}");
+        assert!(r["suffer_score"].is_number(), "{r}");
+        assert!(r["average_temp"].is_i64(), "{r}");
+    }
+    assert_eq!(summary["average_temp"], full["average_temp"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -637,9 +761,15 @@ async fn push_subscription_handshake_view_delete() {
 
     cb.script.lock().unwrap().wrong_challenge = false;
     let (status, body) = subscribe(&fake, &cb.url, "tok3n").await;
-    assert!(status.is_success(), "{body}");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["id"].as_i64().unwrap();
     assert_eq!(fake.subscription().unwrap().id, id);
+    // Creating answers with the whole subscription, the same object viewing lists.
+    assert_eq!(body["callback_url"], cb.url.as_str());
+    assert_eq!(body["application_id"], 1234);
+    assert_eq!(body["resource_state"], 2);
+    assert!(body["created_at"].as_str().unwrap().ends_with('Z'));
+    let created = body;
 
     let (status, body) = subscribe(&fake, &cb.url, "tok3n").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -657,7 +787,7 @@ async fn push_subscription_handshake_view_delete() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list[0]["id"], id);
+    assert_eq!(list[0], created);
     assert_eq!(list[0]["callback_url"], cb.url.as_str());
     assert_eq!(list[0]["resource_state"], 2);
     assert_eq!(list[0]["application_id"], 1234);
@@ -750,7 +880,7 @@ async fn uploads_push_webhooks_with_retries() {
         id,
         ActivityUpdate {
             name: Some("New name".into()),
-            sport_type: Some("Ride".into()),
+            sport_type: Some("TrailRun".into()),
             private: Some(true),
             ..ActivityUpdate::default()
         },
@@ -763,7 +893,9 @@ async fn uploads_push_webhooks_with_retries() {
     let update = &d[2].event;
     assert_eq!(update.aspect_type, "update");
     assert_eq!(update.updates["title"], "New name");
-    assert_eq!(update.updates["type"], "Ride");
+    // A sport change names the new sport_type, and type its legacy equivalent.
+    assert_eq!(update.updates["sport_type"], "TrailRun");
+    assert_eq!(update.updates["type"], "Run");
     assert_eq!(update.updates["private"], "true");
     assert_eq!(d[3].event.aspect_type, "delete");
     assert_eq!(d[3].event.object_id, early.get());

@@ -110,7 +110,7 @@ enum Listing {
     Reconnect,
 }
 
-/// One page of `/athlete/activities` (newest first, or from `after`), with the token
+/// One page of `/athlete/activities` (newest first; from `after`, oldest first), with the token
 /// refreshed once on a 401.
 async fn list(
     ctx: &Context,

@@ -3,8 +3,12 @@
 
 use super::sync_support::Harness;
 use domain::{AthleteId, Secret};
+use std::time::Duration;
 use strava_gateway::strava::{StravaClient, StravaError};
 use strava_gateway::tokens::{self, TokenError};
+
+/// Moves a just-issued six-hour token into its last hour.
+const TOKEN_LAST_HOUR: Duration = Duration::from_secs(5 * 3600 + 60);
 
 fn client(h: &Harness) -> StravaClient {
     StravaClient::new(&h.settings.strava, h.db.pool().clone())
@@ -58,6 +62,9 @@ async fn concurrent_workers_refresh_an_expiring_token_exactly_once() {
     assert_eq!(token_requests(&h), 0);
 
     expire_stored(&h, athlete).await;
+    // Strava answers a refresh with the same pair while the access token has over an
+    // hour left; move its clock into that last hour so the refresh rotates.
+    h.fake.advance_clock(TOKEN_LAST_HOUR).unwrap();
     let calls = (0..8).map(|_| {
         let (pool, client, cipher) = (
             h.db.pool().clone(),
@@ -122,6 +129,8 @@ async fn a_401_after_refreshing_marks_the_athlete_for_reconnect() {
     // Tokens that refresh fine but cannot read activities (the athlete dropped the
     // scope): every listing answers 401, before and after a refresh.
     let pair = h.fake.issue_tokens(athlete, "read").unwrap();
+    // In its last hour at Strava (still fresh to us), so the refresh issues a new pair.
+    h.fake.advance_clock(TOKEN_LAST_HOUR).unwrap();
     {
         let mut conn = h.db.pool().get().await.unwrap();
         let tokens = db::tokens::StravaTokens {
