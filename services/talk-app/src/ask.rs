@@ -6,10 +6,10 @@
 //! awaited (seconds, up to its timeout) none is: otherwise a few slow questions from
 //! one athlete would take the whole pool and every other request would wait.
 
+use ask::{self, Answer, Context, Parsed, Plan};
 use chrono::{DateTime, Utc};
 use db::{DbError, Pool, activities, athletes, chats, questions};
 use domain::AthleteId;
-use domain::ask::{self, Answer, Context, Parsed, Plan};
 use domain::dates;
 use std::time::Duration;
 use uuid::Uuid;

@@ -2,8 +2,8 @@
 //! answer. Matching is on lowercase tokens; every token that a rule uses is marked, so
 //! later rules do not read it twice ("last" in "last week" is not "my last run").
 
-use super::plan::SportSel;
-use crate::SportType;
+use crate::plan::SportSel;
+use domain::SportType;
 
 /// Longest question we read; the rest is ignored (keeps work bounded).
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -769,7 +769,7 @@ fn wants_change(t: &Tokens) -> bool {
 
 /// A unit named in the question: (metres per unit, is distance (vs elevation), imperial).
 pub fn distance_unit(word: &str) -> Option<(f64, bool)> {
-    use crate::format::{METRES_PER_FOOT, METRES_PER_MILE, METRES_PER_YARD};
+    use domain::format::{METRES_PER_FOOT, METRES_PER_MILE, METRES_PER_YARD};
     Some(match word {
         "km" | "kms" | "kilometer" | "kilometers" | "kilometre" | "kilometres" | "k" => {
             (1000.0, false)

@@ -30,8 +30,8 @@ pub use plan::{
 };
 pub use render::{not_understood, render};
 
-use crate::Units;
 use chrono::NaiveDate;
+use domain::Units;
 
 /// What the engine needs to know besides the question.
 #[derive(Debug, Clone, PartialEq)]

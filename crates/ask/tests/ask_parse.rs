@@ -1,11 +1,11 @@
 //! The question parser from the outside: many phrasings of the same thing give the same
 //! plan, and no input at all makes parse, compile or render panic.
 
-use chrono::NaiveDate;
-use domain::Units;
-use domain::ask::{
+use ask::{
     self, Aggregation, AnswerKind, Cmp, Context, GroupBy, Metric, Order, Parsed, Period, Plan, Race,
 };
+use chrono::NaiveDate;
+use domain::Units;
 use proptest::prelude::*;
 
 fn ctx() -> Context {

@@ -3,11 +3,11 @@
 //! words it recognises. What is left decides between a fresh plan, a follow-up merged
 //! into the previous plan, a clarifying question, or "not understood".
 
-use super::lexicon::{self, Tokens};
-use super::plan::*;
-use super::time::{self, WEEKDAYS};
-use super::{Context, Parsed};
-use crate::{SportFamily, Units};
+use crate::lexicon::{self, Tokens};
+use crate::plan::*;
+use crate::time::{self, WEEKDAYS};
+use crate::{Context, Parsed};
+use domain::{SportFamily, Units};
 
 /// Everything the rules found in one question.
 #[derive(Debug, Default)]
