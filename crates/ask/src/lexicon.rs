@@ -5,9 +5,6 @@
 use crate::plan::SportSel;
 use domain::SportType;
 
-/// Longest question we read; the rest is ignored (keeps work bounded).
-pub const MAX_QUESTION_CHARS: usize = 500;
-
 /// A question cut into lowercase words, with the quoted parts kept apart.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
@@ -21,8 +18,7 @@ impl Tokens {
     /// Splits a question into words: lowercase, letters and digits apart ("15km" is
     /// "15" "km"), ISO dates ("2024-03-03") and decimals ("21.1") kept whole, ordinal
     /// suffixes dropped ("3rd" is "3"), apostrophes removed ("year's" is "years").
-    pub fn new(question: &str) -> Self {
-        let text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
+    pub fn new(text: &str) -> Self {
         let mut quoted = Vec::new();
         let mut rest = String::with_capacity(text.len());
         let mut inside: Option<String> = None;

@@ -59,8 +59,14 @@ impl Parts {
 }
 
 /// Turns a question into a plan, a clarifying question, a refusal or "not understood".
-/// Total: never panics, whatever the input.
+/// Total: never panics, whatever the input. A question over [`crate::MAX_QUESTION_CHARS`]
+/// is refused whole: answering only its first part would answer a different question.
 pub fn parse(question: &str, ctx: &Context) -> Parsed {
+    if crate::is_too_long(question) {
+        return Parsed::Unsupported {
+            text: crate::too_long_text(),
+        };
+    }
     let mut t = Tokens::new(question);
     if t.is_empty() {
         return Parsed::NotUnderstood;

@@ -190,3 +190,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_question_over_the_limit_is_refused_whole_not_cut() {
+    // Cut at the limit this would read as "how many runs": a narrower question.
+    let head = "how many runs";
+    let tail = "in 2025";
+    let pad = |n: usize| " ".repeat(n - head.len() - tail.len());
+    let over = format!("{head}{}{tail}", pad(ask::MAX_QUESTION_CHARS + 1));
+    assert!(ask::is_too_long(&over));
+    match ask::parse(&over, &ctx()) {
+        Parsed::Unsupported { text } => {
+            assert_eq!(text, ask::too_long_text());
+            assert!(text.contains("longer than 500 characters"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let at = format!("{head}{}{tail}", pad(ask::MAX_QUESTION_CHARS));
+    assert!(!ask::is_too_long(&at));
+    assert_eq!(plan(&at), plan("how many runs in 2025"));
+}

@@ -542,7 +542,10 @@ async fn cli_prints_one_json_line_and_exits_2_on_bad_input() {
             .contains("rides in November 2026"),
         "{v}"
     );
+    // Over the limit, even when only padding: the engine never reads a cut question.
+    let long = format!("runs{}this year", " ".repeat(ask::MAX_QUESTION_CHARS));
     for bad in [
+        vec!["ask", "--athlete", "1", "--now", NOW, long.as_str()],
         vec!["ask", "--athlete", "424242", "runs this year"],
         vec!["ask", "--athlete", "abc", "runs"],
         vec!["ask", "--athlete", "1", "--now", "yesterday", "runs"],
