@@ -1,4 +1,4 @@
-//! The demo athlete: the template loaded from `demo` (profile and generated
+//! The demo athlete: the template loaded from the `demo` crate (profile and generated
 //! activities), and the short-lived copies of it that each demo visitor gets, so no
 //! visitor sees, changes or erases another's.
 
