@@ -1,7 +1,7 @@
 //! The question parser must answer, never panic, whatever an athlete types.
 #![no_main]
 
-use domain::ask::{Context, parse};
+use ask::{Context, parse};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(question) = std::str::from_utf8(data) {

@@ -27,7 +27,7 @@ async fn main() {
     .await
     .expect("athlete");
     // Realistic rows: the demo generator's activities, re-numbered to reach ROWS.
-    let template = domain::demo::demo_activities(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(), 3);
+    let template = demo::demo_activities(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(), 3);
     let now = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
     let rows: Vec<ActivityRow> = (0..ROWS)
         .map(|i| {

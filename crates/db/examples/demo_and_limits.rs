@@ -95,7 +95,7 @@ async fn main() {
         took.as_secs_f64() * 1e3 / deleted.max(1) as f64
     );
 
-    let athlete = AthleteId(domain::demo::DEMO_ATHLETE_ID.get());
+    let athlete = AthleteId(demo::DEMO_ATHLETE_ID.get());
     let mut counted = Vec::with_capacity(ROUNDS);
     let mut slots = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {

@@ -1,4 +1,4 @@
-//! The demo athlete: the template loaded from `domain::demo` (profile and generated
+//! The demo athlete: the template loaded from the `demo` crate (profile and generated
 //! activities), and the short-lived copies of it that each demo visitor gets, so no
 //! visitor sees, changes or erases another's.
 
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{AthleteId, demo};
+use domain::AthleteId;
 
 /// Years of history the demo athlete gets, so "2024 vs 2023" has an answer.
 pub const DEMO_YEARS: u32 = 3;

@@ -1,14 +1,14 @@
-//! Runs a compiled question (`domain::ask::Query`) inside the athlete-scoped,
+//! Runs a compiled question (`ask::Query`) inside the athlete-scoped,
 //! read-only sandbox and returns its rows as JSON; runs SQL a language model wrote in
 //! the narrower model sandbox, capped in rows and bytes by the database itself.
 
 use crate::sandbox::{run_as_model, with_athlete_scope};
+use ask::{Bind, CELL_CHARS, Query, TABLE_BYTES};
 use diesel::QueryableByName;
 use diesel::pg::Pg;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Text, Timestamp};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
-use domain::ask::{Bind, CELL_CHARS, Query, TABLE_BYTES};
 use std::time::Duration;
 
 /// Why a question's query gave no rows.

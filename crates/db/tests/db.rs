@@ -575,7 +575,7 @@ async fn demo_seed_loads_the_demo_athlete_idempotently() {
     assert!(n > 500, "three years of training, got {n}");
     let again = db::demo::seed(&mut conn, now).await.unwrap();
     assert_eq!(n, again);
-    let id = domain::demo::DEMO_ATHLETE_ID;
+    let id = demo::DEMO_ATHLETE_ID;
     assert_eq!(
         activities::count_for(&mut conn, id).await.unwrap(),
         n as i64
@@ -753,7 +753,7 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
         db::demo::create_copy(&mut conn, day, 2).await.unwrap(),
         CopyOutcome::Full
     );
-    let template = domain::demo::DEMO_ATHLETE_ID.get();
+    let template = demo::DEMO_ATHLETE_ID.get();
     for copy in &copies {
         let c = copy.get();
         assert!(c < 0, "copies have ids Strava never uses");
@@ -783,7 +783,7 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
         );
         let row = athletes::find(&mut conn, *copy).await.unwrap().unwrap();
         assert!(row.is_demo && row.demo_expires_at.is_some());
-        assert_eq!(row.timezone.as_deref(), Some(domain::demo::DEMO_TIMEZONE));
+        assert_eq!(row.timezone.as_deref(), Some(demo::DEMO_TIMEZONE));
     }
 
     // Upkeep deletes the expired copy with everything of it, nothing else.

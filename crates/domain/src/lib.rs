@@ -1,10 +1,9 @@
 //! StravaTalk's pure domain: identifiers, sport types, units and their formatting,
-//! local-date arithmetic and the deterministic demo athlete. No I/O lives here.
+//! local-date arithmetic and secrets: the types the question engine (`ask`), the demo
+//! generator (`demo`), the database and the services share. No I/O lives here.
 
 pub mod activity;
-pub mod ask;
 pub mod dates;
-pub mod demo;
 pub mod format;
 pub mod ids;
 pub mod secret;

@@ -77,7 +77,7 @@ impl Default for NewAthlete {
             country: Some("France".into()),
             sex: None,
             measurement_preference: Units::Metric,
-            timezone: domain::demo::DEMO_TIMEZONE.into(),
+            timezone: demo::DEMO_TIMEZONE.into(),
             weight: Some(68.0),
         }
     }

@@ -6,8 +6,8 @@ use crate::json::legacy_type;
 use crate::model::{ActivityUpdate, Athlete, FakeError, NewActivity, NewAthlete};
 use crate::state::{Shared, State, Stored};
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
+use demo::{DEMO_SEED, DEMO_TIMEZONE, MAX_DEMO_YEARS, demo_activities_with_seed};
 use domain::dates::{parse_strava_timezone, to_utc};
-use domain::demo::{DEMO_SEED, DEMO_TIMEZONE, MAX_DEMO_YEARS, demo_activities_with_seed};
 use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType};
 use std::collections::BTreeMap;
 
@@ -71,7 +71,7 @@ impl Shared {
         Ok(athlete)
     }
 
-    /// Adds `count` realistic activities (from `domain::demo`) ending today, or just
+    /// Adds `count` realistic activities (from `demo`) ending today, or just
     /// before the athlete's oldest activity when it has some, so repeated calls
     /// extend the history backwards. Home activities move to the athlete's zone.
     /// No webhook events: this is seeding, not uploading.

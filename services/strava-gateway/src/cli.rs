@@ -155,7 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let n = db::demo::seed(&mut conn, today).await?;
             println!(
                 "demo athlete {} loaded with {n} activities",
-                domain::demo::DEMO_ATHLETE_ID
+                demo::DEMO_ATHLETE_ID
             );
             Ok(())
         }

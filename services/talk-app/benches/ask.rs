@@ -5,10 +5,10 @@
 //!
 //! `DATABASE_URL=postgres://... cargo bench -p talk-app --bench ask`
 
+use ask::{self, Context, Parsed};
 use chrono::{DateTime, Utc};
 use db::activities::{self, ActivityRow};
 use db::athletes::{self, AthleteUpsert};
-use domain::ask::{self, Context, Parsed};
 use domain::{AthleteId, Units};
 use std::time::{Duration, Instant};
 use testkit::TestDb;
@@ -57,7 +57,7 @@ async fn run() {
     let now: DateTime<Utc> = "2026-11-29T12:00:00Z".parse().expect("now");
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
-    let profile = domain::demo::demo_athlete();
+    let profile = demo::demo_athlete();
     athletes::upsert(
         &mut conn,
         &AthleteUpsert {
@@ -72,7 +72,7 @@ async fn run() {
     .await
     .expect("athlete");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
-    let all = domain::demo::demo_activities(today, 45);
+    let all = demo::demo_activities(today, 45);
     let rows: Vec<ActivityRow> = all[all.len().saturating_sub(ACTIVITIES)..]
         .iter()
         .map(|a| ActivityRow::new(a, None, now))

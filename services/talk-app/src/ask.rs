@@ -6,10 +6,10 @@
 //! awaited (seconds, up to its timeout) none is: otherwise a few slow questions from
 //! one athlete would take the whole pool and every other request would wait.
 
+use ask::{self, Answer, Context, Parsed, Plan};
 use chrono::{DateTime, Utc};
 use db::{DbError, Pool, activities, athletes, chats, questions};
 use domain::AthleteId;
-use domain::ask::{self, Answer, Context, Parsed, Plan};
 use domain::dates;
 use std::time::Duration;
 use uuid::Uuid;
@@ -21,8 +21,6 @@ const LLM_RECENT_QUESTIONS: usize = 5;
 
 /// How long a question's query may run before it is cancelled.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest question accepted, in characters.
-pub const MAX_QUESTION_CHARS: usize = 2000;
 
 /// Why a question got no answer at all (as opposed to an answer saying no).
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +34,8 @@ pub enum AskError {
     /// Nothing was asked.
     #[error("the question is empty")]
     EmptyQuestion,
-    /// The question is longer than [`MAX_QUESTION_CHARS`].
-    #[error("the question is longer than {MAX_QUESTION_CHARS} characters")]
+    /// The question is longer than [`ask::MAX_QUESTION_CHARS`].
+    #[error("the question is longer than {} characters", ask::MAX_QUESTION_CHARS)]
     QuestionTooLong,
     /// No database connection could be had.
     #[error("database unavailable")]
@@ -81,7 +79,7 @@ pub async fn ask(
     if question.is_empty() {
         return Err(AskError::EmptyQuestion);
     }
-    if question.chars().count() > MAX_QUESTION_CHARS {
+    if ask::is_too_long(question) {
         return Err(AskError::QuestionTooLong);
     }
     let mut conn = pool.get().await?;

@@ -6,8 +6,8 @@
 //! chosen so labels stay readable on a 360 px wide phone.
 
 use crate::markdown::escape;
-use domain::ask::plan::ChartKind;
-use domain::ask::{Chart, Table};
+use ask::plan::ChartKind;
+use ask::{Chart, Table};
 use serde_json::Value;
 use std::fmt::Write as _;
 

@@ -10,11 +10,11 @@
 //! written by code from the result, not by the model. No database connection is held
 //! while the model is awaited: [`consult`] needs none, [`run`] takes one briefly.
 
+use ask::{Answer, AnswerKind, Chart, ChartKind, Table};
 use chrono::NaiveDate;
 use db::questions::{GENERATED_ROW_CAP, GeneratedRows};
 use domain::Secret;
 use domain::Units;
-use domain::ask::{Answer, AnswerKind, Chart, ChartKind, Table};
 use serde::Deserialize;
 use service::{ConfigError, Env};
 use std::time::Duration;
@@ -307,7 +307,7 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
     } else if rows.is_empty() {
         Answer::text(format!(
             "The query found rows, but even the first is larger than {} KB, so none is shown. Ask for fewer or shorter columns.",
-            domain::ask::TABLE_BYTES / 1024
+            ask::TABLE_BYTES / 1024
         ))
     } else if rows.len() == 1 && columns.len() == 1 && !result.more_than_cap() {
         let value = &rows[0][&columns[0]];
@@ -349,7 +349,7 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
         }
     };
     let dropped = result.dropped_for_size();
-    if let Some(note) = domain::ask::answer::trimmed_note(result.cut_cells, rows.len(), dropped) {
+    if let Some(note) = ask::answer::trimmed_note(result.cut_cells, rows.len(), dropped) {
         if !answer.text.is_empty() {
             answer.text.push(' ');
         }
@@ -389,7 +389,7 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::ask::CELL_CHARS;
+    use ask::CELL_CHARS;
 
     #[test]
     fn reads_fenced_and_plain_json() {

@@ -8,10 +8,10 @@
 //! generated activities in plain Rust, independently of the SQL the engine writes.
 //! Set `ASK_PRINT=1` to print every answer.
 
+use ask::AnswerKind;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use db::activities::{self, ActivityRow};
 use db::athletes::{self, AthleteUpsert};
-use domain::ask::AnswerKind;
 use domain::format::{self, PaceUnit};
 use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportFamily, Units};
 use serde::Deserialize;
@@ -51,9 +51,8 @@ async fn world() -> World {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
     db::demo::seed(&mut conn, now()).await.expect("seed demo");
-    let paris = domain::dates::parse_strava_timezone(domain::demo::DEMO_TIMEZONE).unwrap();
-    let demo =
-        domain::demo::demo_activities(domain::dates::today(now(), paris), db::demo::DEMO_YEARS);
+    let paris = domain::dates::parse_strava_timezone(demo::DEMO_TIMEZONE).unwrap();
+    let demo = demo::demo_activities(domain::dates::today(now(), paris), db::demo::DEMO_YEARS);
     athletes::upsert(
         &mut conn,
         &AthleteUpsert {
@@ -69,7 +68,7 @@ async fn world() -> World {
     .expect("second athlete");
     let ny = domain::dates::parse_strava_timezone(OTHER_TZ).unwrap();
     let other: Vec<Activity> =
-        domain::demo::demo_activities_with_seed(domain::dates::today(now(), ny), 1, 42)
+        demo::demo_activities_with_seed(domain::dates::today(now(), ny), 1, 42)
             .into_iter()
             .map(|mut a| {
                 a.id = ActivityId(a.id.get() - OTHER_ID_SHIFT);
@@ -543,7 +542,10 @@ async fn cli_prints_one_json_line_and_exits_2_on_bad_input() {
             .contains("rides in November 2026"),
         "{v}"
     );
+    // Over the limit, even when only padding: the engine never reads a cut question.
+    let long = format!("runs{}this year", " ".repeat(ask::MAX_QUESTION_CHARS));
     for bad in [
+        vec!["ask", "--athlete", "1", "--now", NOW, long.as_str()],
         vec!["ask", "--athlete", "424242", "runs this year"],
         vec!["ask", "--athlete", "abc", "runs"],
         vec!["ask", "--athlete", "1", "--now", "yesterday", "runs"],
@@ -570,7 +572,7 @@ async fn cli_prints_one_json_line_and_exits_2_on_bad_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
-    use domain::ask::Query;
+    use ask::Query;
     let w = world().await;
     let mut conn = w.db.conn().await;
     let timeout = std::time::Duration::from_secs(5);

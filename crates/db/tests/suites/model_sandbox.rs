@@ -2,12 +2,12 @@
 //! the guard in front, and generated queries capped in bytes by the database.
 
 use super::{activity, athlete, count, rows};
+use ask::{CELL_CHARS, TABLE_BYTES};
 use db::questions::{self, GENERATED_ROW_CAP};
 use db::{activities, athletes, chats, sandbox};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
-use domain::ask::{CELL_CHARS, TABLE_BYTES};
 use std::time::Duration;
 use testkit::TestDb;
 

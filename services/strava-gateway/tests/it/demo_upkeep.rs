@@ -39,7 +39,7 @@ async fn upkeep_deletes_expired_demo_copies_only() {
         "UPDATE athletes SET demo_expires_at = now() - interval '1 second' WHERE id = {expired}"
     ))
     .await;
-    let template = domain::demo::DEMO_ATHLETE_ID.get();
+    let template = demo::DEMO_ATHLETE_ID.get();
 
     let workers = h.start_workers();
     assert!(

@@ -3,7 +3,7 @@
 
 use super::AnswerTable;
 use crate::markdown;
-use domain::ask::{Answer, AnswerKind};
+use ask::{Answer, AnswerKind};
 use leptos::prelude::*;
 use uuid::Uuid;
 

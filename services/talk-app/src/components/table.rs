@@ -2,8 +2,8 @@
 //! to Strava. Cells carry their raw value in `data-v` so the optional script can sort.
 
 use crate::chart::{column_label, number};
-use domain::ask::Table;
-use domain::demo::DEMO_ACTIVITY_ID_BASE;
+use ask::Table;
+use demo::DEMO_ACTIVITY_ID_BASE;
 use leptos::prelude::*;
 use serde_json::Value;
 

@@ -9,10 +9,10 @@ use crate::error::{AppError, see_other};
 use crate::session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ask::Answer;
 use chrono::Utc;
 use db::chats::{ConversationRow, MessageRow};
 use db::sync::SyncStatus;
-use domain::ask::Answer;
 use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -39,7 +39,7 @@ pub struct ChatQuery {
 fn error_text(code: &str, wait: Option<u64>) -> String {
     match code {
         "empty" => "Type a question first.".into(),
-        "long" => "That question is too long. Please keep it under 2,000 characters.".into(),
+        "long" => ask::too_long_text(),
         "rate" => match wait {
             Some(s) => format!(
                 "You have asked a lot of questions in the last minute. Please wait {s} seconds, then ask again."
@@ -196,7 +196,7 @@ fn ChatPage(
                     {conversation.map(|c| view! { <input type="hidden" name="conversation" value=c.to_string()/> })}
                     <label for="question">"Your question"</label>
                     <div class="ask-row">
-                        <input id="question" name="question" type="text" required maxlength="2000"
+                        <input id="question" name="question" type="text" required maxlength=ask::MAX_QUESTION_CHARS.to_string()
                             autocomplete="off" autofocus
                             placeholder="e.g. How far did I run last month?"/>
                         <button type="submit" class="button primary">"Ask"</button>

@@ -12,7 +12,7 @@ use testkit::TestDb;
 
 pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
 /// The demo template: loaded by `seed`, never signed into (visitors get copies).
-pub const DEMO: AthleteId = domain::demo::DEMO_ATHLETE_ID;
+pub const DEMO: AthleteId = demo::DEMO_ATHLETE_ID;
 pub const OTHER: AthleteId = AthleteId(2);
 
 /// A running app with its own database.

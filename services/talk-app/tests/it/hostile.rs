@@ -417,3 +417,76 @@ async fn with_the_pool_exhausted_the_api_answers_json() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// A question one character over `ask::MAX_QUESTION_CHARS` whose last words matter: cut
+/// at the limit it would read as "how many runs", a different question.
+fn one_over_the_limit() -> String {
+    let head = "how many runs";
+    let tail = "in 2025";
+    let pad = ask::MAX_QUESTION_CHARS + 1 - head.len() - tail.len();
+    let q = format!("{head}{}{tail}", " ".repeat(pad));
+    assert_eq!(q.chars().count(), ask::MAX_QUESTION_CHARS + 1);
+    q
+}
+
+#[tokio::test]
+async fn a_question_over_the_limit_is_refused_by_the_api_and_the_chat() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, demo) = app.demo().await;
+    let limit = format!("longer than {} characters", ask::MAX_QUESTION_CHARS);
+
+    let res = app
+        .http
+        .post(app.url("/api/ask"))
+        .header(COOKIE, &cookie)
+        .json(&serde_json::json!({ "question": one_over_the_limit() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let err: Value = res.json().await.unwrap();
+    assert!(err["error"].as_str().unwrap().contains(&limit), "{err}");
+
+    let long = one_over_the_limit();
+    let res = app
+        .post_form("/chat/ask", Some(&cookie), &[("question", long.as_str())])
+        .await;
+    assert_eq!(location(&res), "/chat?error=long#ask");
+    let page = app
+        .get("/chat?error=long", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&limit), "{page}");
+    // The form itself stops typing at the same limit.
+    assert!(
+        page.contains(&format!(r#"maxlength="{}""#, ask::MAX_QUESTION_CHARS)),
+        "{page}"
+    );
+
+    let mut conn = app.conn().await;
+    assert_eq!(count(&mut conn, "messages", demo).await, 0);
+    assert_eq!(count(&mut conn, "conversations", demo).await, 0);
+
+    // At the limit exactly, the question is answered.
+    let at_limit = format!(
+        "how many runs{}",
+        " ".repeat(ask::MAX_QUESTION_CHARS - "how many runs".len() - "in 2025".len())
+    ) + "in 2025";
+    let res = app
+        .http
+        .post(app.url("/api/ask"))
+        .header(COOKIE, &cookie)
+        .json(&serde_json::json!({ "question": at_limit }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    assert!(
+        answer["text"].as_str().unwrap().contains("2025"),
+        "{answer}"
+    );
+}

@@ -28,16 +28,15 @@ async fn start(replies: Vec<Reply>) -> (TestApp, FakeLlm, String) {
     app.seed().await;
     // The other athlete gets activities of their own, which must never show.
     let mut conn = app.conn().await;
-    let theirs: Vec<_> =
-        domain::demo::demo_activities_with_seed(chrono::Utc::now().date_naive(), 1, 99)
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut a)| {
-                a.athlete_id = OTHER;
-                a.id = domain::ActivityId(5_000_000 + i as i64);
-                db::activities::ActivityRow::new(&a, None, chrono::Utc::now())
-            })
-            .collect();
+    let theirs: Vec<_> = demo::demo_activities_with_seed(chrono::Utc::now().date_naive(), 1, 99)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut a)| {
+            a.athlete_id = OTHER;
+            a.id = domain::ActivityId(5_000_000 + i as i64);
+            db::activities::ActivityRow::new(&a, None, chrono::Utc::now())
+        })
+        .collect();
     db::activities::upsert_many(&mut conn, &theirs)
         .await
         .unwrap();
@@ -67,15 +66,15 @@ async fn generated_sql_runs_scoped_to_the_asking_athlete() {
     let (app, fake, cookie) =
         start(vec![reply("SELECT count(*) AS activities FROM activities")]).await;
     assert!(matches!(
-        domain::ask::parse(
+        ask::parse(
             ODD_QUESTION,
-            &domain::ask::Context {
+            &ask::Context {
                 today: chrono::Utc::now().date_naive(),
                 units: domain::Units::Metric,
                 previous: None
             }
         ),
-        domain::ask::Parsed::NotUnderstood
+        ask::Parsed::NotUnderstood
     ));
     let demo = app.athlete_of(&cookie).await;
     let mut conn = app.conn().await;
@@ -266,7 +265,7 @@ fn peak_rss_mb() -> f64 {
 
 #[tokio::test]
 async fn an_oversized_generated_result_stays_small_in_the_api_the_messages_and_the_page() {
-    use domain::ask::{CELL_CHARS, TABLE_BYTES};
+    use ask::{CELL_CHARS, TABLE_BYTES};
     let (app, _fake, cookie) = start(vec![Reply::Content(
         json!({ "kind": "table", "sql": OVERSIZED, "chart": null }).to_string(),
     )])

@@ -13,10 +13,10 @@
 //! activities (and their ids) do not change when the generated span moves: loading
 //! the demo again tomorrow only adds the new day.
 
-use crate::dates::to_utc;
-use crate::{Activity, ActivityId, ActivitySource, AthleteId, SportType, Units};
 use chrono::{Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Weekday};
 use chrono_tz::Tz;
+use domain::dates::to_utc;
+use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType, Units};
 use serde::{Deserialize, Serialize};
 
 /// The demo athlete's id; real Strava athlete ids are far larger, so it cannot clash.
@@ -802,8 +802,8 @@ fn build(plan: &Plan, date: NaiveDate, id: ActivityId, rng: &mut Rng) -> Activit
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dates::parse_strava_timezone;
-    use crate::sport::SportFamily;
+    use domain::SportFamily;
+    use domain::dates::parse_strava_timezone;
     use std::collections::HashSet;
 
     /// Checks that a generated activity's UTC start matches its local start in its zone.

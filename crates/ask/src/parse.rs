@@ -3,11 +3,11 @@
 //! words it recognises. What is left decides between a fresh plan, a follow-up merged
 //! into the previous plan, a clarifying question, or "not understood".
 
-use super::lexicon::{self, Tokens};
-use super::plan::*;
-use super::time::{self, WEEKDAYS};
-use super::{Context, Parsed};
-use crate::{SportFamily, Units};
+use crate::lexicon::{self, Tokens};
+use crate::plan::*;
+use crate::time::{self, WEEKDAYS};
+use crate::{Context, Parsed};
+use domain::{SportFamily, Units};
 
 /// Everything the rules found in one question.
 #[derive(Debug, Default)]
@@ -59,8 +59,14 @@ impl Parts {
 }
 
 /// Turns a question into a plan, a clarifying question, a refusal or "not understood".
-/// Total: never panics, whatever the input.
+/// Total: never panics, whatever the input. A question over [`crate::MAX_QUESTION_CHARS`]
+/// is refused whole: answering only its first part would answer a different question.
 pub fn parse(question: &str, ctx: &Context) -> Parsed {
+    if crate::is_too_long(question) {
+        return Parsed::Unsupported {
+            text: crate::too_long_text(),
+        };
+    }
     let mut t = Tokens::new(question);
     if t.is_empty() {
         return Parsed::NotUnderstood;
@@ -97,35 +103,20 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
 
 fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     let mut p = Parts {
-        follow_up_lead: t.is(0, "and")
-            || t.seq_at(0, &["what", "about"])
-            || t.seq_at(0, &["how", "about"])
-            || t.is(0, "same")
-            || t.seq_at(0, &["and", "what", "about"])
-            || t.is(0, "also"),
-        pronoun: t.has_any(&["them", "those", "these", "it", "that"]),
+        follow_up_lead: lexicon::FOLLOW_UP_LEADS
+            .iter()
+            .any(|lead| t.seq_at(0, lead)),
+        pronoun: t.has_any(lexicon::PRONOUNS),
         how_much: t.has_seq(&["how", "much"]),
         ..Parts::default()
     };
     // Streaks first: "in a row" must not be read as a time phrase.
-    if t.take_any_seq(&[
-        &["streak"],
-        &["streaks"],
-        &["consecutive"],
-        &["in", "a", "row"],
-    ]) {
+    if t.take_any_seq(lexicon::STREAK_PHRASES) {
         p.aggregation = Some(Aggregation::Streak);
     }
     read_group_and_chart(t, &mut p);
     p.periods = time::take_periods(t, ctx.today);
-    p.compare = t.take_any_seq(&[
-        &["vs"],
-        &["versus"],
-        &["compare"],
-        &["compared"],
-        &["comparison"],
-        &["against"],
-    ]);
+    p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
     read_thresholds(t, &mut p);
     read_race(t, &mut p);
     read_name(t, &mut p);
@@ -134,86 +125,12 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     read_flags(t, &mut p);
     read_metric(t, &mut p);
     read_aggregation(t, &mut p);
-    p.list_verb = t.has_any(&["show", "list", "display", "which", "table", "see", "give"]);
+    p.list_verb = t.has_any(lexicon::LIST_VERBS);
     p
 }
 
 fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
-    let groups: &[(GroupBy, &[&[&str]])] = &[
-        (
-            GroupBy::Weekday,
-            &[
-                &["day", "of", "the", "week"],
-                &["days", "of", "the", "week"],
-                &["day", "of", "week"],
-                &["by", "weekday"],
-                &["per", "weekday"],
-                &["weekday"],
-                &["which", "day"],
-                &["what", "day"],
-            ],
-        ),
-        (
-            GroupBy::Sport,
-            &[
-                &["by", "sport", "type"],
-                &["by", "activity", "type"],
-                &["per", "activity", "type"],
-                &["by", "sport"],
-                &["per", "sport"],
-                &["each", "sport"],
-                &["by", "type"],
-                &["breakdown"],
-                &["which", "sport"],
-            ],
-        ),
-        (
-            GroupBy::Week,
-            &[
-                &["which", "week"],
-                &["what", "week"],
-                &["per", "week"],
-                &["each", "week"],
-                &["by", "week"],
-                &["every", "week"],
-                &["a", "week"],
-                &["weekly"],
-                &["week", "by", "week"],
-            ],
-        ),
-        (
-            GroupBy::Month,
-            &[
-                &["which", "month"],
-                &["what", "month"],
-                &["per", "month"],
-                &["each", "month"],
-                &["by", "month"],
-                &["every", "month"],
-                &["a", "month"],
-                &["monthly"],
-                &["month", "by", "month"],
-            ],
-        ),
-        (
-            GroupBy::Year,
-            &[
-                &["which", "year"],
-                &["what", "year"],
-                &["per", "year"],
-                &["each", "year"],
-                &["by", "year"],
-                &["every", "year"],
-                &["a", "year"],
-                &["yearly"],
-                &["annual"],
-                &["annually"],
-                &["year", "by", "year"],
-                &["year", "over", "year"],
-            ],
-        ),
-    ];
-    'outer: for (g, phrases) in groups {
+    'outer: for (g, phrases) in lexicon::GROUP_PHRASES {
         for ph in *phrases {
             if t.take_seq(ph) {
                 p.group = Some(*g);
@@ -221,52 +138,21 @@ fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
             }
         }
     }
-    if t.take_any_seq(&[&["line"], &["trend"], &["over", "time"], &["progression"]]) {
+    if t.take_any_seq(lexicon::LINE_CHART_PHRASES) {
         p.chart = Some(ChartKind::Line);
     }
-    if t.take_any_seq(&[
-        &["chart"],
-        &["graph"],
-        &["plot"],
-        &["visualise"],
-        &["visualize"],
-        &["histogram"],
-        &["bar"],
-        &["bars"],
-    ]) && p.chart.is_none()
-    {
+    if t.take_any_seq(lexicon::CHART_WORDS) && p.chart.is_none() {
         p.chart = Some(ChartKind::Bar);
     }
 }
 
-const AT_LEAST: &[&[&str]] = &[
-    &["more", "than"],
-    &["longer", "than"],
-    &["at", "least"],
-    &["greater", "than"],
-    &["farther", "than"],
-    &["further", "than"],
-    &["over"],
-    &["above"],
-    &["beyond"],
-    &["exceeding"],
-    &["min"],
-];
-const AT_MOST: &[&[&str]] = &[
-    &["less", "than"],
-    &["shorter", "than"],
-    &["at", "most"],
-    &["fewer", "than"],
-    &["up", "to"],
-    &["under"],
-    &["below"],
-    &["max"],
-];
-
 /// "over 15 km", "longer than 2 hours", "at least 10 miles", "under 30 min".
 fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
     for i in 0..t.len() {
-        for (cmp, phrases) in [(Cmp::AtLeast, AT_LEAST), (Cmp::AtMost, AT_MOST)] {
+        for (cmp, phrases) in [
+            (Cmp::AtLeast, lexicon::AT_LEAST),
+            (Cmp::AtMost, lexicon::AT_MOST),
+        ] {
             for ph in phrases {
                 if !t.seq_at(i, ph) {
                     continue;
@@ -276,24 +162,11 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                 let Some(unit) = t.free(j + 1) else { continue };
                 // "1000 m of climbing", "3000 ft elevation": a climb, not a distance.
                 let of = usize::from(t.is(j + 2, "of"));
-                let climb = t.is_any(
-                    j + 2 + of,
-                    &[
-                        "climbing",
-                        "climb",
-                        "elevation",
-                        "ascent",
-                        "vertical",
-                        "gain",
-                    ],
-                );
+                let climb = t.is_any(j + 2 + of, lexicon::CLIMB_WORDS);
                 let mut extra = 0;
                 if let Some((metres, imperial)) = lexicon::distance_unit(unit)
                     && climb
-                    && matches!(
-                        unit,
-                        "m" | "meters" | "metres" | "meter" | "metre" | "ft" | "feet"
-                    )
+                    && lexicon::CLIMB_UNITS.contains(&unit)
                 {
                     p.filters.elevation = Some((cmp, n * metres));
                     p.units = Some(if imperial {
@@ -333,21 +206,16 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_race(t: &mut Tokens, p: &mut Parts) {
-    if t.take_any_seq(&[
-        &["half", "marathons"],
-        &["half", "marathon"],
-        &["halves"],
-        &["half"],
-    ]) {
+    if t.take_any_seq(lexicon::HALF_MARATHON_PHRASES) {
         p.filters.race = Some(Race::Half);
-    } else if t.take_any_seq(&[&["marathons"], &["marathon"]]) {
+    } else if t.take_any_seq(lexicon::MARATHON_PHRASES) {
         p.filters.race = Some(Race::Marathon);
     } else {
         for i in 0..t.len() {
             let n = t.number(i);
             let unit_k = t.is(i + 1, "k");
-            let unit_km_race = t.is_any(i + 1, &["km", "kilometre", "kilometer"])
-                && t.is_any(i + 2, &["race", "races"]);
+            let unit_km_race =
+                t.is_any(i + 1, lexicon::KM_WORDS) && t.is_any(i + 2, lexicon::RACE_NOUNS);
             if unit_k || unit_km_race {
                 let race = match n {
                     Some(5.0) => Some(Race::FiveK),
@@ -363,7 +231,7 @@ fn read_race(t: &mut Tokens, p: &mut Parts) {
         }
     }
     if p.filters.race.is_some() {
-        t.take_any_seq(&[&["races"], &["race"]]);
+        lexicon::RACE_NOUNS.iter().any(|w| t.take_seq(&[w]));
     }
 }
 
@@ -373,16 +241,12 @@ fn read_name(t: &mut Tokens, p: &mut Parts) {
         p.filters.name = Some(q.chars().take(100).collect());
         return;
     }
-    const STOP: &[&str] = &[
-        "this", "last", "in", "on", "since", "during", "from", "between", "and", "with", "before",
-        "after", "for", "as", "by", "per", "over", "under",
-    ];
     for i in 0..t.len() {
-        if t.is_any(i, &["named", "called", "titled"]) {
+        if t.is_any(i, lexicon::NAME_LEADS) {
             let mut words = Vec::new();
             let mut k = i + 1;
             while let Some(w) = t.free(k) {
-                if STOP.contains(&w) || words.len() >= 4 {
+                if lexicon::NAME_STOP_WORDS.contains(&w) || words.len() >= 4 {
                     break;
                 }
                 words.push(w.to_string());
@@ -395,7 +259,7 @@ fn read_name(t: &mut Tokens, p: &mut Parts) {
             }
         }
     }
-    if t.has_any(&["parkrun", "parkruns"]) {
+    if t.has_any(lexicon::PARKRUN_WORDS) {
         p.filters.name = Some("parkrun".into());
     }
 }
@@ -433,18 +297,12 @@ fn read_units(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_flags(t: &mut Tokens, p: &mut Parts) {
-    if t.take_any_seq(&[
-        &["commutes"],
-        &["commute"],
-        &["commuting"],
-        &["commuted"],
-        &["to", "work"],
-    ]) {
+    if t.take_any_seq(lexicon::COMMUTE_PHRASES) {
         p.filters.commute = Some(true);
     }
-    if t.take_any_seq(&[&["indoor"], &["indoors"], &["trainer"], &["turbo"]]) {
+    if t.take_any_seq(lexicon::INDOOR_WORDS) {
         p.filters.trainer = Some(true);
-    } else if t.take_any_seq(&[&["outdoor"], &["outdoors"], &["outside"]]) {
+    } else if t.take_any_seq(lexicon::OUTDOOR_WORDS) {
         p.filters.trainer = Some(false);
     }
     for (name, iso) in WEEKDAYS {
@@ -453,13 +311,7 @@ fn read_flags(t: &mut Tokens, p: &mut Parts) {
             break;
         }
     }
-    let parts: &[(DayPart, &[&str])] = &[
-        (DayPart::Morning, &["morning", "mornings"]),
-        (DayPart::Afternoon, &["afternoon", "afternoons"]),
-        (DayPart::Evening, &["evening", "evenings"]),
-        (DayPart::Night, &["night", "nights", "nighttime"]),
-    ];
-    for (part, words) in parts {
+    for (part, words) in lexicon::DAY_PARTS {
         if words.iter().any(|w| t.take_seq(&[w])) {
             p.filters.day_part = Some(*part);
             break;
@@ -468,99 +320,14 @@ fn read_flags(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_metric(t: &mut Tokens, p: &mut Parts) {
-    let table: &[(Metric, &[&[&str]])] = &[
-        (
-            Metric::MaxHeartRate,
-            &[
-                &["max", "heart", "rate"],
-                &["maximum", "heart", "rate"],
-                &["peak", "heart", "rate"],
-                &["max", "hr"],
-            ],
-        ),
-        (
-            Metric::HeartRate,
-            &[
-                &["heart", "rate"],
-                &["heartrate"],
-                &["hr"],
-                &["bpm"],
-                &["pulse"],
-            ],
-        ),
-        (Metric::ElapsedTime, &[&["elapsed", "time"], &["elapsed"]]),
-        (
-            Metric::MovingTime,
-            &[
-                &["moving", "time"],
-                &["how", "long"],
-                &["time"],
-                &["duration"],
-                &["hours"],
-                &["minutes"],
-            ],
-        ),
-        (
-            Metric::Distance,
-            &[
-                &["distance"],
-                &["far"],
-                &["farthest"],
-                &["furthest"],
-                &["mileage"],
-                &["length"],
-                &["covered"],
-            ],
-        ),
-        (
-            Metric::Elevation,
-            &[
-                &["elevation", "gain"],
-                &["elevation"],
-                &["climbed"],
-                &["climbing"],
-                &["climb"],
-                &["climbs"],
-                &["ascent"],
-                &["vertical"],
-                &["hilliest"],
-                &["flattest"],
-                &["gain"],
-            ],
-        ),
-        (Metric::Pace, &[&["pace"], &["paces"]]),
-        (
-            Metric::Speed,
-            &[
-                &["speed"],
-                &["fastest"],
-                &["slowest"],
-                &["quickest"],
-                &["fast"],
-            ],
-        ),
-        (Metric::Cadence, &[&["cadence"], &["spm"], &["rpm"]]),
-        (Metric::Power, &[&["power"], &["watts"], &["wattage"]]),
-        (Metric::Kudos, &[&["kudos"], &["likes"]]),
-        (
-            Metric::Calories,
-            &[
-                &["calories"],
-                &["calorie"],
-                &["kcal"],
-                &["burned"],
-                &["burnt"],
-            ],
-        ),
-    ];
     // Superlatives that also say how to aggregate.
-    if t.has_any(&["farthest", "furthest", "hilliest", "fastest", "quickest"]) {
+    if t.has_any(lexicon::MAX_SUPERLATIVES) {
         p.aggregation = p.aggregation.or(Some(Aggregation::Max));
     }
-    if t.has_any(&["slowest", "flattest"]) {
+    if t.has_any(lexicon::MIN_SUPERLATIVES) {
         p.aggregation = p.aggregation.or(Some(Aggregation::Min));
     }
-    for (metric, phrases) in table {
+    for (metric, phrases) in lexicon::METRIC_PHRASES {
         if phrases.iter().any(|ph| t.take_seq(ph)) {
             p.metric = Some(*metric);
             break;
@@ -573,22 +340,11 @@ fn read_metric(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
-    if t.take_any_seq(&[
-        &["how", "many"],
-        &["number", "of"],
-        &["how", "often"],
-        &["count"],
-    ]) {
+    if t.take_any_seq(lexicon::COUNT_PHRASES) {
         p.count_words = true;
     }
     // "top 5", "last 3 rides", "my 3 fastest": a small whole number next to a
     // superlative or an order word is how many to show.
-    const BEFORE_LIMIT: &[&str] = &["top", "first", "last", "latest", "recent", "newest", "best"];
-    const AFTER_LIMIT: &[&str] = &[
-        "longest", "shortest", "fastest", "slowest", "quickest", "hilliest", "flattest",
-        "farthest", "furthest", "biggest", "largest", "smallest", "highest", "lowest", "most",
-        "latest", "recent", "newest", "first", "last", "best",
-    ];
     for i in 0..t.len() {
         let Some(n) = t.number(i) else { continue };
         if n.fract() != 0.0 || !(1.0..=200.0).contains(&n) {
@@ -596,8 +352,8 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
         }
         let before = i.checked_sub(1).and_then(|k| t.word(k));
         let after = t.word(i + 1);
-        if before.is_some_and(|w| BEFORE_LIMIT.contains(&w))
-            || after.is_some_and(|w| AFTER_LIMIT.contains(&w))
+        if before.is_some_and(|w| lexicon::BEFORE_LIMIT.contains(&w))
+            || after.is_some_and(|w| lexicon::AFTER_LIMIT.contains(&w))
         {
             p.limit = Some(n as u32);
             t.take(i, 1);
@@ -642,9 +398,7 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
                 p.order = Some(Order::Newest);
                 None
             }
-            "per" if t.is_any(i + 1, &["run", "ride", "swim", "walk", "hike", "activity"]) => {
-                Some(Aggregation::Average)
-            }
+            "per" if t.is_any(i + 1, lexicon::PER_ACTIVITY_NOUNS) => Some(Aggregation::Average),
             _ => continue,
         };
         t.take(i, 1);

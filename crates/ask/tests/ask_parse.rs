@@ -1,11 +1,11 @@
 //! The question parser from the outside: many phrasings of the same thing give the same
 //! plan, and no input at all makes parse, compile or render panic.
 
-use chrono::NaiveDate;
-use domain::Units;
-use domain::ask::{
+use ask::{
     self, Aggregation, AnswerKind, Cmp, Context, GroupBy, Metric, Order, Parsed, Period, Plan, Race,
 };
+use chrono::NaiveDate;
+use domain::Units;
 use proptest::prelude::*;
 
 fn ctx() -> Context {
@@ -189,4 +189,24 @@ proptest! {
             let _ = ask::render(&p, &rows, &c);
         }
     }
+}
+
+#[test]
+fn a_question_over_the_limit_is_refused_whole_not_cut() {
+    // Cut at the limit this would read as "how many runs": a narrower question.
+    let head = "how many runs";
+    let tail = "in 2025";
+    let pad = |n: usize| " ".repeat(n - head.len() - tail.len());
+    let over = format!("{head}{}{tail}", pad(ask::MAX_QUESTION_CHARS + 1));
+    assert!(ask::is_too_long(&over));
+    match ask::parse(&over, &ctx()) {
+        Parsed::Unsupported { text } => {
+            assert_eq!(text, ask::too_long_text());
+            assert!(text.contains("longer than 500 characters"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let at = format!("{head}{}{tail}", pad(ask::MAX_QUESTION_CHARS));
+    assert!(!ask::is_too_long(&at));
+    assert_eq!(plan(&at), plan("how many runs in 2025"));
 }

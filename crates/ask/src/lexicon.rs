@@ -1,12 +1,9 @@
-//! Words: the tokenizer, and the vocabulary of sports, units and topics we cannot
-//! answer. Matching is on lowercase tokens; every token that a rule uses is marked, so
+//! Words: the tokenizer, the vocabulary of sports, units and topics we cannot answer,
+//! and the phrase tables the parser reads. Matching is on lowercase tokens; every token that a rule uses is marked, so
 //! later rules do not read it twice ("last" in "last week" is not "my last run").
 
-use super::plan::SportSel;
-use crate::SportType;
-
-/// Longest question we read; the rest is ignored (keeps work bounded).
-pub const MAX_QUESTION_CHARS: usize = 500;
+use crate::plan::{DayPart, GroupBy, Metric, SportSel};
+use domain::SportType;
 
 /// A question cut into lowercase words, with the quoted parts kept apart.
 #[derive(Debug, Clone, Default)]
@@ -21,8 +18,7 @@ impl Tokens {
     /// Splits a question into words: lowercase, letters and digits apart ("15km" is
     /// "15" "km"), ISO dates ("2024-03-03") and decimals ("21.1") kept whole, ordinal
     /// suffixes dropped ("3rd" is "3"), apostrophes removed ("year's" is "years").
-    pub fn new(question: &str) -> Self {
-        let text: String = question.chars().take(MAX_QUESTION_CHARS).collect();
+    pub fn new(text: &str) -> Self {
         let mut quoted = Vec::new();
         let mut rest = String::with_capacity(text.len());
         let mut inside: Option<String> = None;
@@ -769,7 +765,7 @@ fn wants_change(t: &Tokens) -> bool {
 
 /// A unit named in the question: (metres per unit, is distance (vs elevation), imperial).
 pub fn distance_unit(word: &str) -> Option<(f64, bool)> {
-    use crate::format::{METRES_PER_FOOT, METRES_PER_MILE, METRES_PER_YARD};
+    use domain::format::{METRES_PER_FOOT, METRES_PER_MILE, METRES_PER_YARD};
     Some(match word {
         "km" | "kms" | "kilometer" | "kilometers" | "kilometre" | "kilometres" | "k" => {
             (1000.0, false)
@@ -791,6 +787,341 @@ pub fn duration_unit(word: &str) -> Option<f64> {
         _ => return None,
     })
 }
+
+// Phrase tables the parser reads (`parse.rs`). Where the parser takes the first phrase
+// that matches, a phrase comes before any shorter one it contains.
+
+/// Words that open a follow-up: "and in 2024?", "what about rides?", "same for swims".
+pub const FOLLOW_UP_LEADS: &[&[&str]] = &[
+    &["and"],
+    &["what", "about"],
+    &["how", "about"],
+    &["same"],
+    &["and", "what", "about"],
+    &["also"],
+];
+
+/// Words that point back at the previous answer's activities.
+pub const PRONOUNS: &[&str] = &["them", "those", "these", "it", "that"];
+
+/// Asking for the longest run of consecutive days.
+pub const STREAK_PHRASES: &[&[&str]] = &[
+    &["streak"],
+    &["streaks"],
+    &["consecutive"],
+    &["in", "a", "row"],
+];
+
+/// Asking to set periods side by side.
+pub const COMPARE_WORDS: &[&[&str]] = &[
+    &["vs"],
+    &["versus"],
+    &["compare"],
+    &["compared"],
+    &["comparison"],
+    &["against"],
+];
+
+/// Asking to see activities rather than a figure.
+pub const LIST_VERBS: &[&str] = &["show", "list", "display", "which", "table", "see", "give"];
+
+/// A series per weekday, sport, week, month or year; the first group matched wins.
+pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
+    (
+        GroupBy::Weekday,
+        &[
+            &["day", "of", "the", "week"],
+            &["days", "of", "the", "week"],
+            &["day", "of", "week"],
+            &["by", "weekday"],
+            &["per", "weekday"],
+            &["weekday"],
+            &["which", "day"],
+            &["what", "day"],
+        ],
+    ),
+    (
+        GroupBy::Sport,
+        &[
+            &["by", "sport", "type"],
+            &["by", "activity", "type"],
+            &["per", "activity", "type"],
+            &["by", "sport"],
+            &["per", "sport"],
+            &["each", "sport"],
+            &["by", "type"],
+            &["breakdown"],
+            &["which", "sport"],
+        ],
+    ),
+    (
+        GroupBy::Week,
+        &[
+            &["which", "week"],
+            &["what", "week"],
+            &["per", "week"],
+            &["each", "week"],
+            &["by", "week"],
+            &["every", "week"],
+            &["a", "week"],
+            &["weekly"],
+            &["week", "by", "week"],
+        ],
+    ),
+    (
+        GroupBy::Month,
+        &[
+            &["which", "month"],
+            &["what", "month"],
+            &["per", "month"],
+            &["each", "month"],
+            &["by", "month"],
+            &["every", "month"],
+            &["a", "month"],
+            &["monthly"],
+            &["month", "by", "month"],
+        ],
+    ),
+    (
+        GroupBy::Year,
+        &[
+            &["which", "year"],
+            &["what", "year"],
+            &["per", "year"],
+            &["each", "year"],
+            &["by", "year"],
+            &["every", "year"],
+            &["a", "year"],
+            &["yearly"],
+            &["annual"],
+            &["annually"],
+            &["year", "by", "year"],
+            &["year", "over", "year"],
+        ],
+    ),
+];
+
+/// A line chart.
+pub const LINE_CHART_PHRASES: &[&[&str]] =
+    &[&["line"], &["trend"], &["over", "time"], &["progression"]];
+
+/// A chart of any kind (a bar chart unless a line was asked for).
+pub const CHART_WORDS: &[&[&str]] = &[
+    &["chart"],
+    &["graph"],
+    &["plot"],
+    &["visualise"],
+    &["visualize"],
+    &["histogram"],
+    &["bar"],
+    &["bars"],
+];
+
+/// Before a number and a unit: a lower bound ("over 15 km").
+pub const AT_LEAST: &[&[&str]] = &[
+    &["more", "than"],
+    &["longer", "than"],
+    &["at", "least"],
+    &["greater", "than"],
+    &["farther", "than"],
+    &["further", "than"],
+    &["over"],
+    &["above"],
+    &["beyond"],
+    &["exceeding"],
+    &["min"],
+];
+
+/// Before a number and a unit: an upper bound ("under 30 min").
+pub const AT_MOST: &[&[&str]] = &[
+    &["less", "than"],
+    &["shorter", "than"],
+    &["at", "most"],
+    &["fewer", "than"],
+    &["up", "to"],
+    &["under"],
+    &["below"],
+    &["max"],
+];
+
+/// After a threshold's unit, these make it a climb: "over 1000 m of climbing".
+pub const CLIMB_WORDS: &[&str] = &[
+    "climbing",
+    "climb",
+    "elevation",
+    "ascent",
+    "vertical",
+    "gain",
+];
+
+/// The units a climb threshold may be given in.
+pub const CLIMB_UNITS: &[&str] = &["m", "meters", "metres", "meter", "metre", "ft", "feet"];
+
+/// Half marathons.
+pub const HALF_MARATHON_PHRASES: &[&[&str]] = &[
+    &["half", "marathons"],
+    &["half", "marathon"],
+    &["halves"],
+    &["half"],
+];
+
+/// Marathons.
+pub const MARATHON_PHRASES: &[&[&str]] = &[&["marathons"], &["marathon"]];
+
+/// Kilometres, in "a 5 km race".
+pub const KM_WORDS: &[&str] = &["km", "kilometre", "kilometer"];
+
+/// "race" after a race distance, used along with it.
+pub const RACE_NOUNS: &[&str] = &["races", "race"];
+
+/// Words after which an activity name follows: "runs named Morning Loop".
+pub const NAME_LEADS: &[&str] = &["named", "called", "titled"];
+
+/// Words that end a name read after [`NAME_LEADS`].
+pub const NAME_STOP_WORDS: &[&str] = &[
+    "this", "last", "in", "on", "since", "during", "from", "between", "and", "with", "before",
+    "after", "for", "as", "by", "per", "over", "under",
+];
+
+/// parkrun, looked for by name.
+pub const PARKRUN_WORDS: &[&str] = &["parkrun", "parkruns"];
+
+/// Commutes.
+pub const COMMUTE_PHRASES: &[&[&str]] = &[
+    &["commutes"],
+    &["commute"],
+    &["commuting"],
+    &["commuted"],
+    &["to", "work"],
+];
+
+/// On a trainer.
+pub const INDOOR_WORDS: &[&[&str]] = &[&["indoor"], &["indoors"], &["trainer"], &["turbo"]];
+
+/// Not on a trainer.
+pub const OUTDOOR_WORDS: &[&[&str]] = &[&["outdoor"], &["outdoors"], &["outside"]];
+
+/// Parts of the day.
+pub const DAY_PARTS: &[(DayPart, &[&str])] = &[
+    (DayPart::Morning, &["morning", "mornings"]),
+    (DayPart::Afternoon, &["afternoon", "afternoons"]),
+    (DayPart::Evening, &["evening", "evenings"]),
+    (DayPart::Night, &["night", "nights", "nighttime"]),
+];
+
+/// What is measured; the first metric with a phrase in the question wins.
+pub const METRIC_PHRASES: &[(Metric, &[&[&str]])] = &[
+    (
+        Metric::MaxHeartRate,
+        &[
+            &["max", "heart", "rate"],
+            &["maximum", "heart", "rate"],
+            &["peak", "heart", "rate"],
+            &["max", "hr"],
+        ],
+    ),
+    (
+        Metric::HeartRate,
+        &[
+            &["heart", "rate"],
+            &["heartrate"],
+            &["hr"],
+            &["bpm"],
+            &["pulse"],
+        ],
+    ),
+    (Metric::ElapsedTime, &[&["elapsed", "time"], &["elapsed"]]),
+    (
+        Metric::MovingTime,
+        &[
+            &["moving", "time"],
+            &["how", "long"],
+            &["time"],
+            &["duration"],
+            &["hours"],
+            &["minutes"],
+        ],
+    ),
+    (
+        Metric::Distance,
+        &[
+            &["distance"],
+            &["far"],
+            &["farthest"],
+            &["furthest"],
+            &["mileage"],
+            &["length"],
+            &["covered"],
+        ],
+    ),
+    (
+        Metric::Elevation,
+        &[
+            &["elevation", "gain"],
+            &["elevation"],
+            &["climbed"],
+            &["climbing"],
+            &["climb"],
+            &["climbs"],
+            &["ascent"],
+            &["vertical"],
+            &["hilliest"],
+            &["flattest"],
+            &["gain"],
+        ],
+    ),
+    (Metric::Pace, &[&["pace"], &["paces"]]),
+    (
+        Metric::Speed,
+        &[
+            &["speed"],
+            &["fastest"],
+            &["slowest"],
+            &["quickest"],
+            &["fast"],
+        ],
+    ),
+    (Metric::Cadence, &[&["cadence"], &["spm"], &["rpm"]]),
+    (Metric::Power, &[&["power"], &["watts"], &["wattage"]]),
+    (Metric::Kudos, &[&["kudos"], &["likes"]]),
+    (
+        Metric::Calories,
+        &[
+            &["calories"],
+            &["calorie"],
+            &["kcal"],
+            &["burned"],
+            &["burnt"],
+        ],
+    ),
+];
+
+/// Superlatives that mean the highest value.
+pub const MAX_SUPERLATIVES: &[&str] = &["farthest", "furthest", "hilliest", "fastest", "quickest"];
+
+/// Superlatives that mean the lowest value.
+pub const MIN_SUPERLATIVES: &[&str] = &["slowest", "flattest"];
+
+/// Asking for a count.
+pub const COUNT_PHRASES: &[&[&str]] = &[
+    &["how", "many"],
+    &["number", "of"],
+    &["how", "often"],
+    &["count"],
+];
+
+/// Before a small whole number, these make it how many to show ("top 5").
+pub const BEFORE_LIMIT: &[&str] = &["top", "first", "last", "latest", "recent", "newest", "best"];
+
+/// After a small whole number, these make it how many to show ("3 fastest").
+pub const AFTER_LIMIT: &[&str] = &[
+    "longest", "shortest", "fastest", "slowest", "quickest", "hilliest", "flattest", "farthest",
+    "furthest", "biggest", "largest", "smallest", "highest", "lowest", "most", "latest", "recent",
+    "newest", "first", "last", "best",
+];
+
+/// After "per", these make an average: "distance per run".
+pub const PER_ACTIVITY_NOUNS: &[&str] = &["run", "ride", "swim", "walk", "hike", "activity"];
 
 #[cfg(test)]
 mod tests {

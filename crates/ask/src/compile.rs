@@ -15,8 +15,8 @@
 //! - comparisons: `ord, n, value` (`ord` indexes `plan.compare`);
 //! - streak: `first_day, last_day, days, active_days`.
 
-use super::Context;
-use super::plan::*;
+use crate::Context;
+use crate::plan::*;
 use chrono::{Days, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
@@ -387,9 +387,9 @@ fn streak_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Units;
-    use crate::ask::{Parsed, parse};
+    use crate::{Parsed, parse};
     use chrono::NaiveDate;
+    use domain::Units;
 
     fn ctx() -> Context {
         Context {

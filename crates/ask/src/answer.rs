@@ -1,7 +1,7 @@
 //! The answer contract shared by `talk-app ask` and `POST /api/ask` (see
 //! ARCHITECTURE.md, "The answer contract").
 
-use super::plan::ChartKind;
+use crate::plan::ChartKind;
 use serde::{Deserialize, Serialize};
 
 /// What sort of answer this is.

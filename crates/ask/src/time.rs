@@ -5,10 +5,10 @@
 //! A month or day without a year means the most recent one that has begun: asked on
 //! 29 November 2026, "in December" is December 2025 and "in November" is this month.
 
-use super::lexicon::Tokens;
-use super::plan::Period;
-use crate::dates::DateRange;
+use crate::lexicon::Tokens;
+use crate::plan::Period;
 use chrono::{Datelike, Days, NaiveDate};
+use domain::dates::DateRange;
 
 /// Months by name and abbreviation.
 const MONTHS: &[(&str, u32)] = &[

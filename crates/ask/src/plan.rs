@@ -2,9 +2,9 @@
 //! for which period, and how to shape the result. Plans are stored as JSON with each
 //! assistant message, so a follow-up can start from the previous one.
 
-use crate::dates::DateRange;
-use crate::format::METRES_PER_KILOMETRE;
-use crate::{SportFamily, SportType, Units};
+use domain::dates::DateRange;
+use domain::format::METRES_PER_KILOMETRE;
+use domain::{SportFamily, SportType, Units};
 use serde::{Deserialize, Serialize};
 
 /// What a question measures.

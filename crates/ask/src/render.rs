@@ -1,16 +1,16 @@
 //! From query rows to the answer a person reads: a sentence with the key figures in
 //! bold and the period restated, plus a table (activities, groups, comparisons) and a
-//! chart spec for series. Every number is formatted by [`crate::format`] in the units
+//! chart spec for series. Every number is formatted by [`domain::format`] in the units
 //! the plan asks for.
 
-use super::Context;
-use super::answer::{Answer, AnswerKind, Chart, Table};
-use super::compile::MAX_ROWS;
-use super::plan::*;
-use super::time::{day_label, weekday_name};
-use crate::format::{self, PaceUnit};
-use crate::{SportFamily, Units};
+use crate::Context;
+use crate::answer::{Answer, AnswerKind, Chart, Table};
+use crate::compile::MAX_ROWS;
+use crate::plan::*;
+use crate::time::{day_label, weekday_name};
 use chrono::{NaiveDate, NaiveDateTime};
+use domain::format::{self, PaceUnit};
+use domain::{SportFamily, Units};
 use serde_json::{Value, json};
 
 /// The answer when the question was not understood: what can be asked.
@@ -28,7 +28,7 @@ pub fn not_understood() -> Answer {
     )
 }
 
-/// Renders query rows (a JSON array of objects, see [`super::compile`]) for a plan.
+/// Renders query rows (a JSON array of objects, see [`crate::compile`]) for a plan.
 pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
     let empty = Vec::new();
     let rows = rows.as_array().unwrap_or(&empty);

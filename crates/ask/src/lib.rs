@@ -30,8 +30,27 @@ pub use plan::{
 };
 pub use render::{not_understood, render};
 
-use crate::Units;
 use chrono::NaiveDate;
+use domain::Units;
+
+/// Longest question accepted, in characters. Every way in (web form, JSON API, CLI)
+/// refuses a longer one with a message, and [`parse`] refuses it too rather than
+/// answer a question cut short. Plain questions about one's training fit well
+/// inside it; the bound keeps parsing work small.
+pub const MAX_QUESTION_CHARS: usize = 500;
+
+/// Whether `question` has more than [`MAX_QUESTION_CHARS`] characters.
+pub fn is_too_long(question: &str) -> bool {
+    question.chars().nth(MAX_QUESTION_CHARS).is_some()
+}
+
+/// The sentence shown when a question is over [`MAX_QUESTION_CHARS`].
+pub fn too_long_text() -> String {
+    format!(
+        "That question is longer than {MAX_QUESTION_CHARS} characters. \
+         Please ask it in fewer words."
+    )
+}
 
 /// What the engine needs to know besides the question.
 #[derive(Debug, Clone, PartialEq)]
