@@ -280,22 +280,22 @@ impl fmt::Display for DateRange {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use chrono::{Timelike, Weekday};
+    use proptest::prelude::*;
+
     #[test]
     fn strava_labels_carry_the_standard_offset_and_read_back() {
-        use chrono::TimeZone;
-        let summer = chrono::Utc.with_ymd_and_hms(2024, 7, 1, 12, 0, 0).unwrap();
+        let summer = Utc.with_ymd_and_hms(2024, 7, 1, 12, 0, 0).unwrap();
         for (tz, label) in [
             (chrono_tz::Europe::Paris, "(GMT+01:00) Europe/Paris"),
             (chrono_tz::America::St_Johns, "(GMT-03:30) America/St_Johns"),
             (chrono_tz::UTC, "(GMT+00:00) UTC"),
         ] {
-            assert_eq!(super::strava_label(tz, summer), label);
-            assert_eq!(super::parse_strava_timezone(label), Ok(tz));
+            assert_eq!(strava_label(tz, summer), label);
+            assert_eq!(parse_strava_timezone(label), Ok(tz));
         }
     }
-    use super::*;
-    use chrono::{Timelike, Weekday};
-    use proptest::prelude::*;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
