@@ -108,6 +108,20 @@ pub async fn set_units_override(
         .map(drop)
 }
 
+/// Sets the athlete's time zone label (Strava's "(GMT+01:00) Europe/Paris" form).
+pub async fn set_timezone(
+    conn: &mut AsyncPgConnection,
+    id: AthleteId,
+    label: &str,
+) -> QueryResult<()> {
+    use athletes::dsl as a;
+    diesel::update(a::athletes.find(id.get()))
+        .set((a::timezone.eq(label), a::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Deletes the athlete and, through the foreign keys, everything stored for them:
 /// tokens, activities, sync state, sessions, login tickets, conversations and messages.
 /// Returns whether the athlete existed.

@@ -43,6 +43,25 @@ pub fn parse_strava_timezone(label: &str) -> Result<Tz, TimeZoneError> {
     name.parse::<Tz>().map_err(|_| unknown(name))
 }
 
+/// The athlete label Strava would show for `tz`: "(GMT+01:00) Europe/Paris", with the
+/// standard (not daylight saving) offset in force at `at`. [`parse_strava_timezone`]
+/// reads it back to the same zone.
+pub fn strava_label(tz: Tz, at: DateTime<Utc>) -> String {
+    use chrono_tz::OffsetComponents;
+    let seconds = tz
+        .offset_from_utc_datetime(&at.naive_utc())
+        .base_utc_offset()
+        .num_seconds();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.abs() / 60;
+    format!(
+        "(GMT{sign}{:02}:{:02}) {}",
+        minutes / 60,
+        minutes % 60,
+        tz.name()
+    )
+}
+
 fn unknown(name: &str) -> TimeZoneError {
     // Cap what we echo: the label may come from an untrusted request.
     TimeZoneError::Unknown(name.trim().chars().take(64).collect())
@@ -264,6 +283,19 @@ mod tests {
     use super::*;
     use chrono::{Timelike, Weekday};
     use proptest::prelude::*;
+
+    #[test]
+    fn strava_labels_carry_the_standard_offset_and_read_back() {
+        let summer = Utc.with_ymd_and_hms(2024, 7, 1, 12, 0, 0).unwrap();
+        for (tz, label) in [
+            (chrono_tz::Europe::Paris, "(GMT+01:00) Europe/Paris"),
+            (chrono_tz::America::St_Johns, "(GMT-03:30) America/St_Johns"),
+            (chrono_tz::UTC, "(GMT+00:00) UTC"),
+        ] {
+            assert_eq!(strava_label(tz, summer), label);
+            assert_eq!(parse_strava_timezone(label), Ok(tz));
+        }
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

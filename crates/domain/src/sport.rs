@@ -82,6 +82,74 @@ const FOOT: &[&str] = &[
     "Wheelchair",
 ];
 
+/// The English "Activity Type" names of Strava's bulk export (`activities.csv`) and
+/// the `sport_type` each stands for. The export shows display names, some of which
+/// no longer spell the API value ("Football (Soccer)" is `Soccer`, "Rock Climb" is
+/// `RockClimbing`).
+const EXPORT_NAMES: &[(&str, &str)] = &[
+    ("Alpine Ski", "AlpineSki"),
+    ("Backcountry Ski", "BackcountrySki"),
+    ("Badminton", "Badminton"),
+    ("Basketball", "Basketball"),
+    ("Canoe", "Canoeing"),
+    ("Canoeing", "Canoeing"),
+    ("Cricket", "Cricket"),
+    ("Crossfit", "Crossfit"),
+    ("Dance", "Dance"),
+    ("E-Bike Ride", "EBikeRide"),
+    ("E-Mountain Bike Ride", "EMountainBikeRide"),
+    ("Elliptical", "Elliptical"),
+    ("Football (Soccer)", "Soccer"),
+    ("Golf", "Golf"),
+    ("Gravel Ride", "GravelRide"),
+    ("Handcycle", "Handcycle"),
+    ("HIIT", "HighIntensityIntervalTraining"),
+    (
+        "High Intensity Interval Training",
+        "HighIntensityIntervalTraining",
+    ),
+    ("Hike", "Hike"),
+    ("Ice Skate", "IceSkate"),
+    ("Inline Skate", "InlineSkate"),
+    ("Kayaking", "Kayaking"),
+    ("Kitesurf", "Kitesurf"),
+    ("Mountain Bike Ride", "MountainBikeRide"),
+    ("Nordic Ski", "NordicSki"),
+    ("Padel", "Padel"),
+    ("Pickleball", "Pickleball"),
+    ("Pilates", "Pilates"),
+    ("Racquetball", "Racquetball"),
+    ("Ride", "Ride"),
+    ("Rock Climb", "RockClimbing"),
+    ("Roller Ski", "RollerSki"),
+    ("Rowing", "Rowing"),
+    ("Run", "Run"),
+    ("Sail", "Sail"),
+    ("Skateboard", "Skateboard"),
+    ("Snowboard", "Snowboard"),
+    ("Snowshoe", "Snowshoe"),
+    ("Squash", "Squash"),
+    ("Stair-Stepper", "StairStepper"),
+    ("Stand Up Paddling", "StandUpPaddling"),
+    ("Surf", "Surfing"),
+    ("Surfing", "Surfing"),
+    ("Swim", "Swim"),
+    ("Table Tennis", "TableTennis"),
+    ("Tennis", "Tennis"),
+    ("Trail Run", "TrailRun"),
+    ("Velomobile", "Velomobile"),
+    ("Virtual Ride", "VirtualRide"),
+    ("Virtual Row", "VirtualRow"),
+    ("Virtual Run", "VirtualRun"),
+    ("Volleyball", "Volleyball"),
+    ("Walk", "Walk"),
+    ("Weight Training", "WeightTraining"),
+    ("Wheelchair", "Wheelchair"),
+    ("Windsurf", "Windsurf"),
+    ("Workout", "Workout"),
+    ("Yoga", "Yoga"),
+];
+
 /// Sports on wheels driven by pedals or hands: described by speed.
 const CYCLE: &[&str] = &[
     "Ride",
@@ -139,6 +207,20 @@ impl SportType {
             .iter()
             .find(|k| squash(k) == wanted || squash(&display_name_of(k)) == wanted)
             .map(|k| SportType::new(*k))
+    }
+
+    /// The sport of a bulk export's "Activity Type" display name. Names outside
+    /// [`EXPORT_NAMES`] go through [`SportType::lookup`], and what that does not know
+    /// either is kept as given with spaces and hyphens removed, so a sport Strava adds
+    /// later still arrives in a recognisable spelling.
+    pub fn from_export_name(name: &str) -> SportType {
+        let name = name.trim();
+        EXPORT_NAMES
+            .iter()
+            .find(|(shown, _)| shown.eq_ignore_ascii_case(name))
+            .map(|(_, sport)| SportType::new(*sport))
+            .or_else(|| SportType::lookup(name))
+            .unwrap_or_else(|| SportType::new(name.replace([' ', '-'], "")))
     }
 
     /// A name for a person: "TrailRun" -> "Trail Run", "EBikeRide" -> "E-Bike Ride".
@@ -320,6 +402,23 @@ mod tests {
         assert_eq!(name("MTBRace"), "MTB Race");
         assert_eq!(name("Ride2Work"), "Ride2 Work");
         assert_eq!(name(""), "");
+    }
+
+    #[test]
+    fn export_names_map_to_documented_sport_types() {
+        for (shown, sport) in EXPORT_NAMES {
+            assert!(
+                KNOWN.contains(sport),
+                "{shown} -> {sport} is not a known type"
+            );
+        }
+        let of = |s: &str| SportType::from_export_name(s).as_str().to_owned();
+        assert_eq!(of("Football (Soccer)"), "Soccer");
+        assert_eq!(of("Rock Climb"), "RockClimbing");
+        assert_eq!(of("Stair-Stepper"), "StairStepper");
+        assert_eq!(of(" e-bike ride "), "EBikeRide");
+        assert_eq!(of("Canoe"), "Canoeing");
+        assert_eq!(of("Quidditch Match"), "QuidditchMatch");
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn main() {
 
     let started = Instant::now();
     let mut child = Command::new(&bin)
-        .args(["import", "--athlete", "1"])
+        .args(["import", "--timezone", "UTC", "--athlete", "1"])
         .arg(&file)
         .env_clear()
         .env("DATABASE_URL", db.url())

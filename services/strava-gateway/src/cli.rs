@@ -42,6 +42,10 @@ pub enum Command {
         /// is created.
         #[arg(long, value_name = "FILE")]
         athlete_json: Option<PathBuf>,
+        /// The athlete's IANA time zone, stored on the athlete; the export's dates are
+        /// UTC, so a CSV needs it unless the athlete already has a zone.
+        #[arg(long, value_name = "Area/City", value_parser = parse_iana_zone)]
+        timezone: Option<chrono_tz::Tz>,
         /// `activities.csv` or a `.json` file.
         file: PathBuf,
     },
@@ -101,6 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import {
             athlete,
             athlete_json,
+            timezone,
             file,
         } => {
             let db = DbSettings::from_env(&env).map_err(|e| Exit::usage(e.to_string()))?;
@@ -109,6 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 athlete,
                 athlete_json,
                 file,
+                timezone,
             };
             let report = crate::import::run(&pool, &args)
                 .await
@@ -214,4 +220,12 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// An IANA zone name for `--timezone`; clap names the flag when this fails.
+fn parse_iana_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim().parse().map_err(|_| {
+        let shown: String = name.chars().take(64).collect();
+        format!("unknown time zone {shown:?}: expected an IANA name such as Europe/Paris")
+    })
 }

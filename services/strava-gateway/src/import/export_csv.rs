@@ -7,8 +7,8 @@
 //! Rate", "Relative Effort" and "Commute" also appear twice. Columns are found by
 //! name and, for repeated names, by occurrence. Dates are UTC in an English,
 //! locale-dependent format ("Nov 2, 2023, 7:10:12 AM", "2 Nov 2023, 07:10:12") or
-//! ISO 8601; the local start time comes from the athlete's time zone when we know it,
-//! else it is the UTC time.
+//! ISO 8601; the local start time is that UTC time in the athlete's zone (the import
+//! refuses a CSV when no zone is known), daylight saving time applied row by row.
 //!
 //! Every value we read is checked: a number that is not one, a negative distance or
 //! time, a flag that is not true/false is an error naming the line and the column.
@@ -293,8 +293,7 @@ impl<'a> Cells<'a> {
         let elapsed = self.whole("Elapsed Time")?.unwrap_or(0);
         let moving = self.whole("Moving Time")?.unwrap_or(elapsed);
         let kind = self.last("Activity Type").map_or("Workout", |c| c.value);
-        let sport_type =
-            SportType::lookup(kind).unwrap_or_else(|| SportType::new(kind.replace([' ', '-'], "")));
+        let sport_type = SportType::from_export_name(kind);
         let average_speed = self.quantity("Average Speed")?.unwrap_or_else(|| {
             if moving > 0 {
                 distance_m / f64::from(moving)

@@ -44,6 +44,9 @@ pub struct ImportArgs {
     pub athlete_json: Option<PathBuf>,
     /// `activities.csv` or a `.json` array of SummaryActivity.
     pub file: PathBuf,
+    /// The athlete's time zone, stored on the athlete. The export's dates are UTC, so
+    /// a CSV needs this or a zone already stored for the athlete.
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 /// The outcome of an import that could run.
@@ -220,10 +223,26 @@ async fn import(
             new.timezone
         }
     };
-    let zone = timezone.and_then(|label| {
-        let tz = domain::dates::parse_strava_timezone(&label).ok()?;
-        Some(AthleteZone { tz, label })
-    });
+    let zone = match args.timezone {
+        Some(tz) => {
+            let label = domain::dates::strava_label(tz, Utc::now());
+            db::athletes::set_timezone(conn, args.athlete, &label).await?;
+            Some(AthleteZone { tz, label })
+        }
+        None => timezone.and_then(|label| {
+            let tz = domain::dates::parse_strava_timezone(&label).ok()?;
+            Some(AthleteZone { tz, label })
+        }),
+    };
+    if zone.is_none() && matches!(format, Format::ExportCsv) {
+        // Refused before any row: the transaction rolls back a just-created athlete.
+        return Err(ImportError::Usage(format!(
+            "the export's Activity Date is UTC and athlete {} has no time zone stored: \
+             pass --timezone Area/City (e.g. --timezone Europe/Paris) so local dates and \
+             times are right",
+            args.athlete.get()
+        )));
+    }
     let ctx = RowContext {
         athlete: args.athlete,
         zone,

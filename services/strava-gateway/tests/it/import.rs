@@ -88,6 +88,7 @@ fn args(athlete: i64, file: PathBuf) -> ImportArgs {
         athlete: AthleteId(athlete),
         athlete_json: None,
         file,
+        timezone: Some(chrono_tz::UTC),
     }
 }
 
@@ -124,6 +125,7 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
         athlete: AthleteId(31337),
         athlete_json: Some(athlete_json),
         file,
+        timezone: Some(chrono_tz::UTC),
     };
     let report = run(db.pool(), &args).await.unwrap();
     assert_eq!(
@@ -166,7 +168,7 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
     assert_eq!(
         run_row.start_date_local.to_string(),
         "2023-11-02 07:10:12",
-        "UTC without a time zone"
+        "UTC in the UTC zone"
     );
     assert_eq!(
         (run_row.source.as_str(), run_row.average_heartrate),
@@ -392,7 +394,12 @@ async fn summary_activity_json_streams_in_and_keeps_the_local_time() {
     no_athlete.as_object_mut().unwrap().remove("athlete");
     let items = serde_json::json!([summary(1), summary(2), no_athlete]);
     let file = temp_file("activities.json", &items.to_string());
-    let report = run(db.pool(), &args(77, file)).await.unwrap();
+    // SummaryActivity carries its own local time: no zone needed.
+    let no_zone = ImportArgs {
+        timezone: None,
+        ..args(77, file)
+    };
+    let report = run(db.pool(), &no_zone).await.unwrap();
     assert_eq!((report.read, report.bad_count), (3, 0), "{report:?}");
     let mut conn = db.pool().get().await.unwrap();
     let a = db::activities::find(&mut conn, AthleteId(77), ActivityId(1))
@@ -487,7 +494,7 @@ async fn the_binary_exits_0_1_or_2_and_refuses_ids_that_are_not_positive() {
     let bin = env!("CARGO_BIN_EXE_strava-gateway");
     let import = |athlete: &str, file: &PathBuf| {
         Command::new(bin)
-            .args(["import", "--athlete", athlete])
+            .args(["import", "--timezone", "UTC", "--athlete", athlete])
             .arg(file)
             .env_clear()
             .env("DATABASE_URL", db.url())
@@ -527,4 +534,212 @@ async fn the_binary_exits_0_1_or_2_and_refuses_ids_that_are_not_positive() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "usage error");
+}
+
+/// Imports `rows` for `athlete` through the binary with extra arguments.
+fn import_bin(db: &TestDb, extra: &[&str], athlete: &str, file: &PathBuf) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_strava-gateway"))
+        .arg("import")
+        .args(extra)
+        .args(["--athlete", athlete])
+        .arg(file)
+        .env_clear()
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timezone_flag_gives_local_dates_and_times_with_daylight_saving_per_row() {
+    let db = TestDb::new().await;
+    // The export's dates are UTC; Paris is UTC+2 in July and UTC+1 in January.
+    let rows = vec![
+        row(
+            "201",
+            "Jul 15, 2024, 5:30:00 AM",
+            "Morning Run",
+            "Run",
+            "5",
+            "5000",
+        ),
+        row(
+            "202",
+            "Jan 15, 2024, 7:00:00 AM",
+            "Morning Run",
+            "Run",
+            "5",
+            "5000",
+        ),
+        row(
+            "203",
+            "Jan 20, 2024, 11:30:00 PM",
+            "Night Run",
+            "Run",
+            "5",
+            "5000",
+        ),
+        row(
+            "204",
+            "Jul 20, 2024, 9:45:00 PM",
+            "Evening Run",
+            "Run",
+            "5",
+            "5000",
+        ),
+    ];
+    let file = temp_file("activities.csv", &csv_of(&rows));
+    let out = import_bin(&db, &["--timezone", "Europe/Paris"], "88", &file);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut conn = db.pool().get().await.unwrap();
+    let athlete = db::athletes::find(&mut conn, AthleteId(88))
+        .await
+        .unwrap()
+        .unwrap();
+    let label = athlete.timezone.expect("the flag stores the zone");
+    assert_eq!(label, "(GMT+01:00) Europe/Paris");
+    assert_eq!(
+        domain::dates::parse_strava_timezone(&label),
+        Ok(chrono_tz::Europe::Paris)
+    );
+    for (id, utc, local) in [
+        (201, "2024-07-15T05:30:00+00:00", "2024-07-15 07:30:00"),
+        (202, "2024-01-15T07:00:00+00:00", "2024-01-15 08:00:00"),
+        // A winter evening run at 23:30 UTC is on the next local day.
+        (203, "2024-01-20T23:30:00+00:00", "2024-01-21 00:30:00"),
+        (204, "2024-07-20T21:45:00+00:00", "2024-07-20 23:45:00"),
+    ] {
+        let a = db::activities::find(&mut conn, AthleteId(88), ActivityId(id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (a.start_date.to_rfc3339(), a.start_date_local.to_string()),
+            (utc.to_owned(), local.to_owned()),
+            "activity {id}"
+        );
+        assert_eq!(a.timezone.as_deref(), Some(label.as_str()));
+    }
+
+    // The zone is now the athlete's: a later CSV needs no flag.
+    let more = vec![row(
+        "205",
+        "Jan 21, 2024, 6:00:00 AM",
+        "Run",
+        "Run",
+        "5",
+        "5000",
+    )];
+    let report = run(
+        db.pool(),
+        &ImportArgs {
+            timezone: None,
+            ..args(88, temp_file("more.csv", &csv_of(&more)))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.read, report.bad_count), (1, 0), "{report:?}");
+    let a = db::activities::find(&mut conn, AthleteId(88), ActivityId(205))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.start_date_local.to_string(), "2024-01-21 07:00:00");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_without_any_time_zone_is_refused_and_nothing_is_stored() {
+    let db = TestDb::new().await;
+    let file = temp_file("activities.csv", &csv_of(&good_rows()));
+    let no_zone = ImportArgs {
+        timezone: None,
+        ..args(89, file.clone())
+    };
+    let err = run(db.pool(), &no_zone).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("UTC") && message.contains("--timezone Area/City"),
+        "{message}"
+    );
+    assert_eq!(stored(&db, 89).await, (false, 0), "not even the athlete");
+
+    // An athlete JSON without a zone does not help either.
+    let athlete_json = temp_file("athlete.json", r#"{"id": 89, "firstname": "Ada"}"#);
+    let out = import_bin(
+        &db,
+        &["--athlete-json", athlete_json.to_str().unwrap()],
+        "89",
+        &file,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--timezone Area/City"), "{stderr}");
+    assert_eq!(stored(&db, 89).await, (false, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_timezone_is_a_usage_error_naming_the_flag() {
+    let db = TestDb::new().await;
+    let file = temp_file("activities.csv", &csv_of(&good_rows()));
+    for zone in ["Mars/Olympus_Mons", "(GMT+01:00) Europe/Paris", ""] {
+        let out = import_bin(&db, &["--timezone", zone], "90", &file);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{zone}: {stderr}");
+        assert!(stderr.contains("--timezone"), "{zone}: {stderr}");
+        assert!(stderr.contains("unknown time zone"), "{zone}: {stderr}");
+    }
+    assert_eq!(stored(&db, 90).await, (false, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_sport_names_are_stored_as_strava_sport_types() {
+    let db = TestDb::new().await;
+    let names = [
+        ("Football (Soccer)", "Soccer"),
+        ("Rock Climb", "RockClimbing"),
+        ("Stair-Stepper", "StairStepper"),
+        ("Weight Training", "WeightTraining"),
+        ("Alpine Ski", "AlpineSki"),
+        ("E-Bike Ride", "EBikeRide"),
+        ("Canoe", "Canoeing"),
+        // Unknown names are kept, spaces and hyphens removed.
+        ("Underwater Hockey", "UnderwaterHockey"),
+    ];
+    let rows: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (shown, _))| {
+            row(
+                &(301 + i).to_string(),
+                "2024-03-01T10:00:00Z",
+                "Game",
+                shown,
+                "1",
+                "1000",
+            )
+        })
+        .collect();
+    let report = run(
+        db.pool(),
+        &args(91, temp_file("activities.csv", &csv_of(&rows))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.read, report.bad_count),
+        (names.len(), 0),
+        "{report:?}"
+    );
+    let mut conn = db.pool().get().await.unwrap();
+    for (i, (shown, sport)) in names.iter().enumerate() {
+        let a = db::activities::find(&mut conn, AthleteId(91), ActivityId(301 + i as i64))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&a.sport_type, sport, "{shown}");
+    }
 }
