@@ -72,17 +72,7 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
     assert_eq!(answer["kind"], "text");
 
     // With a token made in settings, shown once on the page.
-    let page = app
-        .post_form("/settings/tokens", Some(&cookie), &[("name", "laptop")])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let token = page
-        .split("value=\"")
-        .find_map(|s| s.strip_prefix("stk_"))
-        .map(|s| format!("stk_{}", &s[..s.find('"').unwrap()]))
-        .expect("the new token on the page");
+    let token = app.create_token(&cookie, "laptop").await;
     let res = app
         .http
         .post(&url)

@@ -59,17 +59,7 @@ async fn each_visitor_gets_a_demo_of_their_own() {
     assert_eq!(count(&mut conn, "messages", DEMO).await, 0);
 
     // Her token asks as her copy, and dies with it.
-    let page = app
-        .post_form("/settings/tokens", Some(&ann), &[("name", "script")])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let token = page
-        .split("value=\"")
-        .find_map(|s| s.strip_prefix("stk_"))
-        .map(|s| format!("stk_{}", &s[..s.find('"').unwrap()]))
-        .expect("the new token on the page");
+    let token = app.create_token(&ann, "script").await;
     assert_eq!(count(&mut conn, "api_tokens", ann_id).await, 1);
     assert_eq!(count(&mut conn, "api_tokens", DEMO).await, 0);
     assert_eq!(

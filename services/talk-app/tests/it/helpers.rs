@@ -162,6 +162,21 @@ impl TestApp {
         (cookie, athlete)
     }
 
+    /// Creates a personal API token in settings as the signed-in `cookie`; returns
+    /// the token, read from the page that shows it once.
+    pub async fn create_token(&self, cookie: &str, name: &str) -> String {
+        let page = self
+            .post_form("/settings/tokens", Some(cookie), &[("name", name)])
+            .await
+            .text()
+            .await
+            .unwrap();
+        page.split("value=\"")
+            .find_map(|s| s.strip_prefix("stk_"))
+            .map(|s| format!("stk_{}", &s[..s.find('"').unwrap()]))
+            .expect("the new token on the page")
+    }
+
     /// The athlete a session cookie (`name=value`) signs in.
     pub async fn athlete_of(&self, cookie: &str) -> AthleteId {
         let (_, token) = cookie.split_once('=').unwrap();

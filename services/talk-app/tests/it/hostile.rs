@@ -392,29 +392,22 @@ async fn with_the_pool_exhausted_the_api_answers_json() {
     app.seed().await;
     let (cookie, _) = app.demo().await;
     let (base, pool) = app.replica_with_one_connection();
+    let ask = || {
+        app.http
+            .post(format!("{base}/api/ask"))
+            .header(COOKIE, &cookie)
+            .json(&serde_json::json!({ "question": "how many runs this year" }))
+            .send()
+    };
     let held = pool.get().await.unwrap();
     // The pool waits its 10 s for a connection, then gives up.
-    let res = app
-        .http
-        .post(format!("{base}/api/ask"))
-        .header(COOKIE, &cookie)
-        .json(&serde_json::json!({ "question": "how many runs this year" }))
-        .send()
-        .await
-        .unwrap();
+    let res = ask().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.headers().contains_key("retry-after"));
     let err: Value = res.json().await.unwrap();
     assert!(err["error"].is_string());
     drop(held);
-    let res = app
-        .http
-        .post(format!("{base}/api/ask"))
-        .header(COOKIE, &cookie)
-        .json(&serde_json::json!({ "question": "how many runs this year" }))
-        .send()
-        .await
-        .unwrap();
+    let res = ask().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
