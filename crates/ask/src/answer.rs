@@ -51,6 +51,11 @@ pub struct Answer {
     pub chart: Option<Chart>,
     /// The SQL that ran, if any.
     pub sql: Option<String>,
+    /// One short line saying how the question was read ("Runs · 1–30 Nov 2026 ·
+    /// count"), so a misreading shows at a glance. Added after the first version of
+    /// the contract: answers stored before it read as empty.
+    #[serde(default)]
+    pub read_as: String,
 }
 
 impl Answer {
@@ -62,6 +67,7 @@ impl Answer {
             table: None,
             chart: None,
             sql: None,
+            read_as: String::new(),
         }
     }
 
@@ -74,6 +80,7 @@ impl Answer {
         }
         Self {
             kind: AnswerKind::Clarify,
+            read_as: "asked back".into(),
             ..Self::text(out)
         }
     }
@@ -82,6 +89,7 @@ impl Answer {
     pub fn unsupported(text: impl Into<String>) -> Self {
         Self {
             kind: AnswerKind::Unsupported,
+            read_as: "not answered".into(),
             ..Self::text(text)
         }
     }
@@ -173,6 +181,9 @@ impl Answer {
         if let Some(short) = shorten(&self.text, TEXT_CHARS) {
             self.text = short;
         }
+        if let Some(short) = shorten(&self.read_as, CELL_CHARS) {
+            self.read_as = short;
+        }
         if let Some(short) = self.sql.as_deref().and_then(|q| shorten(q, SQL_CHARS)) {
             self.sql = Some(short);
         }
@@ -200,6 +211,7 @@ mod tests {
             }),
             chart: None,
             sql: Some("SELECT …".into()),
+            read_as: "Runs · all time · list".into(),
         }
     }
 

@@ -80,11 +80,22 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
     } else {
         let mut conds = filters;
         conds.extend(period_condition(&plan.period, &mut b));
+        // "over my last 8 runs": the figure covers only those activities.
+        let from = match plan.scope() {
+            Some((order, n)) => format!(
+                "(SELECT * FROM activities WHERE {} ORDER BY start_date_local {}, id {} LIMIT {}) a",
+                conds.join(" AND "),
+                order.sql(),
+                order.sql(),
+                b.add(Bind::BigInt(i64::from(n)))
+            ),
+            None => format!("activities WHERE {}", conds.join(" AND ")),
+        };
         format!(
             "SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
-             SELECT count(*) AS n, ({}) AS value FROM activities WHERE {}) r",
+             SELECT count(*) AS n, count({}) AS known, ({}) AS value FROM {from}) r",
+            column(plan.metric),
             aggregate(plan.metric, plan.aggregation, false),
-            conds.join(" AND ")
         )
     };
     Query { sql, binds: b.0 }
@@ -118,6 +129,7 @@ fn aggregate(metric: Metric, agg: Aggregation, outer_join: bool) -> String {
         };
     }
     let expr = match agg {
+        Aggregation::Total if metric.is_nullable() => format!("sum({col})"),
         Aggregation::Total if metric.is_additive() => format!("coalesce(sum({col}), 0)"),
         Aggregation::Max => format!("max({col})"),
         Aggregation::Min => format!("min({col})"),
@@ -262,6 +274,19 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
         1
     };
     let limit = plan.limit.map_or(default, |n| (n as usize).min(MAX_ROWS));
+    if let Some(other) = plan.also_by {
+        // The top activity by each measure, in that order; the same one twice when the
+        // readings agree.
+        let other = column(other);
+        let conds = conds.join(" AND ");
+        return format!(
+            "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+             (SELECT {ACTIVITY_COLUMNS}, 1 AS ord FROM activities WHERE {conds} \
+             ORDER BY {col} DESC NULLS LAST, start_date_local DESC, id LIMIT 1) UNION ALL \
+             (SELECT {ACTIVITY_COLUMNS}, 2 AS ord FROM activities WHERE {conds} \
+             ORDER BY {other} DESC NULLS LAST, start_date_local DESC, id LIMIT 1)) r"
+        );
+    }
     format!(
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
          SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord \

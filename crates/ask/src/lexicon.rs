@@ -146,9 +146,38 @@ impl Tokens {
     pub fn meaningful_left(&self) -> usize {
         (0..self.len())
             .filter_map(|i| self.free(i))
-            .filter(|w| !FILLER.contains(w))
+            .filter(|w| !is_filler(w))
             .count()
     }
+
+    /// The parts of the question no rule used, as phrases in question order: runs of
+    /// free words, trimmed of filler at both ends ("before 6 30", "with my dog").
+    /// Empty when every word was used or is filler.
+    pub fn unused_phrases(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut run: Vec<&str> = Vec::new();
+        let mut flush = |run: &mut Vec<&str>| {
+            let start = run.iter().position(|w| !is_filler(w));
+            let end = run.iter().rposition(|w| !is_filler(w));
+            if let (Some(a), Some(b)) = (start, end) {
+                out.push(run[a..=b].join(" "));
+            }
+            run.clear();
+        };
+        for i in 0..self.len() {
+            match self.free(i) {
+                Some(w) => run.push(w),
+                None => flush(&mut run),
+            }
+        }
+        flush(&mut run);
+        out
+    }
+}
+
+/// Whether a word carries no meaning for the engine wherever it stands.
+pub fn is_filler(w: &str) -> bool {
+    FILLER.contains(&w)
 }
 
 /// Words that carry no meaning for the engine.
@@ -203,9 +232,20 @@ const FILLER: &[&str] = &[
     "it",
     "them",
     "those",
+    "these",
+    "its",
+    "ive",
+    "im",
+    "spend",
+    "spent",
+    "burned",
+    "burnt",
+    "match",
+    "matches",
+    "game",
+    "games",
     "there",
     "any",
-    "ever",
     "done",
     "go",
     "went",
@@ -214,7 +254,6 @@ const FILLER: &[&str] = &[
     "about",
     "which",
     "when",
-    "where",
     "s",
     "per",
     "each",
@@ -596,6 +635,28 @@ const NOT_STRAVA_SPORTS: &[&str] = &[
 
 /// Uses the first sport phrase in the question; `None` if there is none.
 pub fn take_sport(t: &mut Tokens) -> Option<SportSel> {
+    let mut sport = take_one_sport(t)?;
+    // "zwift rides", "trail runs … runs": a second sport word that names the same
+    // activities, more or less narrowly, restates the first; the narrower one counts.
+    loop {
+        let mut probe = t.clone();
+        let Some(other) = take_one_sport(&mut probe) else {
+            break;
+        };
+        let within = |a: &SportSel, b: &SportSel| a.types.iter().all(|x| b.types.contains(x));
+        if within(&sport, &other) {
+            *t = probe;
+        } else if within(&other, &sport) {
+            *t = probe;
+            sport = other;
+        } else {
+            break;
+        }
+    }
+    Some(sport)
+}
+
+fn take_one_sport(t: &mut Tokens) -> Option<SportSel> {
     for sw in SPORT_WORDS {
         if t.take_seq(sw.words) {
             return Some(SportSel {
@@ -802,15 +863,53 @@ pub const FOLLOW_UP_LEADS: &[&[&str]] = &[
 ];
 
 /// Words that point back at the previous answer's activities.
-pub const PRONOUNS: &[&str] = &["them", "those", "these", "it", "that"];
+pub const PRONOUNS: &[&str] = &["them", "those", "these", "it", "its", "that"];
+
+/// Pronouns for one activity: "and its duration?".
+pub const SINGLE_PRONOUNS: &[&str] = &["it", "its"];
+
+/// Every date, said out loud: "my fastest 5k ever".
+pub const ALL_TIME_PHRASES: &[&[&str]] = &[
+    &["of", "all", "time"],
+    &["all", "time"],
+    &["alltime"],
+    &["all", "times"],
+    &["ever"],
+    &["lifetime"],
+];
+
+/// Every sport, said out loud: "how many activities", "all my workouts".
+pub const ANY_SPORT_WORDS: &[&str] = &[
+    "everything",
+    "train",
+    "trained",
+    "training",
+    "exercised",
+    "activity",
+    "activities",
+    "workout",
+    "workouts",
+    "session",
+    "sessions",
+    "exercise",
+    "exercises",
+];
 
 /// Asking for the longest run of consecutive days.
 pub const STREAK_PHRASES: &[&[&str]] = &[
+    &["consecutive", "days"],
+    &["days", "in", "a", "row"],
     &["streak"],
     &["streaks"],
     &["consecutive"],
     &["in", "a", "row"],
 ];
+
+/// In a comparison, the words that say which way: "did I run more this year than last".
+pub const COMPARE_DIRECTION: &[&[&str]] = &[&["more"], &["less"], &["fewer"]];
+
+/// After a threshold ("runs at least 10 miles long"), words that only restate it.
+pub const THRESHOLD_TAILS: &[&str] = &["long", "length", "or", "more", "longer"];
 
 /// Asking to set periods side by side.
 pub const COMPARE_WORDS: &[&[&str]] = &[

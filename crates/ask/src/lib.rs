@@ -2,20 +2,23 @@
 //! one parameterised SQL query, and the rows rendered into an [`Answer`].
 //!
 //! ```text
-//! parse(question, ctx) -> Parsed::{Plan, Clarify, Unsupported, NotUnderstood}
+//! parse(question, ctx) -> Parsed::{Plan, Partial, Clarify, Unsupported, NotUnderstood}
 //! compile(plan, ctx)   -> Query { sql, binds }   (user text only in binds)
 //! render(plan, rows, ctx) -> Answer              (the JSON answer contract)
 //! ```
 //!
 //! Parsing is keyword and phrase matching over a normalised token list: no model, no
-//! network, total on any input. Follow-ups ("and in November?", "what about rides?")
-//! start from `ctx.previous`, the plan of the conversation's last answer.
+//! network, total on any input. Every word is either used by the plan or known filler;
+//! a question with words left over is never answered as if it had been understood
+//! ([`Parsed::Partial`]). Follow-ups ("and in November?", "what about rides?") start
+//! from `ctx.previous`, the plan of the conversation's last answer.
 
 pub mod answer;
 pub mod compile;
 pub mod lexicon;
 pub mod parse;
 pub mod plan;
+pub mod read_as;
 pub mod render;
 pub mod time;
 
@@ -68,12 +71,23 @@ pub struct Context {
 pub enum Parsed {
     /// Answerable with one query.
     Plan(Plan),
+    /// Understood only in part: answering would answer a different question, so the
+    /// answer says which part cannot be used instead.
+    Partial {
+        /// What was understood, if it makes a plan.
+        plan: Option<Plan>,
+        /// The phrases no rule could use, in question order.
+        unused: Vec<String>,
+    },
     /// Ambiguous: ask back, offering these options.
     Clarify {
         /// The question back.
         text: String,
         /// Full questions the athlete can pick from.
         options: Vec<String>,
+        /// The question as far as it was understood, so that the reply ("by time",
+        /// "runs") completes it.
+        plan: Option<Plan>,
     },
     /// Outside what StravaTalk knows or does.
     Unsupported {
@@ -86,12 +100,34 @@ pub enum Parsed {
 
 impl Parsed {
     /// The answer for anything that needs no query; `None` for a plan.
-    pub fn direct_answer(&self) -> Option<Answer> {
+    pub fn direct_answer(&self, ctx: &Context) -> Option<Answer> {
         match self {
             Parsed::Plan(_) => None,
-            Parsed::Clarify { text, options } => Some(Answer::clarify(text, options)),
+            Parsed::Partial { plan, unused } => Some(render::partial(plan.as_ref(), unused, ctx)),
+            Parsed::Clarify {
+                text,
+                options,
+                plan,
+            } => {
+                let mut answer = Answer::clarify(text, options);
+                answer.read_as = match plan {
+                    Some(p) => format!("{} · asked back", read_as::read_as(p, ctx)),
+                    None => "asked back".into(),
+                };
+                Some(answer)
+            }
             Parsed::Unsupported { text } => Some(Answer::unsupported(text.clone())),
             Parsed::NotUnderstood => Some(not_understood()),
+        }
+    }
+
+    /// The plan a follow-up to this answer starts from: the plan answered, or the part
+    /// understood of a question that was asked back or only partly understood.
+    pub fn context_plan(&self) -> Option<&Plan> {
+        match self {
+            Parsed::Plan(p) => Some(p),
+            Parsed::Partial { plan, .. } | Parsed::Clarify { plan, .. } => plan.as_ref(),
+            Parsed::Unsupported { .. } | Parsed::NotUnderstood => None,
         }
     }
 }

@@ -36,7 +36,13 @@ struct Parts {
     /// "most": with groups, the top group rather than a maximum.
     most: bool,
     pronoun: bool,
+    /// "it", "its": one activity, when the previous answer was one.
+    single_pronoun: bool,
     follow_up_lead: bool,
+    /// "activities", "workouts" with no sport: every sport, said out loud.
+    any_sport: bool,
+    /// "ever", "of all time": every date, said out loud.
+    all_time: bool,
 }
 
 impl Parts {
@@ -51,16 +57,53 @@ impl Parts {
 
     fn has_narrowing(&self) -> bool {
         !self.periods.is_empty()
+            || self.all_time
+            || self.any_sport
             || self.filters != Filters::default()
             || self.units.is_some()
             || self.group.is_some()
             || self.chart.is_some()
+    }
+
+    /// Whether the question names which activities it is about.
+    fn names_subject(&self) -> bool {
+        self.filters.sports.is_some() || self.filters.race.is_some() || self.any_sport
+    }
+
+    /// Whether, in a conversation, this turn builds on the previous answer: it says so
+    /// ("and …", "what about …", "those"), or it only narrows or re-measures without
+    /// naming its own activities ("in 2024?", "as a chart", "what was my average
+    /// pace?", "by time"). A turn that names its activities ("my 10k runs") is a new
+    /// question, and so is one with its own measure and period.
+    fn is_follow_up(&self) -> bool {
+        if self.follow_up_lead || self.pronoun {
+            return true;
+        }
+        if self.names_subject() {
+            return false;
+        }
+        if !self.has_core() {
+            return self.has_narrowing() && !self.list_verb;
+        }
+        self.periods.is_empty() && !self.all_time && self.group.is_none() && !self.compare
+    }
+
+    /// Whether the turn asks for activities themselves (a superlative, first/last).
+    fn wants_activities(&self) -> bool {
+        (matches!(
+            self.aggregation,
+            Some(Aggregation::Max | Aggregation::Min | Aggregation::List)
+        ) && !self.most)
+            || self.order.is_some()
+            || self.limit.is_some()
+            || self.ambiguous_extreme
     }
 }
 
 /// Turns a question into a plan, a clarifying question, a refusal or "not understood".
 /// Total: never panics, whatever the input. A question over [`crate::MAX_QUESTION_CHARS`]
 /// is refused whole: answering only its first part would answer a different question.
+/// So is a question with words no rule used: it comes back as [`Parsed::Partial`].
 pub fn parse(question: &str, ctx: &Context) -> Parsed {
     if crate::is_too_long(question) {
         return Parsed::Unsupported {
@@ -83,30 +126,42 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
         };
     }
     let parts = read_parts(&mut t, ctx);
-    let leftover = t.meaningful_left();
-
-    let follow_up = ctx.previous.is_some()
-        && !parts.has_core()
-        && (parts.follow_up_lead || parts.pronoun || (parts.has_narrowing() && !parts.list_verb));
-    if follow_up && let Some(prev) = &ctx.previous {
-        return Parsed::Plan(merge(prev.clone(), parts));
+    let unused = t.unused_phrases();
+    let parsed = match &ctx.previous {
+        Some(prev) if parts.is_follow_up() => follow_up(prev, parts),
+        _ if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb => {
+            Parsed::NotUnderstood
+        }
+        _ => build(parts),
+    };
+    if unused.is_empty() {
+        return parsed;
     }
-    if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb {
-        return Parsed::NotUnderstood;
+    match parsed {
+        Parsed::Plan(plan) => Parsed::Partial {
+            plan: Some(plan),
+            unused,
+        },
+        Parsed::Clarify { plan, .. } | Parsed::Partial { plan, .. } => {
+            Parsed::Partial { plan, unused }
+        }
+        other => other,
     }
-    // Lots of words we do not know and little we do: better to say so than to guess.
-    if !parts.has_core() && !parts.has_narrowing() && leftover > 3 {
-        return Parsed::NotUnderstood;
-    }
-    build(parts)
 }
 
 fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
+    let lead = lexicon::FOLLOW_UP_LEADS
+        .iter()
+        .filter(|lead| t.seq_at(0, lead))
+        .map(|lead| lead.len())
+        .max();
+    if let Some(n) = lead {
+        t.take(0, n);
+    }
     let mut p = Parts {
-        follow_up_lead: lexicon::FOLLOW_UP_LEADS
-            .iter()
-            .any(|lead| t.seq_at(0, lead)),
+        follow_up_lead: lead.is_some(),
         pronoun: t.has_any(lexicon::PRONOUNS),
+        single_pronoun: t.has_any(lexicon::SINGLE_PRONOUNS),
         how_much: t.has_seq(&["how", "much"]),
         ..Parts::default()
     };
@@ -115,12 +170,22 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
         p.aggregation = Some(Aggregation::Streak);
     }
     read_group_and_chart(t, &mut p);
+    p.all_time = t.take_any_seq(lexicon::ALL_TIME_PHRASES);
     p.periods = time::take_periods(t, ctx.today);
     p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
+    if p.compare || p.periods.len() >= 2 {
+        t.take_any_seq(lexicon::COMPARE_DIRECTION);
+    }
     read_thresholds(t, &mut p);
     read_race(t, &mut p);
     read_name(t, &mut p);
     p.filters.sports = lexicon::take_sport(t);
+    p.any_sport = false;
+    for w in lexicon::ANY_SPORT_WORDS {
+        if t.take_seq(&[w]) {
+            p.any_sport = p.filters.sports.is_none();
+        }
+    }
     read_units(t, &mut p);
     read_flags(t, &mut p);
     read_metric(t, &mut p);
@@ -200,6 +265,12 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                     continue;
                 }
                 t.take(i, ph.len() + 2 + extra);
+                // "10 miles long", "2 hours or more".
+                let mut k = i + ph.len() + 2 + extra;
+                while t.is_any(k, lexicon::THRESHOLD_TAILS) && k < i + ph.len() + 5 + extra {
+                    t.take(k, 1);
+                    k += 1;
+                }
             }
         }
     }
@@ -239,6 +310,12 @@ fn read_race(t: &mut Tokens, p: &mut Parts) {
 fn read_name(t: &mut Tokens, p: &mut Parts) {
     if let Some(q) = t.quoted.first() {
         p.filters.name = Some(q.chars().take(100).collect());
+        // "runs called \"Loop\"": the lead word belongs to the quoted name.
+        for i in 0..t.len() {
+            if t.is_any(i, lexicon::NAME_LEADS) {
+                t.take(i, 1);
+            }
+        }
         return;
     }
     for i in 0..t.len() {
@@ -470,23 +547,38 @@ fn build(mut p: Parts) -> Parsed {
     } else {
         Aggregation::List
     };
-    let sport_words = sport_phrase(&p.filters);
+    let mut also_by = None;
     let metric = match (metric, aggregation) {
         (Some(m), _) => m,
         (None, Aggregation::Max | Aggregation::Min) if p.group.is_none() => {
-            if p.ambiguous_extreme {
-                let word = if aggregation == Aggregation::Max {
-                    "longest"
-                } else {
-                    "shortest"
-                };
-                return Parsed::Clarify {
-                    text: format!("Do you mean the {word} {sport_words} by distance or by time?"),
-                    options: vec![
-                        format!("{word} {sport_words} by distance"),
-                        format!("{word} {sport_words} by time"),
-                    ],
-                };
+            // "Longest run / ride / swim" means by distance; the answer gives the time
+            // too. Across sports ("longest activity") both readings are answered.
+            if p.ambiguous_extreme && p.filters.family().is_none() {
+                if p.limit.is_some_and(|n| n > 1) {
+                    let word = if aggregation == Aggregation::Max {
+                        "longest"
+                    } else {
+                        "shortest"
+                    };
+                    let sport_words = sport_phrase(&p.filters);
+                    let mut plan = Plan::new(Metric::Distance, aggregation);
+                    plan.filters = p.filters.clone();
+                    set_periods(&mut plan, p.periods.clone(), p.compare);
+                    plan.limit = p.limit;
+                    return Parsed::Clarify {
+                        text: format!(
+                            "Do you mean the {word} {sport_words} by distance or by time?"
+                        ),
+                        options: vec![
+                            format!("{word} {sport_words} by distance"),
+                            format!("{word} {sport_words} by time"),
+                        ],
+                        plan: Some(plan),
+                    };
+                }
+                if aggregation == Aggregation::Max {
+                    also_by = Some(Metric::MovingTime);
+                }
             }
             Metric::Distance
         }
@@ -500,6 +592,7 @@ fn build(mut p: Parts) -> Parsed {
     plan.chart = p.chart;
     plan.limit = p.limit;
     plan.order = p.order.unwrap_or(Order::Oldest);
+    plan.also_by = also_by.filter(|_| plan.limit.is_none_or(|n| n == 1));
     set_periods(&mut plan, p.periods, p.compare);
     if metric.is_additive()
         && aggregation == Aggregation::Average
@@ -519,31 +612,8 @@ fn build(mut p: Parts) -> Parsed {
     if plan.chart.is_some() && plan.group.is_none() && !plan.returns_activities() {
         plan.group = Some(default_group(&plan.period));
     }
-    if metric.is_speed() && plan.filters.family().is_none() && plan.group != Some(GroupBy::Sport) {
-        let what = metric.noun();
-        let agg = if aggregation == Aggregation::Average {
-            "average "
-        } else {
-            ""
-        };
-        let text = if agg.is_empty() {
-            format!(
-                "{}{} for which sport?",
-                what[..1].to_uppercase(),
-                &what[1..]
-            )
-        } else {
-            format!("Average {what} for which sport?")
-        };
-        return Parsed::Clarify {
-            text,
-            options: vec![
-                format!("{agg}pace of my runs"),
-                format!("{agg}pace of my walks"),
-                format!("{agg}pace of my swims"),
-                format!("{agg}speed of my rides"),
-            ],
-        };
+    if needs_sport(&plan) {
+        return ask_sport(plan);
     }
     if plan.aggregation == Aggregation::List
         && plan.filters == Filters::default()
@@ -558,9 +628,42 @@ fn build(mut p: Parts) -> Parsed {
                 "my runs last month".into(),
                 "my rides in 2025".into(),
             ],
+            plan: None,
         };
     }
     Parsed::Plan(plan)
+}
+
+/// Pace and speed mean different things per sport: they need one family.
+fn needs_sport(plan: &Plan) -> bool {
+    plan.metric.is_speed() && plan.filters.family().is_none() && plan.group != Some(GroupBy::Sport)
+}
+
+/// Asks which sport a pace or speed question is about; the reply completes `plan`.
+fn ask_sport(plan: Plan) -> Parsed {
+    let what = plan.metric.noun();
+    let (text, agg) = if plan.aggregation == Aggregation::Average {
+        (format!("Average {what} for which sport?"), "average ")
+    } else {
+        (
+            format!(
+                "{}{} for which sport?",
+                what[..1].to_uppercase(),
+                &what[1..]
+            ),
+            "",
+        )
+    };
+    Parsed::Clarify {
+        text,
+        options: vec![
+            format!("{agg}pace of my runs"),
+            format!("{agg}pace of my walks"),
+            format!("{agg}pace of my swims"),
+            format!("{agg}speed of my rides"),
+        ],
+        plan: Some(plan),
+    }
 }
 
 /// "runs", or "activities" when no sport is named.
@@ -594,6 +697,67 @@ fn default_group(period: &Period) -> GroupBy {
     }
 }
 
+/// A turn that builds on the previous plan.
+fn follow_up(prev: &Plan, p: Parts) -> Parsed {
+    // "and its duration?" after one activity: the same activity, another measure.
+    if p.single_pronoun
+        && prev.returns_activities()
+        && prev.limit == Some(1)
+        && p.aggregation.is_none()
+        && p.periods.is_empty()
+        && !p.names_subject()
+        && let Some(metric) = p.metric.or(p.unit_metric)
+    {
+        let mut plan = prev.clone();
+        plan.focus = Some(metric);
+        return Parsed::Plan(plan);
+    }
+    if !p.has_core() {
+        let plan = merge(prev.clone(), p);
+        return if needs_sport(&plan) {
+            ask_sport(plan)
+        } else {
+            Parsed::Plan(plan)
+        };
+    }
+    build(inherit(prev, p))
+}
+
+/// A turn with its own measure ("and how far in total?", "which of those was the
+/// longest?"): everything it leaves out comes from the previous plan.
+fn inherit(prev: &Plan, mut p: Parts) -> Parts {
+    let old = &prev.filters;
+    let f = &mut p.filters;
+    if !p.any_sport {
+        f.sports = f.sports.take().or_else(|| old.sports.clone());
+        f.race = f.race.or(old.race);
+    }
+    f.distance = f.distance.or(old.distance);
+    f.duration = f.duration.or(old.duration);
+    f.elevation = f.elevation.or(old.elevation);
+    f.name = f.name.take().or_else(|| old.name.clone());
+    f.commute = f.commute.or(old.commute);
+    f.trainer = f.trainer.or(old.trainer);
+    f.weekday = f.weekday.or(old.weekday);
+    f.day_part = f.day_part.or(old.day_part);
+    if p.periods.is_empty() && !p.all_time {
+        if prev.compare.is_empty() {
+            if prev.period != Period::All {
+                p.periods = vec![prev.period.clone()];
+            }
+        } else {
+            p.periods = prev.compare.clone();
+            p.compare = true;
+        }
+    }
+    p.units = p.units.or(prev.units);
+    if !p.wants_activities() && p.aggregation != Some(Aggregation::Streak) {
+        p.group = p.group.or(prev.group);
+        p.chart = p.chart.or(prev.chart);
+    }
+    p
+}
+
 /// A follow-up: the previous plan with whatever this question names replaced.
 fn merge(mut plan: Plan, p: Parts) -> Plan {
     let f = p.filters;
@@ -625,8 +789,20 @@ fn merge(mut plan: Plan, p: Parts) -> Plan {
             p.periods.into_iter().next().unwrap_or(Period::All),
         ];
         plan.group = None;
+    } else if let [Period::Range { range, .. }] = p.periods.as_slice()
+        && let Some(shifted) = time::same_span_in_year(&plan.period, *range)
+    {
+        // "runs in November" then "and in 2024?": November 2024.
+        plan.period = shifted;
     } else if !p.periods.is_empty() {
         set_periods(&mut plan, p.periods, p.compare);
+    } else if p.all_time {
+        plan.period = Period::All;
+        plan.compare.clear();
+    }
+    if p.any_sport {
+        plan.filters.sports = None;
+        plan.filters.race = None;
     }
     if p.units.is_some() {
         plan.units = p.units;
@@ -683,15 +859,23 @@ mod tests {
             (Metric::Distance, Aggregation::Total)
         );
         assert_eq!(p.units, Some(Units::Metric));
-        let p = plan("total elevation gain in miles... no, feet, for hikes in 2025");
+        let p = plan("total elevation gain in feet for hikes in 2025");
         assert_eq!(p.metric, Metric::Elevation);
         assert_eq!(p.units, Some(Units::Imperial));
     }
 
     #[test]
     fn extremes_need_a_measure() {
+        // "Longest run" means by distance; across sports both readings are answered.
+        let p = plan("what was my longest run?");
+        assert_eq!(
+            (p.metric, p.aggregation, p.also_by),
+            (Metric::Distance, Aggregation::Max, None)
+        );
+        let p = plan("my longest activity");
+        assert_eq!(p.also_by, Some(Metric::MovingTime));
         assert!(matches!(
-            parse("what was my longest run?", &ctx()),
+            parse("my 3 longest workouts", &ctx()),
             Parsed::Clarify { .. }
         ));
         let p = plan("my longest run by distance");

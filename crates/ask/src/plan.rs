@@ -72,6 +72,15 @@ impl Metric {
         )
     }
 
+    /// Whether Strava may leave the value out (no heart-rate strap, no power meter,
+    /// calories not computed): a total of nothing recorded is unknown, not zero.
+    pub fn is_nullable(self) -> bool {
+        matches!(
+            self,
+            Self::HeartRate | Self::MaxHeartRate | Self::Cadence | Self::Power | Self::Calories
+        )
+    }
+
     /// Whether the metric is a speed, shown as pace or speed.
     pub fn is_speed(self) -> bool {
         matches!(self, Self::Pace | Self::Speed)
@@ -124,6 +133,16 @@ pub enum Order {
     Oldest,
     /// Newest first: "my last 3 rides".
     Newest,
+}
+
+impl Order {
+    /// The SQL sort direction by start time.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Oldest => "ASC",
+            Self::Newest => "DESC",
+        }
+    }
 }
 
 /// How a series is grouped.
@@ -377,6 +396,13 @@ pub struct Plan {
     pub units: Option<Units>,
     /// A chart was asked for (grouped answers always get one).
     pub chart: Option<ChartKind>,
+    /// A second measure the top activity is also ranked by, when the question fits
+    /// both ("my longest activity": by distance and by time); the answer gives both.
+    #[serde(default)]
+    pub also_by: Option<Metric>,
+    /// The measure a follow-up asks about the same activities ("and its duration?").
+    #[serde(default)]
+    pub focus: Option<Metric>,
 }
 
 impl Plan {
@@ -393,12 +419,24 @@ impl Plan {
             limit: None,
             units: None,
             chart: None,
+            also_by: None,
+            focus: None,
         }
     }
 
     /// The units answers use: the question's, else the athlete's.
     pub fn units_or(&self, athlete: Units) -> Units {
         self.units.unwrap_or(athlete)
+    }
+
+    /// For a figure over activities, the activities it covers when the question
+    /// limits them ("average pace over my last 8 runs"): their order and how many.
+    pub fn scope(&self) -> Option<(Order, u32)> {
+        let figure = self.group.is_none()
+            && self.compare.is_empty()
+            && self.aggregation != Aggregation::Streak
+            && !self.returns_activities();
+        self.limit.filter(|_| figure).map(|n| (self.order, n))
     }
 
     /// Whether the result is a list of activities (rather than numbers).

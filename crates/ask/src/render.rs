@@ -7,6 +7,7 @@ use crate::Context;
 use crate::answer::{Answer, AnswerKind, Chart, Table};
 use crate::compile::MAX_ROWS;
 use crate::plan::*;
+use crate::read_as::read_as;
 use crate::time::{day_label, weekday_name};
 use chrono::{NaiveDate, NaiveDateTime};
 use domain::format::{self, PaceUnit};
@@ -37,7 +38,7 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
         units: plan.units_or(ctx.units),
         family: plan.filters.family(),
     };
-    if plan.aggregation == Aggregation::Streak {
+    let mut answer = if plan.aggregation == Aggregation::Streak {
         r.streak(rows)
     } else if !plan.compare.is_empty() {
         r.compare(rows)
@@ -47,7 +48,41 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
         r.activities(rows)
     } else {
         r.single(rows.first())
+    };
+    answer.read_as = read_as(plan, ctx);
+    answer
+}
+
+/// The answer to a question understood only in part: what was understood, what was
+/// not, and no figure, since any figure would answer a different question.
+pub fn partial(plan: Option<&Plan>, unused: &[String], ctx: &Context) -> Answer {
+    let quoted: Vec<String> = unused.iter().map(|u| format!("“{u}”")).collect();
+    let what = match quoted.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => "part of it".into(),
+    };
+    let mut answer = match plan {
+        Some(p) => {
+            let understood = read_as(p, ctx);
+            let mut a = Answer::unsupported(format!(
+                "I can't use {what} in that question yet, so I haven't answered it: \
+                 an answer without it would be about something else. Without it, I read \
+                 the question as: {understood}. Ask again without that part if that is \
+                 what you want."
+            ));
+            a.read_as = format!("{understood} · not used: {}", unused.join(", "));
+            a
+        }
+        None => Answer::unsupported(format!(
+            "I can't use {what} in that question yet, so I haven't answered it. \
+             Try asking about distance, time, pace, elevation or counts of your activities."
+        )),
+    };
+    if plan.is_none() {
+        answer.read_as = format!("not used: {}", unused.join(", "));
     }
+    answer
 }
 
 struct Renderer<'a> {
@@ -257,12 +292,9 @@ impl Renderer<'_> {
                 phrase(&[&bold(&n.to_string()), &noun, period])
             ));
         }
-        let Some(v) = row.and_then(|r| num(r, "value")) else {
-            return Answer::text(format!(
-                "None of your {} recorded {}.",
-                phrase(&[&bold(&n.to_string()), &noun, period]),
-                metric.noun()
-            ));
+        let known = row.and_then(|r| num(r, "known")).unwrap_or(n as f64) as i64;
+        let Some(v) = row.and_then(|r| num(r, "value")).filter(|_| known > 0) else {
+            return self.not_recorded(n);
         };
         let how = match self.plan.aggregation {
             Aggregation::Total if metric.is_additive() => "total",
@@ -270,11 +302,34 @@ impl Renderer<'_> {
             Aggregation::Min => "lowest",
             _ => "average",
         };
+        let over = match self.plan.scope() {
+            Some((Order::Newest, _)) => format!("your last {}", bold(&format::group_thousands(n))),
+            Some((Order::Oldest, _)) => format!("your first {}", bold(&format::group_thousands(n))),
+            None => bold(&format::group_thousands(n)),
+        };
+        // Figures some activities lack are over the ones that have them, and say so.
+        let partly = if known < n {
+            format!(" ({known} of them recorded {})", metric.noun())
+        } else {
+            String::new()
+        };
         Answer::text(format!(
-            "{} {how} {} over {}.",
+            "{} {how} {} over {}{partly}.",
             bold(&self.show(metric, v)),
             metric.noun(),
-            phrase(&[&bold(&format::group_thousands(n)), &noun, period])
+            phrase(&[&over, &noun, period])
+        ))
+    }
+
+    /// A figure Strava did not record for any of the activities: not in the data,
+    /// which is not the same as zero.
+    fn not_recorded(&self, n: i64) -> Answer {
+        let metric = self.plan.metric;
+        Answer::unsupported(format!(
+            "That is not in your data: none of your {} has {} recorded by Strava, so I \
+             can't give a figure (it would not be zero, just unknown).",
+            phrase(&[&format::group_thousands(n), &self.noun(n), self.period()]),
+            metric.noun()
         ))
     }
 
@@ -383,16 +438,27 @@ impl Renderer<'_> {
             .map(|d| day_label(d.date()))
             .unwrap_or_default();
         let period = self.period();
+        if let Some(focus) = plan.focus
+            && n == 1
+        {
+            return self.focused(focus, first);
+        }
+        if plan.also_by.is_some() {
+            return self.both_readings(rows);
+        }
         let text = match plan.aggregation {
             Aggregation::Max | Aggregation::Min => {
                 let which = self.superlative();
                 let shown = num(first, Metric::column(plan.metric))
                     .map(|v| self.show(plan.metric, v))
                     .unwrap_or_else(|| format::MISSING.to_string());
+                let time = format::duration_f64(num(first, "moving_time_s").unwrap_or(-1.0));
                 let value = if plan.filters.race.is_some() && plan.metric.is_speed() {
                     // A race is told by its time; the pace follows.
-                    let time = format::duration_f64(num(first, "moving_time_s").unwrap_or(-1.0));
                     format!("{} ({})", bold(&time), bold(&shown))
+                } else if plan.metric == Metric::Distance {
+                    // The longest by distance, with the time it took.
+                    format!("{} in {}", bold(&shown), bold(&time))
                 } else {
                     bold(&shown)
                 };
@@ -472,6 +538,91 @@ impl Renderer<'_> {
             table: Some(table),
             chart,
             sql: None,
+            read_as: String::new(),
+        }
+    }
+
+    /// "and its duration?" about the one activity of the previous answer.
+    fn focused(&self, metric: Metric, row: &Value) -> Answer {
+        let name = text_of(row, "name");
+        let date = text_of(row, "start_date_local")
+            .parse::<NaiveDateTime>()
+            .map(|d| day_label(d.date()))
+            .unwrap_or_default();
+        let text = match num(row, metric.column()).filter(|_| metric != Metric::Count) {
+            Some(v) => format!(
+                "The {} of {} on {} was {}.",
+                metric.noun(),
+                bold(name),
+                bold(&date),
+                bold(&self.show(metric, v))
+            ),
+            None => {
+                return Answer::unsupported(format!(
+                    "That is not in your data: Strava recorded no {} for {} on {}.",
+                    metric.noun(),
+                    bold(name),
+                    bold(&date)
+                ));
+            }
+        };
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            table: Some(self.activity_table(std::slice::from_ref(row))),
+            chart: None,
+            sql: None,
+            read_as: String::new(),
+        }
+    }
+
+    /// "My longest activity": the top one by distance and by time, which may be the same.
+    fn both_readings(&self, rows: &[Value]) -> Answer {
+        let describe = |row: &Value| {
+            let date = text_of(row, "start_date_local")
+                .parse::<NaiveDateTime>()
+                .map(|d| day_label(d.date()))
+                .unwrap_or_default();
+            let dist = num(row, "distance_m").unwrap_or(0.0);
+            let time = num(row, "moving_time_s").unwrap_or(0.0);
+            format!(
+                "{} on {} ({}, {})",
+                bold(text_of(row, "name")),
+                bold(&date),
+                bold(&format::distance(dist, self.units)),
+                bold(&format::duration_f64(time))
+            )
+        };
+        let period = self.period();
+        let word = "longest";
+        let same = rows.len() == 2 && rows[0].get("id") == rows[1].get("id");
+        let (text, shown) = if same || rows.len() == 1 {
+            (
+                format!(
+                    "Your {} was {}: the longest by both distance and time.",
+                    phrase(&[word, &self.noun(1), period]),
+                    describe(&rows[0])
+                ),
+                &rows[..1],
+            )
+        } else {
+            (
+                format!(
+                    "Your {} by distance was {}; by time it was {}.",
+                    phrase(&[word, &self.noun(1), period]),
+                    describe(&rows[0]),
+                    describe(&rows[1])
+                ),
+                rows,
+            )
+        };
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            table: Some(self.activity_table(shown)),
+            chart: None,
+            sql: None,
+            read_as: String::new(),
         }
     }
 
@@ -526,6 +677,9 @@ impl Renderer<'_> {
         let total_n: f64 = rows.iter().filter_map(|r| num(r, "n")).sum();
         if rows.is_empty() || total_n == 0.0 {
             return self.none();
+        }
+        if self.plan.metric.is_nullable() && rows.iter().all(|r| num(r, "value").is_none()) {
+            return self.not_recorded(total_n as i64);
         }
         let more = rows.len() > MAX_ROWS;
         // The query takes the latest periods; keep the latest 200 of them.
@@ -633,6 +787,7 @@ impl Renderer<'_> {
                 rows: table_rows,
             }),
             sql: None,
+            read_as: String::new(),
         }
     }
 
@@ -714,6 +869,7 @@ impl Renderer<'_> {
                 rows: table_rows,
             }),
             sql: None,
+            read_as: String::new(),
         }
     }
 

@@ -381,6 +381,40 @@ fn span_label(r: DateRange) -> String {
     }
 }
 
+/// A follow-up that names only a year ("and in 2024?") after a span inside one year
+/// ("runs in November"): the same span in that year. `None` when `year` is not one
+/// whole calendar year or `previous` is not a span within a single year.
+pub fn same_span_in_year(previous: &Period, year: DateRange) -> Option<Period> {
+    let Period::Range { range, .. } = previous else {
+        return None;
+    };
+    let y = year.start.year();
+    if DateRange::year(y) != Some(year) {
+        return None;
+    }
+    let last = range.last_day()?;
+    let from = range.start.year();
+    if last.year() != from || DateRange::year(from) == Some(*range) {
+        return None;
+    }
+    let shift = |d: NaiveDate| {
+        d.with_year(y)
+            .or_else(|| NaiveDate::from_ymd_opt(y, d.month(), d.day() - 1))
+    };
+    let start = shift(range.start)?;
+    let end = shift(last)?.succ_opt()?;
+    let range = DateRange::new(start, end)?;
+    let month = DateRange::month(y, start.month());
+    let label = if month == Some(range) {
+        format!("in {} {y}", month_name(start.month()))
+    } else if range.num_days() == 1 {
+        format!("on {}", day_label(start))
+    } else {
+        format!("from {}", span_label(range))
+    };
+    Some(Period::Range { range, label })
+}
+
 /// Finds every time expression, uses their words, and returns them in order.
 pub fn take_periods(t: &mut Tokens, today: NaiveDate) -> Vec<Period> {
     let mut out = Vec::new();

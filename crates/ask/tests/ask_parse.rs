@@ -142,13 +142,19 @@ fn plans_round_trip_as_json() {
 
 #[test]
 fn direct_answers_follow_the_contract() {
-    let a = ask::parse("longest run", &ctx()).direct_answer().unwrap();
+    let a = ask::parse("my 3 longest activities", &ctx())
+        .direct_answer(&ctx())
+        .unwrap();
     assert_eq!(a.kind, AnswerKind::Clarify);
     let json = serde_json::to_value(&a).unwrap();
     assert_eq!(json["kind"], "clarify");
     assert!(json["table"].is_null() && json["chart"].is_null() && json["sql"].is_null());
+    assert_eq!(
+        json["read_as"],
+        "Activities · all time · top 3 longest by distance · asked back"
+    );
     let a = ask::parse("delete my runs", &ctx())
-        .direct_answer()
+        .direct_answer(&ctx())
         .unwrap();
     assert_eq!(a.kind, AnswerKind::Unsupported);
 }

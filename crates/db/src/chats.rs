@@ -125,7 +125,9 @@ pub async fn append_exchange(
     .await
 }
 
-/// The plan of the conversation's latest answer that had one.
+/// The plan of the conversation's latest answer, if it had one. Only the latest: a
+/// turn after a refusal or a question asked back must not silently pick up an older
+/// question.
 pub async fn latest_plan(
     conn: &mut AsyncPgConnection,
     conversation: Uuid,
@@ -135,7 +137,7 @@ pub async fn latest_plan(
         .filter(
             m::conversation_id
                 .eq(conversation)
-                .and(m::plan.is_not_null()),
+                .and(m::role.eq("assistant")),
         )
         .order(m::id.desc())
         .select(m::plan)

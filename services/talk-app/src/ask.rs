@@ -111,25 +111,27 @@ pub async fn ask(
         previous,
     };
 
-    let (answer, plan) = match ask::parse(question, &ctx) {
+    let parsed = ask::parse(question, &ctx);
+    // What the next turn builds on: the plan answered, or what was understood of a
+    // question asked back or understood only in part.
+    let context_plan = parsed.context_plan().cloned();
+    let answer = match parsed {
         Parsed::Plan(plan) => {
             let query = ask::compile(&plan, &ctx);
             match questions::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await {
                 Ok(rows) => {
                     let mut answer = ask::render(&plan, &rows, &ctx);
                     answer.sql = Some(query.sql);
-                    (answer, Some(plan))
+                    answer
                 }
-                Err(e) if e.is_timeout() => (
-                    Answer::text(
-                        "That question took too long to answer. Try a shorter period or a single sport.",
-                    ),
-                    None,
+                Err(e) if e.is_timeout() => Answer::text(
+                    "That question took too long to answer. Try a shorter period or a single sport.",
                 ),
                 Err(e) => return Err(AskError::Query(e)),
             }
         }
-        Parsed::NotUnderstood if llm.is_some() => {
+        // The model sees the whole question, never the part the engine understood.
+        Parsed::NotUnderstood | Parsed::Partial { .. } if llm.is_some() => {
             let llm = llm.expect("checked above");
             let recent: Vec<String> = chats::messages(&mut conn, id)
                 .await?
@@ -148,19 +150,22 @@ pub async fn ask(
             drop(conn);
             let consulted = llm::consult(llm, &prompt).await;
             conn = pool.get().await?;
-            let answer = match consulted {
+            let mut answer = match consulted {
                 llm::Consulted::Query(query) => {
                     llm::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await
                 }
                 llm::Consulted::Answer(answer) => answer,
             };
-            (answer, None)
+            if answer.read_as.is_empty() {
+                answer.read_as = "whole question read by the language model".into();
+            }
+            answer
         }
-        other => (
-            other.direct_answer().unwrap_or_else(ask::not_understood),
-            None,
-        ),
+        other => other
+            .direct_answer(&ctx)
+            .unwrap_or_else(ask::not_understood),
     };
+    let plan = context_plan;
     // The same bounded answer is stored, returned and later shown.
     let mut answer = answer;
     answer.fit();

@@ -346,6 +346,7 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
             table: Some(table),
             chart: None,
             sql: None,
+            read_as: String::new(),
         }
     };
     let dropped = result.dropped_for_size();

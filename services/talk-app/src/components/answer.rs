@@ -19,6 +19,7 @@ pub fn AnswerView(answer: Answer, conversation: Option<Uuid>) -> impl IntoView {
         table,
         chart,
         sql,
+        read_as,
     } = answer;
     let (text, options) = if kind == AnswerKind::Clarify {
         (
@@ -55,6 +56,7 @@ pub fn AnswerView(answer: Answer, conversation: Option<Uuid>) -> impl IntoView {
     };
     view! {
         <div class=class>
+            {(!read_as.is_empty()).then(|| view! { <p class="read-as">"Read as: " {read_as}</p> })}
             <div class="text" inner_html=markdown::to_html(&text)></div>
             {options}
             {svg.map(|s| view! { <figure class="chart-box" inner_html=s></figure> })}

@@ -14,7 +14,11 @@ fn assert_contract(answer: &Value) {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["kind", "text", "table", "chart", "sql"], "{answer}");
+    assert_eq!(
+        keys,
+        ["kind", "text", "table", "chart", "sql", "read_as"],
+        "{answer}"
+    );
     assert!(
         ["text", "table", "clarify", "unsupported"].contains(&answer["kind"].as_str().unwrap())
     );

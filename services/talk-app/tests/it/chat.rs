@@ -61,12 +61,12 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
     assert!(page.contains("<svg class=\"chart\""), "{page}");
     assert!(page.contains("role=\"img\""));
 
-    let (_, page) = ask(&app, &cookie, Some(&id), "what was my longest run?").await;
+    let (_, page) = ask(&app, &cookie, Some(&id), "my 3 longest activities").await;
     assert!(
-        page.contains("name=\"question\" value=\"longest run by distance\"")
-            || page.contains("class=\"chip\""),
-        "{page}"
+        page.contains("name=\"question\" value=\"longest activity by distance\""),
+        "no clarify buttons"
     );
+    assert!(page.contains("class=\"read-as\""), "no read-as line");
     // Escaped, never raw: the question is shown as text.
     let (_, page) = ask(&app, &cookie, Some(&id), "<script>alert(1)</script> runs").await;
     assert!(!page.contains("<script>alert(1)</script>"));
