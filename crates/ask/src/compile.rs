@@ -203,6 +203,34 @@ fn filter_conditions(plan: &Plan, b: &mut Binds) -> Vec<String> {
             b.add(Bind::Int(i32::from(d)))
         ));
     }
+    if let Some(weekend) = f.weekend {
+        let op = if weekend { ">=" } else { "<" };
+        c.push(format!("EXTRACT(ISODOW FROM start_date_local) {op} 6"));
+    }
+    if let Some((cmp, minutes)) = f.start_time {
+        // Before 7am excludes 7:00 itself; after 9pm includes 21:00.
+        let op = match cmp {
+            Cmp::AtMost => "<",
+            Cmp::AtLeast => ">=",
+        };
+        c.push(format!(
+            "(EXTRACT(HOUR FROM start_date_local) * 60 + EXTRACT(MINUTE FROM start_date_local)) {op} {}",
+            b.add(Bind::Int(i32::try_from(minutes).unwrap_or(0)))
+        ));
+    }
+    if let Some(x) = &f.exclude {
+        let types = x.types.iter().map(|t| t.as_str().to_string()).collect();
+        c.push(format!(
+            "sport_type <> ALL({})",
+            b.add(Bind::TextArray(types))
+        ));
+    }
+    match &f.gear {
+        Some(GearSel::None) => c.push("gear_id IS NULL".into()),
+        Some(GearSel::Any) => c.push("gear_id IS NOT NULL".into()),
+        Some(GearSel::Id(id)) => c.push(format!("gear_id = {}", b.add(Bind::Text(id.clone())))),
+        None => {}
+    }
     if let Some(part) = f.day_part {
         let (from, to) = part.hours();
         let (from, to) = (b.add(Bind::Int(from)), b.add(Bind::Int(to)));
@@ -309,7 +337,10 @@ fn group_sql(
         GroupBy::Week => ("week", "YYYY-MM-DD"),
         GroupBy::Month => ("month", "YYYY-MM"),
         GroupBy::Year => ("year", "YYYY"),
-        GroupBy::Sport => return sport_group_sql(plan, conds, b),
+        GroupBy::Sport => return category_group_sql(plan, "sport_type", conds, b),
+        GroupBy::Gear => {
+            return category_group_sql(plan, "coalesce(gear_id, 'no gear recorded')", conds, b);
+        }
         GroupBy::Weekday => return weekday_group_sql(plan, conds, b),
     };
     let bounds = match &plan.period {
@@ -349,14 +380,17 @@ fn group_sql(
     )
 }
 
-fn sport_group_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+/// A series over a category (sport type, gear), largest first, with the distance
+/// alongside so "what have I done" reads as a table of volumes.
+fn category_group_sql(plan: &Plan, key: &str, mut conds: Vec<String>, b: &mut Binds) -> String {
     conds.extend(period_condition(&plan.period, b));
     let agg = aggregate(plan.metric, plan.aggregation, false);
     format!(
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
-         SELECT sport_type AS grp, count(*) AS n, ({agg}) AS value, \
-         row_number() OVER (ORDER BY ({agg}) DESC NULLS LAST, sport_type) AS ord \
-         FROM activities WHERE {} GROUP BY sport_type ORDER BY ord LIMIT {}) r",
+         SELECT {key} AS grp, count(*) AS n, ({agg}) AS value, \
+         coalesce(sum(distance_m), 0)::float8 AS distance_m, \
+         row_number() OVER (ORDER BY ({agg}) DESC NULLS LAST, {key}) AS ord \
+         FROM activities WHERE {} GROUP BY {key} ORDER BY ord LIMIT {}) r",
         conds.join(" AND "),
         MAX_ROWS + 1
     )

@@ -234,6 +234,7 @@ const FILLER: &[&str] = &[
     "those",
     "these",
     "its",
+    "active",
     "ive",
     "im",
     "spend",
@@ -656,6 +657,23 @@ pub fn take_sport(t: &mut Tokens) -> Option<SportSel> {
     Some(sport)
 }
 
+/// A sport phrase starting exactly at word `i`, and the number of words it takes.
+pub fn sport_at(t: &Tokens, i: usize) -> Option<(SportSel, usize)> {
+    SPORT_WORDS
+        .iter()
+        .find(|sw| t.seq_at(i, sw.words))
+        .map(|sw| {
+            (
+                SportSel {
+                    types: sw.types.iter().map(|s| SportType::new(*s)).collect(),
+                    singular: sw.singular.to_string(),
+                    plural: sw.plural.to_string(),
+                },
+                sw.words.len(),
+            )
+        })
+}
+
 fn take_one_sport(t: &mut Tokens) -> Option<SportSel> {
     for sw in SPORT_WORDS {
         if t.take_seq(sw.words) {
@@ -897,12 +915,70 @@ pub const ANY_SPORT_WORDS: &[&str] = &[
 
 /// Asking for the longest run of consecutive days.
 pub const STREAK_PHRASES: &[&[&str]] = &[
+    &["streak", "of", "active", "days"],
+    &["streak", "of", "days"],
+    &["active", "days", "in", "a", "row"],
     &["consecutive", "days"],
     &["days", "in", "a", "row"],
     &["streak"],
     &["streaks"],
     &["consecutive"],
     &["in", "a", "row"],
+];
+
+/// Words that turn the next filter around: "not commutes", "excluding virtual rides".
+pub const NEGATIONS: &[&[&str]] = &[
+    &["other", "than"],
+    &["apart", "from"],
+    &["not"],
+    &["no"],
+    &["non"],
+    &["excluding"],
+    &["exclude"],
+    &["except"],
+    &["without"],
+    &["minus"],
+];
+
+/// Between a negation and what it negates: "not counting the", "without any".
+pub const NEGATION_GAP: &[&str] = &["the", "my", "any", "a", "counting", "including", "include"];
+
+/// Gear named after a negation: "rides with no bike set", "runs without shoes".
+pub const GEAR_WORDS: &[&str] = &["gear", "bike", "bikes", "shoe", "shoes"];
+
+/// After gear words, words that only restate it: "no bike set", "no shoes recorded".
+pub const GEAR_TAILS: &[&str] = &[
+    "set", "recorded", "assigned", "selected", "chosen", "logged",
+];
+
+/// Before a clock time: "before 7am", "earlier than 6:30".
+pub const BEFORE_TIME: &[&[&str]] = &[&["earlier", "than"], &["prior", "to"], &["before"]];
+
+/// Before a clock time: "after 9pm", "later than 20:00".
+pub const AFTER_TIME: &[&[&str]] = &[&["later", "than"], &["after"]];
+
+/// Verbs that say a clock time is when the activity started.
+pub const START_VERBS: &[&str] = &[
+    "began", "begin", "begun", "started", "start", "starting", "starts",
+];
+
+/// Weekends and weekdays.
+pub const WEEKEND_WORDS: &[&[&str]] = &[&["weekends"], &["weekend"]];
+/// See [`WEEKEND_WORDS`].
+pub const WEEKDAY_WORDS: &[&[&str]] = &[&["weekdays"], &["during", "the", "week"]];
+
+/// Personal records: "my PRs", "personal best 10k".
+pub const RECORD_PHRASES: &[&[&str]] = &[
+    &["personal", "records"],
+    &["personal", "record"],
+    &["personal", "bests"],
+    &["personal", "best"],
+    &["prs"],
+    &["pr"],
+    &["pbs"],
+    &["pb"],
+    &["records"],
+    &["record"],
 ];
 
 /// In a comparison, the words that say which way: "did I run more this year than last".
@@ -935,13 +1011,43 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
             &["by", "weekday"],
             &["per", "weekday"],
             &["weekday"],
+            &["favourite", "day"],
+            &["favorite", "day"],
+            &["favourite", "weekday"],
+            &["favorite", "weekday"],
             &["which", "day"],
             &["what", "day"],
         ],
     ),
     (
+        GroupBy::Gear,
+        &[
+            &["each", "pair", "of", "shoes"],
+            &["per", "pair", "of", "shoes"],
+            &["gear", "breakdown"],
+            &["per", "gear"],
+            &["by", "gear"],
+            &["each", "gear"],
+            &["per", "bike"],
+            &["by", "bike"],
+            &["each", "bike"],
+            &["per", "shoe"],
+            &["per", "shoes"],
+            &["by", "shoes"],
+            &["which", "shoes"],
+            &["which", "bike"],
+        ],
+    ),
+    (
         GroupBy::Sport,
         &[
+            &["types", "of", "activities"],
+            &["types", "of", "activity"],
+            &["kinds", "of", "activities"],
+            &["activity", "types"],
+            &["sport", "types"],
+            &["what", "sports"],
+            &["which", "sports"],
             &["by", "sport", "type"],
             &["by", "activity", "type"],
             &["per", "activity", "type"],
@@ -956,6 +1062,9 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
     (
         GroupBy::Week,
         &[
+            &["biggest", "week"],
+            &["best", "week"],
+            &["busiest", "week"],
             &["which", "week"],
             &["what", "week"],
             &["per", "week"],
@@ -970,6 +1079,9 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
     (
         GroupBy::Month,
         &[
+            &["biggest", "month"],
+            &["best", "month"],
+            &["busiest", "month"],
             &["which", "month"],
             &["what", "month"],
             &["per", "month"],
@@ -984,6 +1096,9 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
     (
         GroupBy::Year,
         &[
+            &["biggest", "year"],
+            &["best", "year"],
+            &["busiest", "year"],
             &["which", "year"],
             &["what", "year"],
             &["per", "year"],

@@ -43,6 +43,10 @@ struct Parts {
     any_sport: bool,
     /// "ever", "of all time": every date, said out loud.
     all_time: bool,
+    /// "recent runs": a few, newest first.
+    recent: bool,
+    /// "biggest week", "favourite day": the top group of a series is asked for.
+    top_group: bool,
 }
 
 impl Parts {
@@ -171,6 +175,8 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     }
     read_group_and_chart(t, &mut p);
     p.all_time = t.take_any_seq(lexicon::ALL_TIME_PHRASES);
+    // Clock times before dates: "after 9pm" is not "after 9 <month>".
+    read_start_time(t, &mut p);
     p.periods = time::take_periods(t, ctx.today);
     p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
     if p.compare || p.periods.len() >= 2 {
@@ -179,6 +185,9 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     read_thresholds(t, &mut p);
     read_race(t, &mut p);
     read_name(t, &mut p);
+    // Negations before the positive readers: "not commutes" is not "commutes".
+    read_negation(t, &mut p);
+    read_gear_id(t, &mut p);
     p.filters.sports = lexicon::take_sport(t);
     p.any_sport = false;
     for w in lexicon::ANY_SPORT_WORDS {
@@ -199,6 +208,15 @@ fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
         for ph in *phrases {
             if t.take_seq(ph) {
                 p.group = Some(*g);
+                // "biggest week", "favourite day": the top group of a series.
+                if matches!(ph[0], "biggest" | "best" | "busiest") {
+                    p.most = true;
+                    p.top_group = true;
+                    p.aggregation = Some(Aggregation::Total);
+                } else if matches!(ph[0], "favourite" | "favorite") {
+                    // The favourite day is the one with the most activities.
+                    p.most = true;
+                }
                 break 'outer;
             }
         }
@@ -272,6 +290,129 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                     k += 1;
                 }
             }
+        }
+    }
+}
+
+/// "before 7am", "after 9pm", "began before 6:30", "later than 20:00".
+fn read_start_time(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        for (cmp, phrases) in [
+            (Cmp::AtMost, lexicon::BEFORE_TIME),
+            (Cmp::AtLeast, lexicon::AFTER_TIME),
+        ] {
+            for ph in phrases {
+                if !t.seq_at(i, ph) {
+                    continue;
+                }
+                let j = i + ph.len();
+                if let Some((minutes, used)) = clock_time(t, j) {
+                    p.filters.start_time = Some((cmp, minutes));
+                    t.take(i, ph.len() + used);
+                    for w in lexicon::START_VERBS {
+                        t.take_seq(&[w]);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A clock time at word `i` in minutes after midnight, and the words it takes: "7 am",
+/// "6 30", "6.30 pm", "21 00", "9 oclock". A bare number ("before 7") is not a time:
+/// it could be a date or a count.
+fn clock_time(t: &Tokens, i: usize) -> Option<(u32, usize)> {
+    let first = t.free(i)?;
+    let (mut hour, mut minute, mut used) = match first.split_once('.') {
+        Some((h, m)) if m.len() == 2 => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?, 1),
+        Some(_) => return None,
+        None => (first.parse::<u32>().ok()?, 0, 1),
+    };
+    let mut explicit = used == 1 && first.contains('.');
+    if !explicit
+        && let Some(m) = t.free(i + 1)
+        && m.len() == 2
+        && let Ok(m) = m.parse::<u32>()
+    {
+        minute = m;
+        used += 1;
+        explicit = true;
+    }
+    match t.free(i + used) {
+        Some("am") => {
+            if hour == 12 {
+                hour = 0;
+            }
+            used += 1;
+            explicit = true;
+        }
+        Some("pm") => {
+            if hour < 12 {
+                hour += 12;
+            }
+            used += 1;
+            explicit = true;
+        }
+        Some("oclock" | "h") => {
+            used += 1;
+            explicit = true;
+        }
+        _ => {}
+    }
+    (explicit && hour <= 24 && minute < 60).then_some(((hour % 24) * 60 + minute, used))
+}
+
+/// "not commutes", "excluding virtual rides", "rides with no bike set", "not indoors".
+fn read_negation(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        let Some(neg) = lexicon::NEGATIONS.iter().find(|n| t.seq_at(i, n)) else {
+            continue;
+        };
+        let mut j = i + neg.len();
+        while t.is_any(j, lexicon::NEGATION_GAP) {
+            j += 1;
+        }
+        let taken = if let Some(ph) = lexicon::COMMUTE_PHRASES.iter().find(|ph| t.seq_at(j, ph)) {
+            p.filters.commute = Some(false);
+            ph.len()
+        } else if let Some(ph) = lexicon::INDOOR_WORDS.iter().find(|ph| t.seq_at(j, ph)) {
+            p.filters.trainer = Some(false);
+            ph.len()
+        } else if let Some(ph) = lexicon::OUTDOOR_WORDS.iter().find(|ph| t.seq_at(j, ph)) {
+            p.filters.trainer = Some(true);
+            ph.len()
+        } else if t.is_any(j, lexicon::GEAR_WORDS) {
+            p.filters.gear = Some(GearSel::None);
+            let mut n = 1;
+            while t.is_any(j + n, lexicon::GEAR_TAILS) {
+                n += 1;
+            }
+            n
+        } else if let Some((sport, n)) = lexicon::sport_at(t, j) {
+            p.filters.exclude = Some(sport);
+            n
+        } else {
+            continue;
+        };
+        t.take(i, j - i + taken);
+    }
+}
+
+/// A Strava gear id: "b1234567" (a bike) or "g1234567" (shoes), split by the
+/// tokenizer into a letter and a number.
+fn read_gear_id(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        if t.is_any(i, &["b", "g"])
+            && let Some(n) = t.free(i + 1)
+            && n.len() >= 3
+            && n.chars().all(|c| c.is_ascii_digit())
+        {
+            let id = format!("{}{n}", t.free(i).unwrap_or_default());
+            p.filters.gear = Some(GearSel::Id(id));
+            t.take(i, 2);
+            t.take_seq(&["gear"]);
+            return;
         }
     }
 }
@@ -374,6 +515,11 @@ fn read_units(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_flags(t: &mut Tokens, p: &mut Parts) {
+    if t.take_any_seq(lexicon::WEEKEND_WORDS) {
+        p.filters.weekend = Some(true);
+    } else if t.take_any_seq(lexicon::WEEKDAY_WORDS) {
+        p.filters.weekend = Some(false);
+    }
     if t.take_any_seq(lexicon::COMMUTE_PHRASES) {
         p.filters.commute = Some(true);
     }
@@ -417,6 +563,11 @@ fn read_metric(t: &mut Tokens, p: &mut Parts) {
 }
 
 fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
+    // "my 10k PR", "personal best half marathon": the fastest.
+    if t.take_any_seq(lexicon::RECORD_PHRASES) {
+        p.best = true;
+        p.aggregation = p.aggregation.or(Some(Aggregation::Max));
+    }
     if t.take_any_seq(lexicon::COUNT_PHRASES) {
         p.count_words = true;
     }
@@ -471,7 +622,13 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
                 p.order = Some(Order::Oldest);
                 None
             }
-            "last" | "latest" | "recent" | "newest" => {
+            "recent" => {
+                // "recent runs": a few of them; "my most recent run" is caught below.
+                p.order = Some(Order::Newest);
+                p.recent = true;
+                None
+            }
+            "last" | "latest" | "newest" => {
                 p.order = Some(Order::Newest);
                 None
             }
@@ -493,9 +650,12 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
     }
     // "the 5 longest" is caught above; "5 runs" after "last"/"first" also.
     if p.order.is_some() && p.limit.is_none() {
-        p.limit = Some(1);
+        p.limit = Some(if p.recent { RECENT_COUNT } else { 1 });
     }
 }
+
+/// How many activities "recent runs" shows.
+const RECENT_COUNT: u32 = 10;
 
 /// A fresh plan from a question that says what to compute.
 fn build(mut p: Parts) -> Parsed {
@@ -506,6 +666,19 @@ fn build(mut p: Parts) -> Parsed {
     let quantity =
         p.count_words || p.how_much || p.group.is_some() || p.compare || p.aggregation.is_some();
     let mut metric = p.metric.or(p.unit_metric.filter(|_| quantity));
+    let named_metric = p.metric;
+    // "biggest week of running": the most distance; across sports, the most time.
+    if p.top_group && metric.is_none() {
+        metric = Some(if p.filters.family().is_some() {
+            Metric::Distance
+        } else {
+            Metric::MovingTime
+        });
+    }
+    // "peak heart rate on a ride", "my max heart rate": the highest one recorded.
+    if metric == Some(Metric::MaxHeartRate) && p.aggregation.is_none() && p.group.is_none() {
+        p.aggregation = Some(Aggregation::Max);
+    }
     if p.unit_metric.is_some() && metric == p.unit_metric {
         p.ambiguous_extreme = false;
     }
@@ -593,6 +766,13 @@ fn build(mut p: Parts) -> Parsed {
     plan.limit = p.limit;
     plan.order = p.order.unwrap_or(Order::Oldest);
     plan.also_by = also_by.filter(|_| plan.limit.is_none_or(|n| n == 1));
+    // "heart rate of my last run": that one activity, that measure.
+    if plan.aggregation == Aggregation::List
+        && plan.limit == Some(1)
+        && let Some(m) = named_metric.filter(|m| *m != Metric::Count)
+    {
+        plan.focus = Some(m);
+    }
     set_periods(&mut plan, p.periods, p.compare);
     if metric.is_additive()
         && aggregation == Aggregation::Average

@@ -159,6 +159,8 @@ pub enum GroupBy {
     Sport,
     /// Day of the week.
     Weekday,
+    /// Gear (bike or shoes), by Strava gear id.
+    Gear,
 }
 
 impl GroupBy {
@@ -170,6 +172,7 @@ impl GroupBy {
             Self::Year => "year",
             Self::Sport => "sport_type",
             Self::Weekday => "weekday",
+            Self::Gear => "gear_id",
         }
     }
 }
@@ -327,6 +330,31 @@ pub struct Filters {
     pub weekday: Option<u8>,
     /// Part of the day.
     pub day_part: Option<DayPart>,
+    /// Weekend days only (true) or weekdays only (false).
+    #[serde(default)]
+    pub weekend: Option<bool>,
+    /// Local start time bound, in minutes after midnight: "before 7am" is
+    /// `(AtMost, 420)`, exclusive; "after 9pm" is `(AtLeast, 1260)`.
+    #[serde(default)]
+    pub start_time: Option<(Cmp, u32)>,
+    /// Sport types left out ("excluding virtual rides").
+    #[serde(default)]
+    pub exclude: Option<SportSel>,
+    /// Which gear: a Strava gear id, or none recorded.
+    #[serde(default)]
+    pub gear: Option<GearSel>,
+}
+
+/// A gear filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GearSel {
+    /// No gear recorded on the activity ("rides with no bike set").
+    None,
+    /// Some gear recorded.
+    Any,
+    /// One piece of gear, by its Strava id ("b12345", "g67890").
+    Id(String),
 }
 
 impl Filters {

@@ -39,6 +39,7 @@ pub fn read_as(plan: &Plan, ctx: &Context) -> String {
                 GroupBy::Year => "per year",
                 GroupBy::Sport => "per sport",
                 GroupBy::Weekday => "per weekday",
+                GroupBy::Gear => "per gear",
             }
             .into(),
         );
@@ -85,6 +86,26 @@ fn subject(f: &Filters, units: domain::Units) -> String {
     if let Some(part) = f.day_part {
         let (from, to) = part.hours();
         out.push_str(&format!(" starting {from:02}:00–{to:02}:00"));
+    }
+    if let Some(weekend) = f.weekend {
+        out.push_str(if weekend {
+            " at weekends"
+        } else {
+            " on weekdays"
+        });
+    }
+    if let Some((cmp, m)) = f.start_time {
+        let w = if cmp == Cmp::AtMost { "before" } else { "from" };
+        out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
+    }
+    if let Some(x) = &f.exclude {
+        out.push_str(&format!(" except {}", x.plural));
+    }
+    match &f.gear {
+        Some(GearSel::None) => out.push_str(" with no gear recorded"),
+        Some(GearSel::Any) => out.push_str(" with gear recorded"),
+        Some(GearSel::Id(id)) => out.push_str(&format!(" with gear {id}")),
+        None => {}
     }
     let mut chars = out.chars();
     chars

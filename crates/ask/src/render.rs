@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 /// The answer when the question was not understood: what can be asked.
 pub fn not_understood() -> Answer {
-    Answer::text(
+    let mut answer = Answer::unsupported(
         "Sorry, I didn't understand that. I answer questions about your own Strava \
          activities, for example:\n\
          - how many runs did I do last month?\n\
@@ -26,7 +26,9 @@ pub fn not_understood() -> Answer {
          - weekly running distance this year as a chart\n\
          - this month vs last month\n\
          - my 5 fastest 5K runs",
-    )
+    );
+    answer.read_as = "not understood".into();
+    answer
 }
 
 /// Renders query rows (a JSON array of objects, see [`crate::compile`]) for a plan.
@@ -178,6 +180,26 @@ impl Renderer<'_> {
         }
         if let Some(d) = f.weekday {
             out.push_str(&format!(" on {}s", weekday_name(d)));
+        }
+        if let Some(weekend) = f.weekend {
+            out.push_str(if weekend {
+                " at weekends"
+            } else {
+                " on weekdays"
+            });
+        }
+        if let Some((cmp, m)) = f.start_time {
+            let w = if cmp == Cmp::AtMost { "before" } else { "from" };
+            out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
+        }
+        if let Some(x) = &f.exclude {
+            out.push_str(&format!(" (not counting {})", x.plural));
+        }
+        match &f.gear {
+            Some(GearSel::None) => out.push_str(" with no gear recorded"),
+            Some(GearSel::Any) => out.push_str(" with gear recorded"),
+            Some(GearSel::Id(id)) => out.push_str(&format!(" with gear {id}")),
+            None => {}
         }
         if let Some(part) = f.day_part {
             out.push_str(match part {
@@ -690,6 +712,12 @@ impl Renderer<'_> {
         if metric != Metric::Count {
             columns.push("count".into());
         }
+        // Sports and gear read as a table of volumes: the distance goes alongside.
+        let with_distance =
+            matches!(group, GroupBy::Sport | GroupBy::Gear) && metric != Metric::Distance;
+        if with_distance {
+            columns.push(self.cell(Metric::Distance, None).0);
+        }
         let table_rows: Vec<Vec<Value>> = rows
             .iter()
             .map(|r| {
@@ -700,6 +728,9 @@ impl Renderer<'_> {
                 if metric != Metric::Count {
                     v.push(json!(num(r, "n").unwrap_or(0.0) as i64));
                 }
+                if with_distance {
+                    v.push(self.cell(Metric::Distance, num(r, "distance_m")).1);
+                }
                 v
             })
             .collect();
@@ -709,6 +740,7 @@ impl Renderer<'_> {
             GroupBy::Year => "year",
             GroupBy::Sport => "sport",
             GroupBy::Weekday => "weekday",
+            GroupBy::Gear => "gear",
         };
         let best = rows
             .iter()

@@ -301,10 +301,11 @@ fn relative_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> 
         return Some((Item::Range(range, label), i + 3));
     }
     if t.is_any(i, &["this", "current"]) {
+        // "this week's runs" arrives as "this weeks".
         let item = match t.free(i + 1)? {
-            "week" => r(DateRange::this_week(today), "this week"),
-            "month" => r(DateRange::this_month(today), "this month"),
-            "year" => r(DateRange::this_year(today), "this year"),
+            "week" | "weeks" => r(DateRange::this_week(today), "this week"),
+            "month" | "months" => r(DateRange::this_month(today), "this month"),
+            "year" | "years" => r(DateRange::this_year(today), "this year"),
             _ => return None,
         };
         return Some((item, i + 2));
