@@ -395,8 +395,8 @@ fn check(
     let shown = table_ids(table);
     if let Some(f) = &case.ids {
         let want = f.ids(all);
-        if want.is_empty() {
-            return Err("ids over no activities".into());
+        if want.is_empty() || case.rows.is_some_and(|n| n != want.len()) {
+            return Err(format!("ids over {} activities", want.len()));
         }
         match &shown {
             Some(got) if *got == want => {}

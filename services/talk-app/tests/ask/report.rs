@@ -4,7 +4,7 @@
 use super::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One scored case, kept for the list of wrong answers.
 pub struct Line {
@@ -118,9 +118,11 @@ impl Tally {
 
 /// `target/ask-report.txt` of the workspace (or of CARGO_TARGET_DIR).
 pub fn path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
-        PathBuf::from,
-    );
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap_or(Path::new("."));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), PathBuf::from);
     target.join("ask-report.txt")
 }
