@@ -1,19 +1,33 @@
-//! The question engine end to end against a real database: the question set in
-//! `tests/questions.json`, conversations, isolation between athletes, and the
-//! `talk-app ask` command.
+//! The question engine end to end against a real database: the question set,
+//! conversations, isolation between athletes, and the `talk-app ask` command.
+//!
+//! The question set is split by origin: `questions.json` (the first set, shape
+//! "legacy"), `questions_real.json` (phrasings found in public projects, each with its
+//! source), `questions_shapes.json` (every shape of question the engine must answer,
+//! follow-ups and data we do not store) and `questions_unhandled.json` (a handled
+//! question plus one phrase the engine cannot use: it must decline). Each case comes out
+//! correct, declined (asked back or said it cannot answer, where an answer was
+//! expected) or wrong; the test fails on any wrong and on any legacy case not correct,
+//! and writes a per-shape table to `target/ask-report.txt`.
 //!
 //! The database holds the demo athlete (id 1, metric, Paris, three years) and a second
 //! athlete (id 2, imperial, New York, one year of other activities, every name
-//! ending in "(athlete 2)"). Expected figures are computed here from the same
-//! generated activities in plain Rust, independently of the SQL the engine writes.
+//! ending in "(athlete 2)", no calories: Strava's activity list leaves them out).
+//! Expected figures are computed in `ask/figure.rs` from the same generated
+//! activities in plain Rust, independently of the SQL the engine writes.
 //! Set `ASK_PRINT=1` to print every answer.
 
+#[path = "ask/figure.rs"]
+mod figure;
+#[path = "ask/report.rs"]
+mod report;
+
 use ask::AnswerKind;
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use db::activities::{self, ActivityRow};
 use db::athletes::{self, AthleteUpsert};
-use domain::format::{self, PaceUnit};
-use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportFamily, Units};
+use domain::{Activity, ActivityId, ActivitySource, AthleteId, Units};
+use figure::{Cell, Figure};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use testkit::TestDb;
@@ -75,6 +89,7 @@ async fn world() -> World {
                 a.athlete_id = OTHER;
                 a.name = format!("{} {OTHER_MARK}", a.name);
                 a.source = ActivitySource::Import;
+                a.calories = None;
                 a
             })
             .collect();
@@ -88,6 +103,31 @@ async fn world() -> World {
     World { db, demo, other }
 }
 
+/// What a case expects back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Expect {
+    Text,
+    Table,
+    Clarify,
+    Unsupported,
+    /// Honesty: the answer must ask back or say what it cannot do (clarify or
+    /// unsupported), never a confident text or table.
+    Decline,
+}
+
+impl Expect {
+    fn kind(self) -> Option<AnswerKind> {
+        match self {
+            Self::Text => Some(AnswerKind::Text),
+            Self::Table => Some(AnswerKind::Table),
+            Self::Clarify => Some(AnswerKind::Clarify),
+            Self::Unsupported => Some(AnswerKind::Unsupported),
+            Self::Decline => None,
+        }
+    }
+}
+
 /// One case of the question set.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,15 +135,30 @@ struct Case {
     q: String,
     #[serde(default = "demo_id")]
     athlete: i64,
-    /// Cases with the same name share a conversation, in file order.
+    /// Cases of one file with the same name share a conversation, in file order.
     conv: Option<String>,
-    kind: AnswerKind,
+    kind: Expect,
+    /// Which shape of question this is, for the per-shape report.
+    #[serde(default = "legacy")]
+    shape: String,
+    /// Where a real phrasing was found (a URL or owner/repo:path).
+    source: Option<String>,
     #[serde(default)]
     contains: Vec<String>,
     #[serde(default)]
     not_contains: Vec<String>,
     /// A key figure computed from the generated activities; must appear in bold.
     figure: Option<Figure>,
+    /// More key figures (both sides of a comparison); each must appear in bold.
+    #[serde(default)]
+    figures: Vec<Figure>,
+    /// Table cells that must hold a figure (a per-weekday average, a month's total).
+    #[serde(default)]
+    cells: Vec<Cell>,
+    /// The table lists exactly these activities.
+    ids: Option<Figure>,
+    /// Every activity the table lists is one of these, and it lists at least one.
+    within: Option<Figure>,
     /// Expected number of table rows.
     rows: Option<usize>,
     /// Expected table columns (a subset, in any order).
@@ -111,185 +166,43 @@ struct Case {
     columns: Vec<String>,
     /// Expected chart x column.
     chart_x: Option<String>,
+    /// The answer draws a chart (a series), whatever its x column.
+    #[serde(default)]
+    series: bool,
 }
 
 fn demo_id() -> i64 {
     DEMO.get()
 }
 
-/// Which activities a figure covers, and what to compute over them.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Figure {
-    /// count, sum, avg, max, min, streak, top_weekday
-    agg: String,
-    /// distance, time, elapsed, elevation, pace, speed, hr, kudos, calories
-    #[serde(default)]
-    metric: String,
-    sports: Option<Vec<String>>,
-    /// First local date included.
-    from: Option<NaiveDate>,
-    /// First local date excluded.
-    to: Option<NaiveDate>,
-    name: Option<String>,
-    dist_min: Option<f64>,
-    dist_max: Option<f64>,
-    dur_min: Option<f64>,
-    dur_max: Option<f64>,
-    elev_min: Option<f64>,
-    /// ISO weekday, Monday = 1.
-    weekday: Option<u32>,
-    /// Local start hour range [from, to); wraps when from > to.
-    hours: Option<(u32, u32)>,
-    commute: Option<bool>,
-    trainer: Option<bool>,
-    month_day: Option<(u32, u32)>,
-    /// "imperial" to format in miles and feet; default: the athlete's.
-    units: Option<String>,
+fn legacy() -> String {
+    LEGACY.into()
 }
 
-impl Figure {
-    fn keeps(&self, a: &Activity) -> bool {
-        let d = a.start_date_local.date();
-        let hour = a.start_date_local.hour();
-        self.sports
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|t| t == a.sport_type.as_str()))
-            && self.from.is_none_or(|f| d >= f)
-            && self.to.is_none_or(|t| d < t)
-            && self
-                .name
-                .as_ref()
-                .is_none_or(|n| a.name.to_lowercase().contains(&n.to_lowercase()))
-            && self.dist_min.is_none_or(|m| a.distance_m >= m)
-            && self.dist_max.is_none_or(|m| a.distance_m <= m)
-            && self.dur_min.is_none_or(|m| f64::from(a.moving_time_s) >= m)
-            && self.dur_max.is_none_or(|m| f64::from(a.moving_time_s) <= m)
-            && self.elev_min.is_none_or(|m| a.total_elevation_gain_m >= m)
-            && self
-                .weekday
-                .is_none_or(|w| d.weekday().number_from_monday() == w)
-            && self.hours.is_none_or(|(lo, hi)| {
-                if lo <= hi {
-                    hour >= lo && hour < hi
-                } else {
-                    hour >= lo || hour < hi
-                }
-            })
-            && self.commute.is_none_or(|c| a.commute == c)
-            && self.trainer.is_none_or(|t| a.trainer == t)
-            && self
-                .month_day
-                .is_none_or(|(m, day)| d.month() == m && d.day() == day)
-    }
+const LEGACY: &str = "legacy";
 
-    /// The figure as the answer must show it (without the bold markers).
-    fn expected(&self, all: &[Activity], athlete_units: Units) -> String {
-        let units = match self.units.as_deref() {
-            Some("imperial") => Units::Imperial,
-            Some("metric") => Units::Metric,
-            _ => athlete_units,
-        };
-        let acts: Vec<&Activity> = all.iter().filter(|a| self.keeps(a)).collect();
-        let swim = self.sports.as_ref().is_some_and(|s| s == &["Swim"]);
-        let family = if swim {
-            SportFamily::Swim
-        } else {
-            self.sports
-                .as_ref()
-                .and_then(|s| s.first())
-                .map_or(SportFamily::Other, |s| SportFamily::of(s))
-        };
-        let values: Vec<f64> = acts
-            .iter()
-            .filter_map(|a| match self.metric.as_str() {
-                "distance" => Some(a.distance_m),
-                "time" => Some(f64::from(a.moving_time_s)),
-                "elapsed" => Some(f64::from(a.elapsed_time_s)),
-                "elevation" => Some(a.total_elevation_gain_m),
-                "speed" | "pace" => (a.distance_m > 0.0).then_some(a.average_speed_mps),
-                "hr" => a.average_heartrate,
-                "kudos" => Some(f64::from(a.kudos_count)),
-                "calories" => a.calories,
-                _ => Some(1.0),
-            })
-            .collect();
-        let show = |v: f64| -> String {
-            match self.metric.as_str() {
-                "distance" if swim => format::swim_distance(v, units),
-                "distance" => format::distance(v, units),
-                "time" | "elapsed" => format::duration_f64(v),
-                "elevation" => format::elevation(v, units),
-                "pace" => format::pace(
-                    v,
-                    PaceUnit::for_family(family, units).unwrap_or(PaceUnit::PerKilometre),
-                ),
-                "speed" => match PaceUnit::for_family(family, units) {
-                    Some(p) => format::pace(v, p),
-                    None => format::speed(v, units),
-                },
-                "hr" => format!("{} bpm", format::number(v, 0)),
-                "calories" => format!("{} kcal", format::number(v, 0)),
-                _ => format::group_thousands(v.round() as i64),
-            }
-        };
-        match self.agg.as_str() {
-            "count" => format::group_thousands(acts.len() as i64),
-            "sum" => show(values.iter().sum()),
-            "avg" if matches!(self.metric.as_str(), "pace" | "speed") => {
-                let moving: Vec<&&Activity> = acts.iter().filter(|a| a.distance_m > 0.0).collect();
-                let d: f64 = moving.iter().map(|a| a.distance_m).sum();
-                let t: f64 = moving.iter().map(|a| f64::from(a.moving_time_s)).sum();
-                show(d / t)
-            }
-            "avg" => show(values.iter().sum::<f64>() / values.len() as f64),
-            "max" => show(values.iter().copied().fold(f64::MIN, f64::max)),
-            "min" => show(
-                values
-                    .iter()
-                    .copied()
-                    .filter(|v| *v > 0.0)
-                    .fold(f64::MAX, f64::min),
-            ),
-            "streak" => {
-                let days: BTreeSet<NaiveDate> =
-                    acts.iter().map(|a| a.start_date_local.date()).collect();
-                let (mut best, mut cur, mut prev) = (0, 0, None::<NaiveDate>);
-                for d in days {
-                    cur = match prev {
-                        Some(p) if p.succ_opt() == Some(d) => cur + 1,
-                        _ => 1,
-                    };
-                    best = best.max(cur);
-                    prev = Some(d);
-                }
-                best.to_string()
-            }
-            "top_weekday" => {
-                let mut per_day: HashMap<u32, usize> = HashMap::new();
-                for a in &acts {
-                    *per_day
-                        .entry(a.start_date_local.weekday().number_from_monday())
-                        .or_default() += 1;
-                }
-                let (day, _) = per_day
-                    .into_iter()
-                    .max_by_key(|(d, n)| (*n, std::cmp::Reverse(*d)))
-                    .unwrap_or((7, 0));
-                [
-                    "Monday",
-                    "Tuesday",
-                    "Wednesday",
-                    "Thursday",
-                    "Friday",
-                    "Saturday",
-                    "Sunday",
-                ][day as usize - 1]
-                    .to_string()
-            }
-            other => panic!("unknown figure aggregate {other}"),
-        }
-    }
+/// The question files, by origin; conversations never span files.
+const FILES: [(&str, &str); 4] = [
+    ("questions.json", include_str!("questions.json")),
+    ("questions_real.json", include_str!("questions_real.json")),
+    (
+        "questions_shapes.json",
+        include_str!("questions_shapes.json"),
+    ),
+    (
+        "questions_unhandled.json",
+        include_str!("questions_unhandled.json"),
+    ),
+];
+
+/// How one case came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Correct,
+    /// Asked back or said it cannot answer, where an answer was expected: honest.
+    Declined,
+    /// A confident answer that fails a check, or one where a decline was expected.
+    Wrong,
 }
 
 async fn count(db: &TestDb, sql: &str) -> i64 {
@@ -321,22 +234,31 @@ async fn table_counts(db: &TestDb) -> Vec<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn question_set() {
     let w = world().await;
-    let file = include_str!("questions.json");
-    let cases: Vec<Case> = serde_json::from_str(file).expect("questions.json parses");
+    let mut cases: Vec<(&str, Case)> = Vec::new();
+    for (file, text) in FILES {
+        let parsed: Vec<Case> =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{file} parses: {e}"));
+        cases.extend(parsed.into_iter().map(|c| (file, c)));
+    }
+    let mut broken: Vec<String> = cases
+        .iter()
+        .filter(|(file, c)| *file == "questions_real.json" && c.source.is_none())
+        .map(|(_, c)| format!("{:?}: a real phrasing needs its source", c.q))
+        .collect();
     let before = table_counts(&w.db).await;
     let print = std::env::var_os("ASK_PRINT").is_some();
     let mut conversations: HashMap<String, Uuid> = HashMap::new();
-    let mut failures = Vec::new();
+    let mut tally = report::Tally::default();
     let ids: HashMap<AthleteId, HashSet<i64>> = [DEMO, OTHER]
         .into_iter()
         .map(|a| (a, w.activities(a).iter().map(|x| x.id.get()).collect()))
         .collect();
 
-    for (i, case) in cases.iter().enumerate() {
+    for (i, (file, case)) in cases.iter().enumerate() {
         let athlete = AthleteId(case.athlete);
         let conversation = case.conv.as_ref().map(|name| {
             *conversations
-                .entry(format!("{}/{name}", case.athlete))
+                .entry(format!("{file}/{}/{name}", case.athlete))
                 .or_insert_with(Uuid::new_v4)
         });
         let result =
@@ -344,7 +266,7 @@ async fn question_set() {
         let answer = match result {
             Ok((_, a)) => a,
             Err(e) => {
-                failures.push(format!("#{i} {:?}: error {e:?}", case.q));
+                broken.push(format!("#{i} {:?}: error {e:?}", case.q));
                 continue;
             }
         };
@@ -352,78 +274,220 @@ async fn question_set() {
         if print {
             println!("#{i} [{}] {}\n    {json}", case.athlete, case.q);
         }
-        let mut problems = Vec::new();
-        if answer.kind != case.kind {
-            problems.push(format!("kind {:?}, expected {:?}", answer.kind, case.kind));
-        }
-        for s in &case.contains {
-            if !answer.text.contains(s.as_str()) {
-                problems.push(format!("text lacks {s:?}"));
+        let all = w.activities(athlete);
+        let problems = match check(case, &answer, &json, all, athlete, &ids[&athlete]) {
+            Ok(p) => p,
+            Err(e) => {
+                broken.push(format!("#{i} {:?} ({file}): bad case: {e}", case.q));
+                continue;
             }
-        }
-        for s in &case.not_contains {
-            if json.contains(s.as_str()) {
-                problems.push(format!("answer contains {s:?}"));
-            }
-        }
-        if let Some(f) = &case.figure {
-            let units = if athlete == OTHER {
-                Units::Imperial
-            } else {
-                Units::Metric
-            };
-            let want = format!("**{}**", f.expected(w.activities(athlete), units));
-            if !answer.text.contains(&want) {
-                problems.push(format!("text lacks figure {want}"));
-            }
-        }
-        if let Some(n) = case.rows {
-            let got = answer.table.as_ref().map_or(0, |t| t.rows.len());
-            if got != n {
-                problems.push(format!("{got} rows, expected {n}"));
-            }
-        }
-        for c in &case.columns {
-            if !answer.table.as_ref().is_some_and(|t| t.columns.contains(c)) {
-                problems.push(format!("no column {c}"));
-            }
-        }
-        if let Some(x) = &case.chart_x
-            && answer.chart.as_ref().map(|c| &c.x) != Some(x)
-        {
-            problems.push(format!("chart x is not {x}"));
-        }
-        // Isolation: every activity shown belongs to the asker; nobody else's names.
-        if let Some(t) = &answer.table
-            && let Some(col) = t.columns.iter().position(|c| c == "id")
-        {
-            for row in &t.rows {
-                let id = row[col].as_i64().unwrap_or(-1);
-                if !ids[&athlete].contains(&id) {
-                    problems.push(format!("activity {id} is not the asker's"));
-                }
-            }
-        }
-        if athlete == DEMO && json.contains(OTHER_MARK) {
-            problems.push("shows athlete 2's data".into());
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "#{i} {:?}: {}\n    {json}",
-                case.q,
-                problems.join("; ")
-            ));
+        };
+        let verdict = verdict(case.kind, &answer, &problems);
+        let leaked = problems.iter().any(|p| p.starts_with(LEAK));
+        tally.add(
+            file,
+            &case.shape,
+            verdict,
+            report::Line {
+                index: i,
+                question: case.q.clone(),
+                legacy: case.shape == LEGACY,
+                problems: problems.join("; "),
+                answer: json,
+            },
+        );
+        if leaked {
+            broken.push(format!("#{i} {:?}: {}", case.q, problems.join("; ")));
         }
     }
     assert_eq!(table_counts(&w.db).await, before, "asking changed data");
-    assert!(cases.len() >= 200, "only {} questions", cases.len());
+    let summary = tally.render();
+    println!("{summary}");
+    let path = report::path();
+    std::fs::write(&path, &summary).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    assert!(cases.len() >= 600, "only {} questions", cases.len());
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
     assert!(
-        failures.is_empty(),
-        "{} of {} questions failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
+        tally.passes(),
+        "{} wrong, {} legacy not correct (report in {})",
+        tally.wrong(),
+        tally.legacy_failures(),
+        path.display()
     );
+}
+
+/// A problem that is never only the engine misreading a question: another
+/// athlete's data in the answer.
+const LEAK: &str = "isolation:";
+
+/// Everything about the answer that does not match the case; Err when the case
+/// itself is unsound (a figure over no activities).
+fn check(
+    case: &Case,
+    answer: &ask::Answer,
+    json: &str,
+    all: &[Activity],
+    athlete: AthleteId,
+    own: &HashSet<i64>,
+) -> Result<Vec<String>, String> {
+    let mut problems = Vec::new();
+    // Outside the first set a sentence and a table are both answers: the figures,
+    // rows and ids say whether it is the right one.
+    let confident = |k: AnswerKind| matches!(k, AnswerKind::Text | AnswerKind::Table);
+    if let Some(kind) = case.kind.kind()
+        && answer.kind != kind
+        && (case.shape == LEGACY || !(confident(kind) && confident(answer.kind)))
+    {
+        problems.push(format!("kind {:?}, expected {kind:?}", answer.kind));
+    }
+    for s in &case.contains {
+        if !answer.text.contains(s.as_str()) {
+            problems.push(format!("text lacks {s:?}"));
+        }
+    }
+    for s in &case.not_contains {
+        if json.contains(s.as_str()) {
+            problems.push(format!("answer contains {s:?}"));
+        }
+    }
+    let units = if athlete == OTHER {
+        Units::Imperial
+    } else {
+        Units::Metric
+    };
+    for f in case.figure.iter().chain(&case.figures) {
+        let alts = f.expected(all, units)?;
+        let zero_count = f.agg == "count" && alts[0] == "0";
+        let found = alts
+            .iter()
+            .any(|a| answer.text.contains(&format!("**{a}**")))
+            || (zero_count && answer.text.contains("You have no"));
+        if !found {
+            problems.push(format!("text lacks figure **{}**", alts[0]));
+        }
+    }
+    let table = answer.table.as_ref();
+    if let Some(n) = case.rows {
+        let got = table.map_or(0, |t| t.rows.len());
+        if got != n {
+            problems.push(format!("{got} rows, expected {n}"));
+        }
+    }
+    for c in &case.columns {
+        if !table.is_some_and(|t| t.columns.contains(c)) {
+            problems.push(format!("no column {c}"));
+        }
+    }
+    for cell in &case.cells {
+        let want = cell.want(all)?;
+        if let Err(e) = cell_holds(table, &cell.x, &cell.column, want) {
+            problems.push(e);
+        }
+    }
+    if let Some(x) = &case.chart_x
+        && answer.chart.as_ref().map(|c| &c.x) != Some(x)
+    {
+        problems.push(format!("chart x is not {x}"));
+    }
+    if case.series && answer.chart.is_none() {
+        problems.push("no chart".into());
+    }
+    let shown = table_ids(table);
+    if let Some(f) = &case.ids {
+        let want = f.ids(all);
+        if want.is_empty() || case.rows.is_some_and(|n| n != want.len()) {
+            return Err(format!("ids over {} activities", want.len()));
+        }
+        match &shown {
+            Some(got) if *got == want => {}
+            Some(got) => problems.push(format!(
+                "lists {} activities, expected {} ({} missing, {} extra)",
+                got.len(),
+                want.len(),
+                want.difference(got).count(),
+                got.difference(&want).count()
+            )),
+            None => problems.push("no table of activities".into()),
+        }
+    }
+    if let Some(f) = &case.within {
+        let allowed = f.ids(all);
+        match &shown {
+            Some(got) if !got.is_empty() && got.is_subset(&allowed) => {}
+            Some(got) => problems.push(format!(
+                "lists {} activities, {} outside the expected set",
+                got.len(),
+                got.difference(&allowed).count()
+            )),
+            None => problems.push("no table of activities".into()),
+        }
+    }
+    // Isolation: every activity shown belongs to the asker; nobody else's names.
+    for id in shown.iter().flatten() {
+        if !own.contains(id) {
+            problems.push(format!("{LEAK} activity {id} is not the asker's"));
+        }
+    }
+    if athlete == DEMO && json.contains(OTHER_MARK) {
+        problems.push(format!("{LEAK} shows athlete 2's data"));
+    }
+    Ok(problems)
+}
+
+/// The activity ids a table lists, when it has an id column.
+fn table_ids(table: Option<&ask::Table>) -> Option<BTreeSet<i64>> {
+    let t = table?;
+    let col = t.columns.iter().position(|c| c == "id")?;
+    Some(
+        t.rows
+            .iter()
+            .map(|r| r[col].as_i64().unwrap_or(-1))
+            .collect(),
+    )
+}
+
+/// Whether the row labelled `x` holds `want` in `column`, within rounding.
+fn cell_holds(table: Option<&ask::Table>, x: &str, column: &str, want: f64) -> Result<(), String> {
+    let t = table.ok_or("no table")?;
+    let col = t
+        .columns
+        .iter()
+        .position(|c| c == column)
+        .ok_or(format!("no column {column}"))?;
+    let label = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.to_lowercase(),
+        other => other.to_string(),
+    };
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r.iter().any(|v| label(v) == x.to_lowercase()))
+        .ok_or(format!("no row {x}"))?;
+    let got = row[col]
+        .as_f64()
+        .ok_or(format!("{column} of {x} is not a number"))?;
+    let tolerance = (want.abs() * 0.005).max(0.011);
+    if (got - want).abs() <= tolerance {
+        Ok(())
+    } else {
+        Err(format!("{column} of {x} is {got}, expected {want:.2}"))
+    }
+}
+
+/// Correct when every check passes; declined when it asked back or said it could
+/// not answer instead of answering; wrong otherwise. A sentence that ran no query
+/// and shows no table ("I didn't understand") claims nothing about the data, so it
+/// counts as honest too.
+fn verdict(expect: Expect, answer: &ask::Answer, problems: &[String]) -> Verdict {
+    let honest = matches!(answer.kind, AnswerKind::Clarify | AnswerKind::Unsupported)
+        || (answer.sql.is_none() && answer.table.is_none());
+    match expect {
+        Expect::Decline if honest => Verdict::Correct,
+        Expect::Decline => Verdict::Wrong,
+        _ if problems.is_empty() => Verdict::Correct,
+        _ if honest => Verdict::Declined,
+        _ => Verdict::Wrong,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
