@@ -81,16 +81,7 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         let mut conds = filters;
         conds.extend(period_condition(&plan.period, &mut b));
         // "over my last 8 runs": the figure covers only those activities.
-        let from = match plan.scope() {
-            Some((order, n)) => format!(
-                "(SELECT * FROM activities WHERE {} ORDER BY start_date_local {}, id {} LIMIT {}) a",
-                conds.join(" AND "),
-                order.sql(),
-                order.sql(),
-                b.add(Bind::BigInt(i64::from(n)))
-            ),
-            None => format!("activities WHERE {}", conds.join(" AND ")),
-        };
+        let from = scoped_activities(plan, &conds, &mut b);
         format!(
             "SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
              SELECT count(*) AS n, count({}) AS known, ({}) AS value FROM {from}) r",
@@ -99,6 +90,21 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         )
     };
     Query { sql, binds: b.0 }
+}
+
+/// The activities a query reads: all that match, or only the first or last N of them
+/// ("over my last 8 runs"), as a `FROM` item.
+fn scoped_activities(plan: &Plan, conds: &[String], b: &mut Binds) -> String {
+    match plan.scope() {
+        Some((order, n)) => format!(
+            "(SELECT * FROM activities WHERE {} ORDER BY start_date_local {}, id {} LIMIT {}) a",
+            conds.join(" AND "),
+            order.sql(),
+            order.sql(),
+            b.add(Bind::BigInt(i64::from(n)))
+        ),
+        None => format!("activities a WHERE {}", conds.join(" AND ")),
+    }
 }
 
 /// The per-activity expression a metric aggregates (a count sums ones).
@@ -315,11 +321,12 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
              ORDER BY {other} DESC NULLS LAST, start_date_local DESC, id LIMIT 1)) r"
         );
     }
+    let from = scoped_activities(plan, &conds, b);
+    // `total` counts every match, before the limit: "293 activities; the first 200 shown".
     format!(
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
-         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord \
-         FROM activities WHERE {} ORDER BY {order} LIMIT {}) r",
-        conds.join(" AND "),
+         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord, \
+         count(*) OVER () AS total FROM {from} ORDER BY {order} LIMIT {}) r",
         b.add(Bind::BigInt(limit as i64))
     )
 }

@@ -965,7 +965,7 @@ pub const START_VERBS: &[&str] = &[
 /// Weekends and weekdays.
 pub const WEEKEND_WORDS: &[&[&str]] = &[&["weekends"], &["weekend"]];
 /// See [`WEEKEND_WORDS`].
-pub const WEEKDAY_WORDS: &[&[&str]] = &[&["weekdays"], &["during", "the", "week"]];
+pub const WEEKDAY_WORDS: &[&[&str]] = &[&["weekdays"], &["weekday"], &["during", "the", "week"]];
 
 /// Personal records: "my PRs", "personal best 10k".
 pub const RECORD_PHRASES: &[&[&str]] = &[
@@ -1010,7 +1010,10 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
             &["day", "of", "week"],
             &["by", "weekday"],
             &["per", "weekday"],
-            &["weekday"],
+            &["each", "weekday"],
+            &["which", "weekday"],
+            &["what", "weekday"],
+            &["active", "weekday"],
             &["favourite", "day"],
             &["favorite", "day"],
             &["favourite", "weekday"],
@@ -1326,6 +1329,9 @@ pub const COUNT_PHRASES: &[&[&str]] = &[
 
 /// Before a small whole number, these make it how many to show ("top 5").
 pub const BEFORE_LIMIT: &[&str] = &["top", "first", "last", "latest", "recent", "newest", "best"];
+
+/// Before a small whole number, these make it which activities count ("last 8").
+pub const SCOPE_WORDS: &[&str] = &["first", "last", "latest", "recent", "newest"];
 
 /// After a small whole number, these make it how many to show ("3 fastest").
 pub const AFTER_LIMIT: &[&str] = &[

@@ -123,10 +123,14 @@ impl Parsed {
 
     /// The plan a follow-up to this answer starts from: the plan answered, or the part
     /// understood of a question that was asked back or only partly understood.
-    pub fn context_plan(&self) -> Option<&Plan> {
+    pub fn context_plan(&self) -> Option<Plan> {
         match self {
-            Parsed::Plan(p) => Some(p),
-            Parsed::Partial { plan, .. } | Parsed::Clarify { plan, .. } => plan.as_ref(),
+            Parsed::Plan(p) => Some(p.clone()),
+            Parsed::Partial { plan, .. } => plan.clone(),
+            Parsed::Clarify { plan, .. } => plan.clone().map(|mut p| {
+                p.asked_back = true;
+                p
+            }),
             Parsed::Unsupported { .. } | Parsed::NotUnderstood => None,
         }
     }

@@ -47,6 +47,8 @@ struct Parts {
     recent: bool,
     /// "biggest week", "favourite day": the top group of a series is asked for.
     top_group: bool,
+    /// The limit came from "last 8", "first 5": it says which activities count.
+    scoped: bool,
 }
 
 impl Parts {
@@ -92,6 +94,15 @@ impl Parts {
         self.periods.is_empty() && !self.all_time && self.group.is_none() && !self.compare
     }
 
+    /// Whether the turn names a measure and nothing else: "what was the heart rate?".
+    fn only_measure(&self) -> bool {
+        (self.metric.is_some() || self.unit_metric.is_some())
+            && self.aggregation.is_none()
+            && !self.count_words
+            && self.order.is_none()
+            && !self.has_narrowing()
+    }
+
     /// Whether the turn asks for activities themselves (a superlative, first/last).
     fn wants_activities(&self) -> bool {
         (matches!(
@@ -132,7 +143,10 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
     let parts = read_parts(&mut t, ctx);
     let unused = t.unused_phrases();
     let parsed = match &ctx.previous {
-        Some(prev) if parts.is_follow_up() => follow_up(prev, parts),
+        // After a question asked back, a reply that only narrows completes it ("for runs").
+        Some(prev) if parts.is_follow_up() || (prev.asked_back && !parts.has_core()) => {
+            follow_up(prev, parts)
+        }
         _ if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb => {
             Parsed::NotUnderstood
         }
@@ -584,6 +598,8 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
             || after.is_some_and(|w| lexicon::AFTER_LIMIT.contains(&w))
         {
             p.limit = Some(n as u32);
+            // "my last 8 runs", "first 5 rides": which activities, not how many to show.
+            p.scoped = before.is_some_and(|w| lexicon::SCOPE_WORDS.contains(&w));
             t.take(i, 1);
             break;
         }
@@ -661,6 +677,10 @@ const RECENT_COUNT: u32 = 10;
 fn build(mut p: Parts) -> Parsed {
     // Two separate periods in one question are a comparison ("this year than last").
     p.compare = p.compare || p.periods.len() >= 2;
+    // "this year compared to my all-time average".
+    if p.compare && p.periods.len() == 1 && p.all_time {
+        p.periods.push(Period::All);
+    }
     // A unit says what to measure in "how many km", "km per week", "longest in km",
     // but "my walks in miles" is a list shown in miles.
     let quantity =
@@ -676,7 +696,11 @@ fn build(mut p: Parts) -> Parsed {
         });
     }
     // "peak heart rate on a ride", "my max heart rate": the highest one recorded.
-    if metric == Some(Metric::MaxHeartRate) && p.aggregation.is_none() && p.group.is_none() {
+    if metric == Some(Metric::MaxHeartRate)
+        && p.aggregation.is_none()
+        && p.group.is_none()
+        && p.order.is_none()
+    {
         p.aggregation = Some(Aggregation::Max);
     }
     if p.unit_metric.is_some() && metric == p.unit_metric {
@@ -765,6 +789,19 @@ fn build(mut p: Parts) -> Parsed {
     plan.chart = p.chart;
     plan.limit = p.limit;
     plan.order = p.order.unwrap_or(Order::Oldest);
+    if (p.scoped || p.order.is_some())
+        && let Some(n) = plan.limit
+    {
+        if plan.chart.is_some() && plan.group.is_none() {
+            // "pace trend over my last 10 runs": those runs, charted.
+            plan.aggregation = Aggregation::List;
+            plan.order = Order::Newest;
+        } else if plan.aggregation != Aggregation::List {
+            // "average pace over my last 8 runs", "longest of my last 10 runs".
+            plan.within = Some((plan.order, n));
+            plan.limit = None;
+        }
+    }
     plan.also_by = also_by.filter(|_| plan.limit.is_none_or(|n| n == 1));
     // "heart rate of my last run": that one activity, that measure.
     if plan.aggregation == Aggregation::List
@@ -880,7 +917,7 @@ fn default_group(period: &Period) -> GroupBy {
 /// A turn that builds on the previous plan.
 fn follow_up(prev: &Plan, p: Parts) -> Parsed {
     // "and its duration?" after one activity: the same activity, another measure.
-    if p.single_pronoun
+    if (p.single_pronoun || p.only_measure())
         && prev.returns_activities()
         && prev.limit == Some(1)
         && p.aggregation.is_none()
@@ -893,7 +930,8 @@ fn follow_up(prev: &Plan, p: Parts) -> Parsed {
         return Parsed::Plan(plan);
     }
     if !p.has_core() {
-        let plan = merge(prev.clone(), p);
+        let mut plan = merge(prev.clone(), p);
+        plan.asked_back = false;
         return if needs_sport(&plan) {
             ask_sport(plan)
         } else {

@@ -431,6 +431,13 @@ pub struct Plan {
     /// The measure a follow-up asks about the same activities ("and its duration?").
     #[serde(default)]
     pub focus: Option<Metric>,
+    /// Only the first or last N activities count ("over my last 8 runs", "longest of
+    /// my last 10 runs"), whatever is computed over them.
+    #[serde(default)]
+    pub within: Option<(Order, u32)>,
+    /// This plan is a question asked back: the next turn completes it ("for runs").
+    #[serde(default)]
+    pub asked_back: bool,
 }
 
 impl Plan {
@@ -449,6 +456,8 @@ impl Plan {
             chart: None,
             also_by: None,
             focus: None,
+            within: None,
+            asked_back: false,
         }
     }
 
@@ -457,14 +466,10 @@ impl Plan {
         self.units.unwrap_or(athlete)
     }
 
-    /// For a figure over activities, the activities it covers when the question
-    /// limits them ("average pace over my last 8 runs"): their order and how many.
+    /// The activities a figure or a superlative covers when the question limits them
+    /// ("average pace over my last 8 runs"): their order and how many.
     pub fn scope(&self) -> Option<(Order, u32)> {
-        let figure = self.group.is_none()
-            && self.compare.is_empty()
-            && self.aggregation != Aggregation::Streak
-            && !self.returns_activities();
-        self.limit.filter(|_| figure).map(|n| (self.order, n))
+        self.within
     }
 
     /// Whether the result is a list of activities (rather than numbers).

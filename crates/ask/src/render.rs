@@ -537,14 +537,20 @@ impl Renderer<'_> {
                 format!("Your {} {n} {}:", which, phrase(&[&self.noun(n), period]))
             }
             _ => {
+                // The count is of every match; the table holds at most MAX_ROWS.
+                let total = num(first, "total").map_or(n, |t| t as i64);
                 let more_note = if more {
-                    format!(" (more than {MAX_ROWS}; showing the first {MAX_ROWS})")
+                    format!(" (showing the first {MAX_ROWS})")
                 } else {
                     String::new()
                 };
                 format!(
                     "{}{more_note}.",
-                    phrase(&[&bold(&n.to_string()), &self.noun(n), period])
+                    phrase(&[
+                        &bold(&format::group_thousands(total)),
+                        &self.noun(total),
+                        period
+                    ])
                 )
             }
         };
@@ -847,7 +853,7 @@ impl Renderer<'_> {
         let pieces: Vec<String> = periods
             .iter()
             .zip(&values)
-            .map(|(p, (_, v))| format!("{} {}", bold(&show(*v)), p.label()))
+            .map(|(p, (_, v))| format!("{} {}", bold(&show(*v)), period_name(p)))
             .collect();
         let mut text = format!(
             "{}: {}",
@@ -877,8 +883,7 @@ impl Renderer<'_> {
             .iter()
             .zip(&values)
             .map(|(p, (n, v))| {
-                let label = p
-                    .label()
+                let label = period_name(p)
                     .trim_start_matches("in ")
                     .trim_start_matches("on ");
                 let mut row = vec![json!(label), self.cell(metric, *v).1];
@@ -947,6 +952,14 @@ impl Renderer<'_> {
             if days == 1 { "" } else { "s" },
             format::group_thousands(active)
         ))
+    }
+}
+
+/// A period for a comparison: its label, or "all time" for everything.
+fn period_name(p: &Period) -> &str {
+    match p {
+        Period::All => "all time",
+        other => other.label(),
     }
 }
 

@@ -143,6 +143,9 @@ struct Case {
     shape: String,
     /// Where a real phrasing was found (a URL or owner/repo:path).
     source: Option<String>,
+    /// Why the expectation is what it is, where a reader could doubt it.
+    #[allow(dead_code)]
+    note: Option<String>,
     #[serde(default)]
     contains: Vec<String>,
     #[serde(default)]
