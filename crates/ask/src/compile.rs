@@ -499,13 +499,18 @@ mod tests {
             "which day of the week do I run most",
             "running distance 2025 vs 2024",
             "my longest streak",
+            "average pace of my last 8 runs",
+            "longest of my last 10 runs",
+            "my longest activity",
+            "distance per gear",
         ] {
             let s = sql(q).sql;
             assert!(!s.contains(';'), "{q}: {s}");
-            assert!(
-                s.contains("FROM activities WHERE athlete_id = $1"),
-                "{q}: {s}"
-            );
+            // Every read of the table is the asker's rows only.
+            let reads = s.matches("FROM activities").count();
+            let own = s.matches("FROM activities WHERE athlete_id = $1").count()
+                + s.matches("FROM activities a WHERE athlete_id = $1").count();
+            assert!(reads > 0 && reads == own, "{q}: {s}");
         }
     }
 }
