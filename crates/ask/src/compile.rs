@@ -18,6 +18,7 @@
 use crate::Context;
 use crate::plan::*;
 use chrono::{Days, NaiveDateTime, NaiveTime};
+use domain::dates::DateRange;
 use serde::{Deserialize, Serialize};
 
 /// At most this many rows are shown; one more is fetched to know there were more.
@@ -71,8 +72,31 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
     let filters = filter_conditions(plan, &mut b);
     let sql = if plan.aggregation == Aggregation::Streak {
         streak_sql(plan, filters, &mut b)
+    } else if plan.summary {
+        let sides = summary_periods(ctx.today)
+            .iter()
+            .map(|p| period_condition(p, &mut b).unwrap_or_else(|| "TRUE".into()))
+            .collect();
+        compare_sql(plan, filters, sides)
+    } else if !plan.compare_sports.is_empty() {
+        let mut conds = filters;
+        conds.extend(period_condition(&plan.period, &mut b));
+        let sides = plan
+            .compare_sports
+            .iter()
+            .map(|s| {
+                let types = s.types.iter().map(|t| t.as_str().to_string()).collect();
+                format!("a.sport_type = ANY({})", b.add(Bind::TextArray(types)))
+            })
+            .collect();
+        compare_sql(plan, conds, sides)
     } else if !plan.compare.is_empty() {
-        compare_sql(plan, filters, &mut b)
+        let sides = plan
+            .compare
+            .iter()
+            .map(|p| period_condition(p, &mut b).unwrap_or_else(|| "TRUE".into()))
+            .collect();
+        compare_sql(plan, filters, sides)
     } else if let Some(group) = plan.group {
         group_sql(plan, group, filters, ctx, &mut b)
     } else if plan.returns_activities() {
@@ -416,14 +440,14 @@ fn weekday_group_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> Stri
     )
 }
 
-fn compare_sql(plan: &Plan, conds: Vec<String>, b: &mut Binds) -> String {
-    let mut cases = Vec::new();
-    let mut values = Vec::new();
-    for (i, p) in plan.compare.iter().enumerate() {
-        let cond = period_condition(p, b).unwrap_or_else(|| "TRUE".into());
-        cases.push(format!("WHEN {i} THEN {cond}"));
-        values.push(format!("({i})"));
-    }
+/// One row per side (a period, a sport), each side a condition on the activities.
+fn compare_sql(plan: &Plan, conds: Vec<String>, sides: Vec<String>) -> String {
+    let cases: Vec<String> = sides
+        .iter()
+        .enumerate()
+        .map(|(i, cond)| format!("WHEN {i} THEN {cond}"))
+        .collect();
+    let values: Vec<String> = (0..sides.len()).map(|i| format!("({i})")).collect();
     format!(
         "WITH a AS (SELECT * FROM activities WHERE {}), k AS (SELECT * FROM (VALUES {}) v(k)) \
          SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
@@ -434,6 +458,26 @@ fn compare_sql(plan: &Plan, conds: Vec<String>, b: &mut Binds) -> String {
         aggregate(plan.metric, plan.aggregation, true),
         cases.join(" ")
     )
+}
+
+/// "How's my training going": this week so far, and the four whole weeks before it.
+pub fn summary_periods(today: chrono::NaiveDate) -> [Period; 2] {
+    let week = DateRange::this_week(today);
+    let before = week
+        .start
+        .checked_sub_days(Days::new(28))
+        .and_then(|start| DateRange::new(start, week.start))
+        .unwrap_or(week);
+    [
+        Period::Range {
+            range: week,
+            label: "this week".into(),
+        },
+        Period::Range {
+            range: before,
+            label: "the four weeks before".into(),
+        },
+    ]
 }
 
 fn streak_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {

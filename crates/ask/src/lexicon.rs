@@ -235,6 +235,21 @@ const FILLER: &[&str] = &[
     "these",
     "its",
     "active",
+    "strava",
+    "data",
+    "find",
+    "view",
+    "details",
+    "detail",
+    "analyze",
+    "analyse",
+    "recorded",
+    "logged",
+    "completed",
+    "done",
+    "if",
+    "cover",
+    "covered",
     "ive",
     "im",
     "spend",
@@ -247,7 +262,6 @@ const FILLER: &[&str] = &[
     "games",
     "there",
     "any",
-    "done",
     "go",
     "went",
     "get",
@@ -989,6 +1003,8 @@ pub const THRESHOLD_TAILS: &[&str] = &["long", "length", "or", "more", "longer"]
 
 /// Asking to set periods side by side.
 pub const COMPARE_WORDS: &[&[&str]] = &[
+    &["difference", "between"],
+    &["difference"],
     &["vs"],
     &["versus"],
     &["compare"],
@@ -998,7 +1014,81 @@ pub const COMPARE_WORDS: &[&[&str]] = &[
 ];
 
 /// Asking to see activities rather than a figure.
-pub const LIST_VERBS: &[&str] = &["show", "list", "display", "which", "table", "see", "give"];
+pub const LIST_VERBS: &[&str] = &[
+    "show", "list", "display", "which", "table", "see", "give", "find", "get", "view", "details",
+    "detail", "analyze", "analyse",
+];
+
+/// Words that ask for the usual totals ("my running stats this year"): the distance,
+/// with the count alongside.
+pub const STATS_WORDS: &[&[&str]] = &[
+    &["stats"],
+    &["statistics"],
+    &["totals"],
+    &["summary"],
+    &["overview"],
+    &["performance"],
+    &["analysis"],
+    &["analyze"],
+    &["analyse"],
+    &["volume"],
+    &["mileage"],
+    &["numbers"],
+];
+
+/// Vague questions about how training is going, answered with this week against the
+/// four weeks before.
+pub const SUMMARY_PHRASES: &[&[&str]] = &[
+    &["how", "am", "i", "doing", "lately"],
+    &["how", "am", "i", "doing", "recently"],
+    &["how", "is", "my", "training"],
+    &["hows", "my", "training"],
+    &["how", "am", "i", "doing"],
+    &["good", "training", "week"],
+    &["a", "good", "week"],
+    &["am", "i", "overdoing", "it"],
+    &["overdoing", "it"],
+    &["overtraining"],
+    &["am", "i", "improving"],
+    &["training", "enough"],
+    &["training", "more", "or", "less"],
+    &["my", "recent", "training"],
+    &["training", "going"],
+    &["training", "looking"],
+];
+
+/// Before a distance goal: "how close am I to 100 km", "how far am I from 2000 km".
+pub const GOAL_LEADS: &[&[&str]] = &[
+    &["close", "to"],
+    &["far", "from"],
+    &["away", "from"],
+    &["need", "for"],
+    &["need", "to", "reach"],
+    &["need", "to", "hit"],
+    &["goal", "of"],
+    &["target", "of"],
+    &["reach"],
+    &["hit"],
+];
+
+/// Asking how something changed over time: a line chart with its direction.
+pub const TREND_WORDS: &[&[&str]] = &[
+    &["getting", "faster"],
+    &["getting", "slower"],
+    &["getting", "better"],
+    &["trending"],
+    &["trends"],
+    &["developed"],
+    &["developing"],
+    &["develop"],
+    &["progressed"],
+    &["progress"],
+    &["improving"],
+    &["improved"],
+    &["improve"],
+    &["changed"],
+    &["evolved"],
+];
 
 /// A series per weekday, sport, week, month or year; the first group matched wins.
 pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
@@ -1292,6 +1382,7 @@ pub const METRIC_PHRASES: &[(Metric, &[&[&str]])] = &[
         Metric::Speed,
         &[
             &["speed"],
+            &["faster"],
             &["fastest"],
             &["slowest"],
             &["quickest"],

@@ -7,6 +7,7 @@ use crate::lexicon::{self, Tokens};
 use crate::plan::*;
 use crate::time::{self, WEEKDAYS};
 use crate::{Context, Parsed};
+use chrono::NaiveDate;
 use domain::{SportFamily, Units};
 
 /// Everything the rules found in one question.
@@ -49,6 +50,18 @@ struct Parts {
     top_group: bool,
     /// The limit came from "last 8", "first 5": it says which activities count.
     scoped: bool,
+    /// "stats", "totals", "volume": the usual total.
+    stats: bool,
+    /// "running performance": how fast, for sports that have a pace or speed.
+    performance: bool,
+    /// "how's my training going": this week against the weeks before.
+    summary: bool,
+    /// "how close am I to 100 km": a distance goal in metres.
+    goal: Option<f64>,
+    /// "how has my pace developed": a series with its direction.
+    trend: bool,
+    /// A second sport to set beside the first ("runs vs rides").
+    other_sport: Option<SportSel>,
 }
 
 impl Parts {
@@ -145,12 +158,12 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
     let parsed = match &ctx.previous {
         // After a question asked back, a reply that only narrows completes it ("for runs").
         Some(prev) if parts.is_follow_up() || (prev.asked_back && !parts.has_core()) => {
-            follow_up(prev, parts)
+            follow_up(prev, parts, ctx.today)
         }
         _ if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb => {
             Parsed::NotUnderstood
         }
-        _ => build(parts),
+        _ => build(parts, ctx.today),
     };
     if unused.is_empty() {
         return parsed;
@@ -183,6 +196,28 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
         how_much: t.has_seq(&["how", "much"]),
         ..Parts::default()
     };
+    p.summary = t.take_any_seq(lexicon::SUMMARY_PHRASES);
+    let faster = t.has_any(&["faster", "slower"]);
+    if t.take_any_seq(lexicon::TREND_WORDS) {
+        p.trend = true;
+        if faster {
+            p.metric = Some(Metric::Speed);
+        }
+    }
+    // "running performance" is how fast; "a summary of my performance" is the totals.
+    p.performance = t.has_any(&["performance"])
+        && !t.has_any(&[
+            "summary",
+            "stats",
+            "statistics",
+            "totals",
+            "overview",
+            "volume",
+        ]);
+    while t.take_any_seq(lexicon::STATS_WORDS) {
+        p.stats = true;
+    }
+    read_goal(t, &mut p);
     // Streaks first: "in a row" must not be read as a time phrase.
     if t.take_any_seq(lexicon::STREAK_PHRASES) {
         p.aggregation = Some(Aggregation::Streak);
@@ -191,7 +226,8 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     p.all_time = t.take_any_seq(lexicon::ALL_TIME_PHRASES);
     // Clock times before dates: "after 9pm" is not "after 9 <month>".
     read_start_time(t, &mut p);
-    p.periods = time::take_periods(t, ctx.today);
+    let apart = lexicon::COMPARE_WORDS.iter().any(|w| t.has_seq(w));
+    p.periods = time::take_periods(t, ctx.today, apart);
     p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
     if p.compare || p.periods.len() >= 2 {
         t.take_any_seq(lexicon::COMPARE_DIRECTION);
@@ -202,7 +238,17 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     // Negations before the positive readers: "not commutes" is not "commutes".
     read_negation(t, &mut p);
     read_gear_id(t, &mut p);
+    let first_named = (0..t.len())
+        .find_map(|i| lexicon::sport_at(t, i))
+        .map(|(s, _)| s);
     p.filters.sports = lexicon::take_sport(t);
+    if p.filters.sports.is_some() {
+        p.other_sport = lexicon::take_sport(t);
+        // Keep the question's order: "swimming vs cycling" lists swims first.
+        if p.other_sport.is_some() && p.other_sport == first_named {
+            std::mem::swap(&mut p.filters.sports, &mut p.other_sport);
+        }
+    }
     p.any_sport = false;
     for w in lexicon::ANY_SPORT_WORDS {
         if t.take_seq(&[w]) {
@@ -305,6 +351,32 @@ fn read_thresholds(t: &mut Tokens, p: &mut Parts) {
                 }
             }
         }
+    }
+}
+
+/// "how close am I to 100 km", "how far am I from 2000 km of cycling", "how much more
+/// running do I need for 250 km".
+fn read_goal(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        let Some(lead) = lexicon::GOAL_LEADS.iter().find(|l| t.seq_at(i, l)) else {
+            continue;
+        };
+        let j = i + lead.len();
+        let Some(n) = t.number(j) else { continue };
+        let Some((metres, imperial)) = t.free(j + 1).and_then(lexicon::distance_unit) else {
+            continue;
+        };
+        p.goal = Some(n * metres);
+        if t.free(j + 1) != Some("k") {
+            p.units = Some(if imperial {
+                Units::Imperial
+            } else {
+                Units::Metric
+            });
+        }
+        t.take(i, lead.len() + 2);
+        t.take_any_seq(&[&["how", "much", "more"], &["more"]]);
+        return;
     }
 }
 
@@ -674,12 +746,50 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
 const RECENT_COUNT: u32 = 10;
 
 /// A fresh plan from a question that says what to compute.
-fn build(mut p: Parts) -> Parsed {
+fn build(mut p: Parts, today: NaiveDate) -> Parsed {
+    // "how's my running going": without a measure or dates of its own, this week against
+    // the four before; with them, it is a trend or a total.
+    if p.summary && p.metric.is_none() && p.periods.is_empty() && p.group.is_none() {
+        let mut plan = Plan::new(Metric::Distance, Aggregation::Total);
+        plan.filters = p.filters;
+        plan.units = p.units;
+        plan.summary = true;
+        return Parsed::Plan(plan);
+    }
+    if p.summary {
+        p.trend = p.trend || p.metric.is_some();
+        p.stats = true;
+    }
+    if p.trend {
+        p.chart = Some(ChartKind::Line);
+    }
+    if p.goal.is_some() {
+        p.metric = Some(Metric::Distance);
+        p.aggregation = Some(Aggregation::Total);
+    }
+    if p.stats && p.metric.is_none() && !p.wants_activities() && p.group.is_none() {
+        p.metric = Some(match p.filters.family() {
+            Some(SportFamily::Foot | SportFamily::Swim) if p.performance => Metric::Pace,
+            Some(SportFamily::Cycle) if p.performance => Metric::Speed,
+            _ => Metric::Distance,
+        });
+    }
     // Two separate periods in one question are a comparison ("this year than last").
     p.compare = p.compare || p.periods.len() >= 2;
-    // "this year compared to my all-time average".
-    if p.compare && p.periods.len() == 1 && p.all_time {
-        p.periods.push(Period::All);
+    // "this year compared to my all-time average"; "how do my stats compare to last
+    // year" (against this year); a single span compared is a series over it.
+    if p.compare && p.periods.len() == 1 && p.other_sport.is_none() {
+        if p.all_time {
+            p.periods.push(Period::All);
+        } else if let Some(Period::Range { range, label }) = p.periods.first()
+            && label.starts_with("last ")
+            && let Some(current) = time::current_like(*range, today)
+        {
+            p.periods.insert(0, current);
+        } else if p.group.is_none() {
+            p.group = p.periods.first().map(default_group);
+            p.compare = false;
+        }
     }
     // A unit says what to measure in "how many km", "km per week", "longest in km",
     // but "my walks in miles" is a list shown in miles.
@@ -803,6 +913,23 @@ fn build(mut p: Parts) -> Parsed {
         }
     }
     plan.also_by = also_by.filter(|_| plan.limit.is_none_or(|n| n == 1));
+    plan.goal = p.goal;
+    // "runs vs rides this year": the sports side by side over the one period.
+    if let Some(other) = p.other_sport
+        && plan.compare.is_empty()
+        && plan.group.is_none()
+        && let Some(first) = plan.filters.sports.take()
+    {
+        plan.compare_sports = vec![first, other];
+        if plan.returns_activities() || plan.aggregation == Aggregation::List {
+            plan.metric = named_metric.unwrap_or(Metric::Count);
+            plan.aggregation = Aggregation::Total;
+            plan.limit = None;
+        }
+        if plan.aggregation == Aggregation::Total && !plan.metric.is_additive() {
+            plan.aggregation = Aggregation::Average;
+        }
+    }
     // "heart rate of my last run": that one activity, that measure.
     if plan.aggregation == Aggregation::List
         && plan.limit == Some(1)
@@ -915,7 +1042,7 @@ fn default_group(period: &Period) -> GroupBy {
 }
 
 /// A turn that builds on the previous plan.
-fn follow_up(prev: &Plan, p: Parts) -> Parsed {
+fn follow_up(prev: &Plan, p: Parts, today: NaiveDate) -> Parsed {
     // "and its duration?" after one activity: the same activity, another measure.
     if (p.single_pronoun || p.only_measure())
         && prev.returns_activities()
@@ -938,7 +1065,7 @@ fn follow_up(prev: &Plan, p: Parts) -> Parsed {
             Parsed::Plan(plan)
         };
     }
-    build(inherit(prev, p))
+    build(inherit(prev, p), today)
 }
 
 /// A turn with its own measure ("and how far in total?", "which of those was the

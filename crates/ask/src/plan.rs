@@ -438,6 +438,15 @@ pub struct Plan {
     /// This plan is a question asked back: the next turn completes it ("for runs").
     #[serde(default)]
     pub asked_back: bool,
+    /// Sports side by side ("runs vs rides this year"), instead of periods.
+    #[serde(default)]
+    pub compare_sports: Vec<SportSel>,
+    /// A distance goal in metres ("how close am I to 100 km this month").
+    #[serde(default)]
+    pub goal: Option<f64>,
+    /// "How's my training going": this week against the four weeks before.
+    #[serde(default)]
+    pub summary: bool,
 }
 
 impl Plan {
@@ -458,6 +467,9 @@ impl Plan {
             focus: None,
             within: None,
             asked_back: false,
+            compare_sports: Vec::new(),
+            goal: None,
+            summary: false,
         }
     }
 
@@ -476,6 +488,7 @@ impl Plan {
     pub fn returns_activities(&self) -> bool {
         self.group.is_none()
             && self.compare.is_empty()
+            && self.compare_sports.is_empty()
             && matches!(
                 self.aggregation,
                 Aggregation::List | Aggregation::Max | Aggregation::Min

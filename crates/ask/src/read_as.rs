@@ -13,6 +13,19 @@ use domain::format;
 pub fn read_as(plan: &Plan, ctx: &Context) -> String {
     let units = plan.units_or(ctx.units);
     let mut parts = vec![subject(&plan.filters, units)];
+    if !plan.compare_sports.is_empty() {
+        let names: Vec<&str> = plan
+            .compare_sports
+            .iter()
+            .map(|s| s.plural.as_str())
+            .collect();
+        parts[0] = format!("{} · {}", parts[0], names.join(" vs "));
+    }
+    if plan.summary {
+        parts.push("this week vs the weekly average of the 4 weeks before".into());
+        parts.push("distance".into());
+        return parts.join(" · ");
+    }
     if let Some((order, n)) = plan.scope() {
         parts.push(match order {
             Order::Newest if n == 1 => "the most recent one".into(),
@@ -31,6 +44,9 @@ pub fn read_as(plan: &Plan, ctx: &Context) -> String {
             .join(" vs ")
     });
     parts.push(measure(plan));
+    if let Some(goal) = plan.goal {
+        parts.push(format!("goal {}", format::distance(goal, units)));
+    }
     if let Some(group) = plan.group {
         parts.push(
             match group {

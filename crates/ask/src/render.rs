@@ -42,7 +42,9 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
     };
     let mut answer = if plan.aggregation == Aggregation::Streak {
         r.streak(rows)
-    } else if !plan.compare.is_empty() {
+    } else if plan.summary {
+        r.summary(rows)
+    } else if !plan.compare.is_empty() || !plan.compare_sports.is_empty() {
         r.compare(rows)
     } else if let Some(group) = plan.group {
         r.groups(group, rows)
@@ -87,6 +89,7 @@ pub fn partial(plan: Option<&Plan>, unused: &[String], ctx: &Context) -> Answer 
     answer
 }
 
+#[derive(Clone, Copy)]
 struct Renderer<'a> {
     plan: &'a Plan,
     units: Units,
@@ -329,6 +332,20 @@ impl Renderer<'_> {
             Some((Order::Oldest, _)) => format!("your first {}", bold(&format::group_thousands(n))),
             None => bold(&format::group_thousands(n)),
         };
+        if let Some(goal) = self.plan.goal {
+            let left = goal - v;
+            let rest = if left > 0.0 {
+                format!("{} to go", bold(&self.show(metric, left)))
+            } else {
+                format!("goal reached, {} over", bold(&self.show(metric, -left)))
+            };
+            return Answer::text(format!(
+                "{} of your {} goal so far over {}: {rest}.",
+                bold(&self.show(metric, v)),
+                self.show(metric, goal),
+                phrase(&[&bold(&format::group_thousands(n)), &noun, period])
+            ));
+        }
         // Figures some activities lack are over the ones that have them, and say so.
         let partly = if known < n {
             format!(" ({known} of them recorded {})", metric.noun())
@@ -805,6 +822,12 @@ impl Renderer<'_> {
             text.pop();
             text.push('.');
         }
+        if self.plan.chart == Some(ChartKind::Line)
+            && let Some(trend) = self.direction(rows)
+        {
+            text.push(' ');
+            text.push_str(&trend);
+        }
         if more {
             text.push_str(&format!(" Showing the latest {MAX_ROWS} {unit}s."));
         }
@@ -831,7 +854,20 @@ impl Renderer<'_> {
 
     fn compare(&self, rows: &[Value]) -> Answer {
         let metric = self.plan.metric;
-        let periods = &self.plan.compare;
+        let by_sport = !self.plan.compare_sports.is_empty();
+        let labels: Vec<String> = if by_sport {
+            self.plan
+                .compare_sports
+                .iter()
+                .map(|s| s.plural.clone())
+                .collect()
+        } else {
+            self.plan
+                .compare
+                .iter()
+                .map(|p| period_name(p).to_string())
+                .collect()
+        };
         let lookup = |i: usize| {
             rows.iter()
                 .find(|r| num(r, "ord") == Some(i as f64))
@@ -843,23 +879,46 @@ impl Renderer<'_> {
         } else {
             None
         };
-        let values: Vec<(f64, Option<f64>)> = (0..periods.len())
+        let values: Vec<(f64, Option<f64>)> = (0..labels.len())
             .map(|i| {
                 let (n, v) = lookup(i);
                 (n, v.or(zero))
             })
             .collect();
-        let show = |v: Option<f64>| v.map_or(format::MISSING.to_string(), |x| self.show(metric, x));
-        let pieces: Vec<String> = periods
+        // Each sport in its own units: swims in metres beside rides in kilometres.
+        let show_side = |i: usize, v: Option<f64>| {
+            let family = if by_sport {
+                self.plan.compare_sports[i].family()
+            } else {
+                self.family
+            };
+            let side = Renderer { family, ..*self };
+            v.map_or(format::MISSING.to_string(), |x| side.show(metric, x))
+        };
+        let pieces: Vec<String> = labels
             .iter()
             .zip(&values)
-            .map(|(p, (_, v))| format!("{} {}", bold(&show(*v)), period_name(p)))
+            .enumerate()
+            .map(|(i, (label, (_, v)))| {
+                if by_sport && metric != Metric::Count {
+                    format!("{label} {}", bold(&show_side(i, *v)))
+                } else {
+                    format!("{} {label}", bold(&show_side(i, *v)))
+                }
+            })
             .collect();
-        let mut text = format!(
-            "{}: {}",
-            capitalised(&self.compare_subject()),
-            pieces.join(" vs ")
-        );
+        let subject = if by_sport {
+            let names: Vec<&str> = labels.iter().map(String::as_str).collect();
+            let what = if metric == Metric::Count {
+                String::new()
+            } else {
+                format!(": {}", self.compare_subject().replace(" of activities", ""))
+            };
+            phrase(&[&names.join(" vs "), self.period()]) + &what
+        } else {
+            self.compare_subject()
+        };
+        let mut text = format!("{}: {}", capitalised(&subject), pieces.join(" vs "));
         if let (Some((_, Some(a))), Some((_, Some(b)))) = (values.first(), values.get(1))
             && *b != 0.0
         {
@@ -875,17 +934,16 @@ impl Renderer<'_> {
         }
         text.push('.');
         let value_col = self.value_column();
-        let mut columns = vec!["period".to_string(), value_col.clone()];
+        let side = if by_sport { "sport" } else { "period" };
+        let mut columns = vec![side.to_string(), value_col.clone()];
         if metric != Metric::Count {
             columns.push("count".into());
         }
-        let table_rows = periods
+        let table_rows = labels
             .iter()
             .zip(&values)
-            .map(|(p, (n, v))| {
-                let label = period_name(p)
-                    .trim_start_matches("in ")
-                    .trim_start_matches("on ");
+            .map(|(label, (n, v))| {
+                let label = label.trim_start_matches("in ").trim_start_matches("on ");
                 let mut row = vec![json!(label), self.cell(metric, *v).1];
                 if metric != Metric::Count {
                     row.push(json!(*n as i64));
@@ -898,13 +956,100 @@ impl Renderer<'_> {
             text,
             chart: Some(Chart {
                 kind: self.plan.chart.unwrap_or(ChartKind::Bar),
-                x: "period".into(),
+                x: side.into(),
                 y: vec![value_col],
             }),
             table: Some(Table {
                 columns,
                 rows: table_rows,
             }),
+            sql: None,
+            read_as: String::new(),
+        }
+    }
+
+    /// Which way a series went: the mean of its earlier half against its later half,
+    /// over the groups that have activities. `None` for fewer than four such groups.
+    fn direction(&self, rows: &[Value]) -> Option<String> {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|r| num(r, "n").unwrap_or(0.0) > 0.0)
+            .filter_map(|r| num(r, "value"))
+            .collect();
+        if values.len() < 4 {
+            return None;
+        }
+        let half = values.len() / 2;
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (early, late) = (mean(&values[..half]), mean(&values[values.len() - half..]));
+        if early == 0.0 {
+            return None;
+        }
+        let change = (late - early) / early * 100.0;
+        let metric = self.plan.metric;
+        let way = match (metric.is_speed(), change >= 0.0) {
+            _ if change.abs() < 1.0 => "about level",
+            (true, true) => "faster",
+            (true, false) => "slower",
+            (false, true) => "higher",
+            (false, false) => "lower",
+        };
+        Some(format!(
+            "Direction: {way} in the later half ({} on average, against {} in the earlier half).",
+            bold(&self.show(metric, late)),
+            bold(&self.show(metric, early))
+        ))
+    }
+
+    /// "How's my training going": this week's volume against the four weeks before, as
+    /// figures; whether that is good is the athlete's call, not ours.
+    fn summary(&self, rows: &[Value]) -> Answer {
+        let side = |i: f64| {
+            rows.iter()
+                .find(|r| num(r, "ord") == Some(i))
+                .map_or((0.0, 0.0), |r| {
+                    (num(r, "n").unwrap_or(0.0), num(r, "value").unwrap_or(0.0))
+                })
+        };
+        let ((n_now, d_now), (n_before, d_before)) = (side(0.0), side(1.0));
+        let per_week = d_before / 4.0;
+        let noun = self.noun(2);
+        let mut text = format!(
+            "This week so far: {} over {} {noun}. The four weeks before averaged {} a week \
+             ({} {noun} a week).",
+            bold(&self.show(Metric::Distance, d_now)),
+            format::group_thousands(n_now as i64),
+            bold(&self.show(Metric::Distance, per_week)),
+            format::number(n_before / 4.0, 1),
+        );
+        if per_week > 0.0 {
+            let pct = (d_now - per_week) / per_week * 100.0;
+            let way = if pct >= 0.0 { "above" } else { "below" };
+            text.push_str(&format!(
+                " This week is {}% {way} that average.",
+                format::number(pct.abs(), 0)
+            ));
+        }
+        let (col, _) = self.cell(Metric::Distance, None);
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            table: Some(Table {
+                columns: vec!["period".into(), col, "count".into()],
+                rows: vec![
+                    vec![
+                        json!("this week"),
+                        self.cell(Metric::Distance, Some(d_now)).1,
+                        json!(n_now as i64),
+                    ],
+                    vec![
+                        json!("weekly average, previous 4 weeks"),
+                        self.cell(Metric::Distance, Some(per_week)).1,
+                        json!(format::number(n_before / 4.0, 1)),
+                    ],
+                ],
+            }),
+            chart: None,
             sql: None,
             read_as: String::new(),
         }

@@ -416,8 +416,41 @@ pub fn same_span_in_year(previous: &Period, year: DateRange) -> Option<Period> {
     Some(Period::Range { range, label })
 }
 
-/// Finds every time expression, uses their words, and returns them in order.
-pub fn take_periods(t: &mut Tokens, today: NaiveDate) -> Vec<Period> {
+/// The current period of the same kind as `range` ("last year" → this year, "last
+/// month" → this month, "last week" → this week), for "compare to last year". `None`
+/// when `range` is not a whole year, month or Monday-to-Sunday week, or is current.
+pub fn current_like(range: DateRange, today: NaiveDate) -> Option<Period> {
+    let (current, label) = if DateRange::year(range.start.year()) == Some(range) {
+        (DateRange::this_year(today), "this year")
+    } else if DateRange::month(range.start.year(), range.start.month()) == Some(range) {
+        (DateRange::this_month(today), "this month")
+    } else if DateRange::week_of(range.start) == range {
+        (DateRange::this_week(today), "this week")
+    } else {
+        return None;
+    };
+    (current != range).then(|| Period::Range {
+        range: current,
+        label: label.into(),
+    })
+}
+
+/// The span from the start of `a` to the end of `b`. Month names resolve to their most
+/// recent past occurrence, so "from January to December" can come out backwards
+/// (January this year, December last year): then `a` is taken a year earlier.
+fn span_between(a: DateRange, b: DateRange) -> Option<DateRange> {
+    if b.end > a.start {
+        return DateRange::new(a.start, b.end);
+    }
+    let start = a.start.with_year(a.start.year() - 1)?;
+    (b.end > start)
+        .then(|| DateRange::new(start, b.end))
+        .flatten()
+}
+
+/// Finds every time expression, uses their words, and returns them in order; with
+/// `apart`, "between X and Y" is two periods rather than one span.
+pub fn take_periods(t: &mut Tokens, today: NaiveDate, apart: bool) -> Vec<Period> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < t.len() {
@@ -441,14 +474,22 @@ pub fn take_periods(t: &mut Tokens, today: NaiveDate) -> Vec<Period> {
             i = next;
             continue;
         }
-        // "between X and Y", "from X to Y".
+        // "between X and Y", "from X to Y": one span, unless the question sets them side
+        // by side ("compare my rides between last month and this month").
         if t.is_any(i, &["between", "from"])
             && let Some((a, mid)) = item_at(t, i + 1, today)
             && t.is_any(mid, &["and", "to", "until", "till", "through"])
             && let Some((b, next)) = item_at(t, mid + 1, today)
             && let (Some(ra), Some(rb)) = (a.range(), b.range())
-            && let Some(range) = DateRange::new(ra.start, rb.end.max(ra.start))
+            && let Some(range) = span_between(ra, rb)
         {
+            if apart && t.is(i, "between") {
+                out.push(a.into_period());
+                out.push(b.into_period());
+                t.take(i, next - i);
+                i = next;
+                continue;
+            }
             let label = format!("from {}", span_label(range));
             out.push(Period::Range { range, label });
             t.take(i, next - i);
@@ -477,7 +518,7 @@ mod tests {
 
     fn one(q: &str) -> Period {
         let mut t = Tokens::new(q);
-        let mut p = take_periods(&mut t, today());
+        let mut p = take_periods(&mut t, today(), false);
         assert_eq!(p.len(), 1, "{q}: {p:?}");
         p.remove(0)
     }
@@ -527,7 +568,7 @@ mod tests {
     #[test]
     fn may_needs_context() {
         let mut t = Tokens::new("may i see my runs");
-        assert!(take_periods(&mut t, today()).is_empty());
+        assert!(take_periods(&mut t, today(), false).is_empty());
         assert_eq!(range("in may"), ("2026-05-01".into(), "2026-06-01".into()));
     }
 }
