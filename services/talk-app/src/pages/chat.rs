@@ -125,6 +125,9 @@ async fn render(
         None => Vec::new(),
     };
     let history = db::chats::list(&mut conn, session.athlete, HISTORY).await?;
+    let demo = db::athletes::find(&mut conn, session.athlete)
+        .await?
+        .is_some_and(|a| a.is_demo);
     let sync = db::sync::find(&mut conn, session.athlete)
         .await?
         .filter(|s| s.state == "backfilling");
@@ -146,7 +149,7 @@ async fn render(
     let body = document(&title, refresh, move || {
         view! {
             <Layout signed_in=true>
-                <ChatPage current=current thread=thread history=history sync=sync error=error/>
+                <ChatPage current=current thread=thread history=history sync=sync error=error demo=demo/>
             </Layout>
         }
     });
@@ -161,6 +164,7 @@ fn ChatPage(
     history: Vec<ConversationRow>,
     sync: Option<SyncStatus>,
     error: Option<String>,
+    demo: bool,
 ) -> impl IntoView {
     let conversation = current.as_ref().map(|c| c.id);
     let heading = current
@@ -175,10 +179,16 @@ fn ChatPage(
         .enumerate()
         .map(|(i, ex)| {
             let id = (i == last).then_some("latest");
+            // Names the answer's table after its question, so each table's label differs.
+            let about = if ex.question.is_empty() {
+                format!("answer {}", i + 1)
+            } else {
+                format!("answer {} to “{}”", i + 1, ex.question)
+            };
             view! {
                 <li class="exchange" id=id>
                     {(!ex.question.is_empty()).then(|| view! { <p class="question"><span class="sr-only">"You asked: "</span>{ex.question}</p> })}
-                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation/> })}
+                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation about=about/> })}
                 </li>
             }
             .into_any()
@@ -187,6 +197,9 @@ fn ChatPage(
     view! {
         <div class="chat">
             <section class="thread" aria-labelledby="chat-title">
+                {demo.then(|| view! {
+                    <p class="demo-banner"><strong>"You are in the demo."</strong>" The activities are made up. Sign out and connect Strava to ask about your own."</p>
+                })}
                 <h1 id="chat-title" class="chat-title">{heading}</h1>
                 {sync.map(|s| view! { <SyncProgress status=s/> })}
                 <ol class="exchanges" aria-live="polite">{items}</ol>
@@ -240,26 +253,19 @@ fn Examples() -> impl IntoView {
     }
 }
 
-/// The backfill's progress while activities are still arriving.
+/// The backfill's progress while activities are still arriving; app.js keeps it current.
 #[component]
 fn SyncProgress(status: SyncStatus) -> impl IntoView {
-    let synced = status.activities_synced.max(0);
-    let total = status
-        .estimated_total
-        .filter(|t| *t > 0)
-        .map(|t| t.max(synced));
-    let label = match total {
-        Some(t) => format!("{synced} of about {t} activities imported"),
-        None => format!("{synced} activities imported so far"),
-    };
+    let progress = super::sync::Progress::of(Some(&status));
+    let label = progress.label;
     view! {
         <div class="sync" role="status">
             <label for="sync-progress">{label.clone()}</label>
-            {match total {
-                Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=synced.to_string()>{label}</progress> }.into_any(),
+            {match progress.total {
+                Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=progress.synced.to_string()>{label}</progress> }.into_any(),
                 None => view! { <progress id="sync-progress">{label}</progress> }.into_any(),
             }}
-            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This page refreshes itself."</p>
+            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This box follows the import by itself."</p>
         </div>
     }
 }

@@ -60,6 +60,18 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
     .await;
     assert!(page.contains("<svg class=\"chart\""), "{page}");
     assert!(page.contains("role=\"img\""));
+    // The chart's label summarises its values, and each table's label is its own.
+    assert!(page.contains("values from "), "{page}");
+    let labels: Vec<&str> = page
+        .split("role=\"region\" aria-label=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2, "{page}");
+    assert_ne!(labels[0], labels[1]);
+    assert!(labels[0].contains("show my runs last week"), "{labels:?}");
+    // The demo says it is the demo.
+    assert!(page.contains("class=\"demo-banner\""));
 
     let (_, page) = ask(&app, &cookie, Some(&id), "what was my longest run?").await;
     assert!(
@@ -128,10 +140,42 @@ async fn backfill_progress_shows_and_refreshes_until_done() {
     db::sync::save(&mut conn, &status).await.unwrap();
     let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(page.contains("120 of about 480 activities"), "{page}");
-    assert!(page.contains("<progress") && page.contains("http-equiv=\"refresh\""));
+    // Only browsers without JavaScript reload; app.js polls /chat/sync instead.
+    assert!(page.contains("<progress") && page.contains("<noscript><meta http-equiv=\"refresh\""));
+    assert!(!page.contains("demo-banner"), "not the demo");
+    let sync = |cookie: String| {
+        let app = &app;
+        async move {
+            let res = app.get("/chat/sync", Some(&cookie)).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["importing"], true);
+    assert_eq!(progress["synced"], 120);
+    assert_eq!(progress["total"], 480);
+
+    // Without a known total, no guessed percentage.
+    status.estimated_total = None;
+    db::sync::save(&mut conn, &status).await.unwrap();
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["label"], "120 activities imported so far");
+    assert!(progress["total"].is_null());
+    let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(
+        page.contains("120 activities imported so far") && !page.contains("max="),
+        "{page}"
+    );
 
     status.state = "done".into();
     db::sync::save(&mut conn, &status).await.unwrap();
     let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(!page.contains("<progress") && !page.contains("http-equiv"));
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["importing"], false);
+    assert_eq!(progress["label"], "All 120 activities imported.");
+    // Signed out, the status is not shown.
+    let res = app.get("/chat/sync", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
