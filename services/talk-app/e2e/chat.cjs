@@ -93,6 +93,20 @@ async function chat(t) {
   await page.goto(BASE + "/chat");
   expect((await page.locator(".history li").count()) >= 1, "past conversation listed");
 
+  // Rename a conversation, then delete it.
+  await page.click(".history li a");
+  await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+  await page.click("text=Rename or delete this conversation");
+  await page.fill("#title", "Runs " + t.tag);
+  await page.click(".rename button[type=submit]");
+  await page.waitForLoadState();
+  expect((await page.locator("h1").innerText()) === "Runs " + t.tag, "a conversation can be renamed");
+  await t.check("renamed");
+  await page.click("text=Rename or delete this conversation");
+  await page.click(".manage button.danger");
+  await page.waitForURL(/\/chat$/);
+  expect(!(await page.isVisible("text=Runs " + t.tag)), "a deleted conversation leaves the list");
+
   await page.click("nav >> text=Settings");
   await page.waitForURL(/\/settings$/);
   expect(await page.isVisible("text=Europe/Paris"), "time zone shown");

@@ -186,7 +186,7 @@
       });
     });
     if (navigator.clipboard) {
-      root.querySelectorAll(".exchange .answer:not([data-js]):not(.waiting)").forEach(function (answer) {
+      root.querySelectorAll(".exchange .answer:not([data-js]):not(.waiting):not(.clarify)").forEach(function (answer) {
         answer.dataset.js = "1";
         copyButton(answer);
       });

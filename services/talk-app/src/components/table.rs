@@ -10,7 +10,10 @@ use serde_json::Value;
 /// Decimals a number was rounded to by the engine (at most 3); whole numbers have none.
 fn decimals(cell: &Value) -> usize {
     match cell {
-        Value::Number(n) if n.as_i64().is_none() => {
+        // 126.0 is a whole number the engine rounded to (metres of climb).
+        Value::Number(n)
+            if n.as_i64().is_none() && n.as_f64().is_some_and(|f| f.fract() != 0.0) =>
+        {
             let repr = n.to_string();
             repr.split_once('.').map_or(0, |(_, d)| d.len()).min(3)
         }
@@ -151,6 +154,7 @@ mod tests {
         assert_eq!(cell_text("elevation_gain_m", &json!(126.0), 0), "126");
         // One column, one number of decimals.
         assert_eq!(decimals(&json!(25.04)), 2);
+        assert_eq!(decimals(&json!(80.0)), 0);
         assert_eq!(cell_text("distance_km", &json!(33.5), 2), "33.50");
         assert_eq!(cell_text("distance_km", &json!(12), 2), "12.00");
         assert_eq!(

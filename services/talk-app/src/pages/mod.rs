@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod conversations;
 pub mod home;
 pub mod settings;
 pub mod sync;
@@ -21,6 +22,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/chat/ask", web::post().to(chat::ask))
         .route("/chat/sync", web::get().to(sync::status))
         .route("/chat/{conversation}", web::get().to(chat::conversation))
+        .route(
+            "/chat/{conversation}/rename",
+            web::post().to(conversations::rename),
+        )
+        .route(
+            "/chat/{conversation}/delete",
+            web::post().to(conversations::delete),
+        )
         .route("/settings", web::get().to(settings::page))
         .route("/settings/units", web::post().to(settings::units))
         .route("/settings/tokens", web::post().to(settings::create_token))

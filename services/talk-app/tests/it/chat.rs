@@ -179,3 +179,102 @@ async fn backfill_progress_shows_and_refreshes_until_done() {
     let res = app.get("/chat/sync", None).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn conversations_can_be_renamed_deleted_and_paged() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let other = app.sign_in(OTHER).await;
+    let (id, page) = ask(&app, &cookie, None, "how many runs this year").await;
+    assert!(
+        page.contains(&format!("action=\"/chat/{id}/rename\"")),
+        "{page}"
+    );
+
+    let res = app
+        .post_form(
+            &format!("/chat/{id}/rename"),
+            Some(&cookie),
+            &[("title", "  Run count  ")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/chat/{id}"));
+    let page = app
+        .get(&format!("/chat/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<h1 id=\"chat-title\" class=\"chat-title\">Run count</h1>"),
+        "{page}"
+    );
+
+    // Bad titles and other athletes change nothing.
+    for title in ["   ", &"x".repeat(81), "a\u{1b}b"] {
+        let res = app
+            .post_form(
+                &format!("/chat/{id}/rename"),
+                Some(&cookie),
+                &[("title", title)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{title:?}");
+    }
+    for action in ["rename", "delete"] {
+        let res = app
+            .post_form(
+                &format!("/chat/{id}/{action}"),
+                Some(&other),
+                &[("title", "mine")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let page = app
+        .get(&format!("/chat/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(">Run count</h1>"));
+
+    // More conversations than one page holds: the rest are a link away.
+    let athlete = app.athlete_of(&cookie).await;
+    let mut conn = app.conn().await;
+    for i in 0..30 {
+        let title = format!("runs in {}", 2000 + i);
+        db::chats::find_or_create(&mut conn, uuid::Uuid::new_v4(), athlete, &title)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let first = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(
+        first.contains("href=\"/chat?page=2\"") && !first.contains("Run count"),
+        "{first}"
+    );
+    let second = app
+        .get("/chat?page=2", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        second.contains("Run count") && second.contains("href=\"/chat?page=1\""),
+        "{second}"
+    );
+    assert!(!second.contains("?page=3"));
+
+    let res = app
+        .post_form(&format!("/chat/{id}/delete"), Some(&cookie), &[])
+        .await;
+    assert_eq!(location(&res), "/chat");
+    assert_eq!(
+        app.get(&format!("/chat/{id}"), Some(&cookie))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
