@@ -39,6 +39,8 @@ pub fn run() -> Result<(), String> {
     };
     let stack = Stack::start(&db, ports)?;
     let shots = root.join("target/e2e");
+    // Only this run's screenshots, so none of an older run is mistaken for current.
+    let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).map_err(|e| format!("{}: {e}", shots.display()))?;
     println!(
         "xtask: running the browser suite; screenshots in {}",

@@ -153,6 +153,8 @@ async function chat(t) {
   await page.goto(BASE + "/chat");
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   expect(bg !== "rgb(255, 255, 255)", "dark mode darkens the page: " + bg);
+  await ask(t, "show my runs last week");
+  await ask(t, "weekly running distance this year as a chart");
   await t.check("dark");
   await page.emulateMedia({ colorScheme: "light" });
 
