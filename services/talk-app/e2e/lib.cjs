@@ -22,7 +22,7 @@ function expect(ok, what) {
 const gzipped = (buf) => zlib.gzipSync(buf).length;
 
 // One browser at one screen size, with the checks attached to its page.
-async function open(width, height, tag) {
+async function open(width, height, tag, { javaScript = true } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "stravatalk-chromium-"));
   const context = await chromium.launchPersistentContext(dataDir, {
     executablePath: CHROMIUM,
@@ -30,6 +30,7 @@ async function open(width, height, tag) {
     viewport: { width, height },
     // axe-core is injected as a script tag; the app's own policy must not block it.
     bypassCSP: true,
+    javaScriptEnabled: javaScript,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--no-first-run"],
   });

@@ -10,16 +10,17 @@ const fs = require("fs");
 const { SHOTS, open } = require("./lib.cjs");
 const { chat } = require("./chat.cjs");
 const { strava } = require("./strava.cjs");
+const { nojs } = require("./nojs.cjs");
 
 const SIZES = [["phone", 390, 844], ["desktop", 1280, 800]];
-const FLOWS = [["demo", chat], ["strava", strava]];
+const FLOWS = [["demo", chat, true], ["strava", strava, true], ["nojs", nojs, false]];
 
 (async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   for (const [size, width, height] of SIZES) {
-    for (const [name, flow] of FLOWS) {
+    for (const [name, flow, javaScript] of FLOWS) {
       console.log(`== ${name} at ${width}x${height}`);
-      const t = await open(width, height, `${size}-${name}`);
+      const t = await open(width, height, `${size}-${name}`, { javaScript });
       try {
         await flow(t);
       } finally {
