@@ -153,14 +153,56 @@ pub async fn list(
     athlete: AthleteId,
     limit: i64,
 ) -> QueryResult<Vec<ConversationRow>> {
+    list_page(conn, athlete, limit, 0).await
+}
+
+/// The athlete's conversations after skipping the `offset` most recent ones.
+pub async fn list_page(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<ConversationRow>> {
     use conversations::dsl as c;
     c::conversations
         .filter(c::athlete_id.eq(athlete.get()))
         .order((c::updated_at.desc(), c::id))
         .limit(limit)
+        .offset(offset)
         .select(ConversationRow::as_select())
         .load(conn)
         .await
+}
+
+/// Gives the athlete's conversation `id` a new title; false when the athlete has no
+/// such conversation.
+pub async fn rename(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    athlete: AthleteId,
+    title: &str,
+) -> QueryResult<bool> {
+    use conversations::dsl as c;
+    let title: String = title.trim().chars().take(TITLE_CHARS).collect();
+    diesel::update(c::conversations.filter(c::id.eq(id).and(c::athlete_id.eq(athlete.get()))))
+        .set(c::title.eq(title))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
+}
+
+/// Deletes the athlete's conversation `id` with its messages; false when the athlete
+/// has no such conversation.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    athlete: AthleteId,
+) -> QueryResult<bool> {
+    use conversations::dsl as c;
+    diesel::delete(c::conversations.filter(c::id.eq(id).and(c::athlete_id.eq(athlete.get()))))
+        .execute(conn)
+        .await
+        .map(|n| n == 1)
 }
 
 /// A conversation's messages, oldest first.

@@ -9,7 +9,9 @@ use domain::AthleteId;
 
 /// An athlete's sync state.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = sync_status, check_for_backend(diesel::pg::Pg))]
+// `save` writes the whole row: a `None` must clear the column (a fixed error, a total
+// no longer known), not keep what was there.
+#[diesel(table_name = sync_status, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct SyncStatus {
     pub athlete_id: i64,
     pub state: String,

@@ -2,15 +2,18 @@
 //!
 //! - `cargo xtask dev`: run the whole product locally;
 //! - `cargo xtask test`: run every test;
-//! - `cargo xtask bench`: run the benchmarks on a release build.
+//! - `cargo xtask bench`: run the benchmarks on a release build;
+//! - `cargo xtask e2e`: run the browser suite against the running product.
 //!
 //! Each uses `DATABASE_URL` when set; otherwise it starts a throwaway PostgreSQL
 //! cluster from the local server binaries under `target/xtask/`, and stops it after.
 
 mod deploy;
 mod dev;
+mod e2e;
 mod postgres;
 mod process;
+mod stack;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +23,8 @@ const USAGE: &str = "usage: cargo xtask <dev | test [ARGS...] | bench>
   dev     migrate, load the demo athlete and run strava-gateway and talk-app until Ctrl-C
   test    run every test (cargo nextest when installed, else cargo test); ARGS go to the runner
   bench   run the benchmarks on a release build and print their figures
+  e2e     run the browser suite (Chromium, both screen widths) against the whole product;
+          screenshots go to target/e2e/
   check-deploy
           check render.yaml, docker-compose.yml and .env.example against the release binaries";
 
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
         Some("dev") => dev::run(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(),
+        Some("e2e") => e2e::run(),
         Some("check-deploy") => deploy::check(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -1,103 +1,172 @@
-// End-to-end browser check of talk-app in Debian's headless Chromium, driven by
-// playwright-core (no bundled browsers). Optional: it needs Node, `npm install` in this
-// folder and a running talk-app with the demo athlete loaded.
-//
-//   BASE_URL=http://127.0.0.1:8080 SHOTS=/tmp/shots node chat.cjs
-//
-// Flow: home → "Try the demo" (a fresh copy per run) → ask a text, a table and a chart question → follow-up
-// → clarify option → new conversation → settings → sign out. It saves a screenshot of
-// every step at phone (390 px) and desktop (1280 px) widths and exits non-zero on the
-// first failed expectation.
+// The demo path in the browser: home → "Try the demo" → text, table and chart answers →
+// follow-up → clarify option → copy → Back → conversations → settings (units, API
+// token) → erase. Run by run.cjs at each screen size; `t` comes from lib.open.
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
+const { BASE, expect } = require("./lib.cjs");
 
-const BASE = process.env.BASE_URL || "http://127.0.0.1:8080";
-const SHOTS = process.env.SHOTS || path.join(os.tmpdir(), "stravatalk-shots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-function expect(ok, what) {
-  if (!ok) throw new Error("expectation failed: " + what);
-  console.log("ok  " + what);
-}
-
-async function ask(page, question) {
-  const before = await page.locator("li.exchange").count();
+// Asks through the question box; the question shows at once, then the answer.
+async function ask(t, question, { slow = false } = {}) {
+  const page = t.page;
+  const before = await page.locator("li.exchange .answer").count();
+  if (slow) {
+    // Hold the answer back so the pending state can be seen.
+    await page.route("**/chat/ask", async (route) => {
+      await new Promise((r) => setTimeout(r, 1200));
+      await route.continue();
+    });
+  }
   await page.fill("#question", question);
   await page.click("#ask button[type=submit]");
-  await page.waitForFunction((n) => document.querySelectorAll("li.exchange").length > n, before);
-  expect((await page.locator("#latest .answer").count()) === 1, "answer shown for: " + question);
-}
-
-async function run(width, height, tag) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "stravatalk-chromium-"));
-  const context = await chromium.launchPersistentContext(dataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width, height },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${tag}-${name}.png`), fullPage: true });
-  try {
-    await page.goto(BASE + "/");
-    expect((await page.title()) === "StravaTalk", "home page title");
-    await shot("1-home");
-
-    await page.click("text=Try the demo");
-    await page.waitForURL(/\/chat$/);
-    expect(await page.isVisible("text=Try one of these"), "examples on a new conversation");
-    // Each run gets its own copy of the demo: no conversation of an earlier run shows.
-    expect((await page.locator(".history li").count()) === 0, "a demo of this visitor's own");
-    expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "question"), "question input has focus");
-    await shot("2-new-chat");
-
-    await ask(page, "how many runs this year");
-    await ask(page, "show my runs last week");
-    expect((await page.locator("#latest table").count()) === 1, "table answer");
-    await ask(page, "weekly running distance this year as a chart");
-    expect((await page.locator("#latest svg.chart").count()) === 1, "chart answer");
-    await ask(page, "and last year?");
-    expect(/\/chat\/[0-9a-f-]{36}/.test(page.url()), "follow-up stays in the conversation");
-    await shot("3-conversation");
-
-    await ask(page, "what was my longest run?");
-    const option = page.locator("#latest .options button").first();
-    expect((await option.count()) === 1, "clarify options as buttons");
-    await option.click();
-    await page.waitForFunction(() => document.querySelector("#latest") && !document.querySelector("#latest .options"));
-    await shot("4-clarified");
-
-    await page.click("text=New conversation");
-    await page.waitForURL(/\/chat$/);
-    expect((await page.locator(".history li").count()) >= 1, "past conversation listed");
-
-    await page.click("nav >> text=Settings");
-    await page.waitForURL(/\/settings$/);
-    expect(await page.isVisible("text=Europe/Paris"), "time zone shown");
-    expect(await page.isVisible("text=This demo account is yours alone"), "the demo copy's expiry shown");
-    await shot("5-settings");
-
-    await page.click("nav >> text=Sign out");
-    await page.waitForURL(/notice=signed-out/);
-    expect(await page.isVisible("text=You are signed out."), "signed out");
-    await page.goto(BASE + "/chat");
-    expect(page.url().startsWith(BASE + "/?notice="), "chat needs a session after sign-out");
-  } finally {
-    await context.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  if (slow) {
+    await page.waitForSelector("li.exchange.pending", { timeout: 1000 });
+    const shown = await page.locator("li.exchange.pending .question").innerText();
+    expect(shown.includes(question), "the question shows at once, with a pending answer");
+    expect((await page.inputValue("#question")) === "", "the box is emptied for the next question");
   }
+  await page.waitForFunction((n) => document.querySelectorAll("li.exchange .answer").length > n && !document.querySelector("li.exchange.pending"), before);
+  if (slow) await page.unroute("**/chat/ask");
+  expect((await page.locator("#latest .answer").count()) === 1, "answer shown for: " + question);
+  return (await page.locator("#latest .answer .text").innerText()).trim();
 }
 
-(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await run(390, 844, "phone");
-  await run(1280, 900, "desktop");
-  console.log("screenshots in " + SHOTS);
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+async function chat(t) {
+  const page = t.page;
+  await page.goto(BASE + "/");
+  expect((await page.title()) === "StravaTalk", "home page title");
+  const head = await fetch(BASE + "/", { method: "HEAD" });
+  expect(head.status === 200 && (head.headers.get("content-type") || "").startsWith("text/html"), "HEAD / answers like GET /");
+  await t.check("home");
+
+  await page.click("text=Try the demo");
+  await page.waitForURL(/\/chat$/);
+  expect(await page.isVisible("text=Try one of these"), "examples on a new conversation");
+  expect(await page.isVisible(".demo-banner"), "the demo banner says this is the demo");
+  // Each run gets its own copy of the demo: no conversation of an earlier run shows.
+  expect((await page.locator(".history li").count()) === 0, "a demo of this visitor's own");
+  expect(await page.evaluate(() => document.activeElement && document.activeElement.id === "question"), "question input has focus");
+  await t.check("new-chat");
+
+  const count = await ask(t, "how many runs this year", { slow: true });
+  expect(/\d/.test(count), "a count answer with a figure: " + count);
+  await ask(t, "show my runs last week");
+  expect((await page.locator("#latest table").count()) === 1, "table answer");
+  const cells = await page.locator("#latest td.num").count();
+  expect(cells > 0, "numbers in their own right-aligned cells");
+  await t.check("table");
+
+  await ask(t, "weekly running distance this year as a chart");
+  expect((await page.locator("#latest svg.chart").count()) === 1, "chart answer");
+  const chartLabel = await page.locator("#latest svg.chart").getAttribute("aria-label");
+  expect(/\d/.test(chartLabel || ""), "the chart's label summarises its values: " + chartLabel);
+  await ask(t, "and last year?");
+  expect(/\/chat\/[0-9a-f-]{36}/.test(page.url()), "follow-up stays in the conversation");
+
+  const labels = await page.evaluate(() => Array.from(document.querySelectorAll(".table-wrap")).map((w) => w.getAttribute("aria-label")));
+  expect(labels.length >= 1 && new Set(labels).size === labels.length && !labels.includes("Answer table"),
+    "every table has its own label: " + JSON.stringify(labels));
+  const small = await page.evaluate(() => Array.from(document.querySelectorAll("button, a.button, summary"))
+    .filter((el) => el.offsetParent !== null)
+    .map((el) => el.getBoundingClientRect())
+    .filter((r) => r.height < 24).length);
+  expect(small === 0, "every button is at least 24 px tall");
+  await t.check("conversation");
+
+  await page.evaluate(() => { window.liveRegion = document.querySelector("ol.exchanges[aria-live]"); });
+  await ask(t, "what was my longest run?");
+  const option = page.locator("#latest .options button").first();
+  expect((await option.count()) === 1, "clarify options as buttons");
+  await option.click();
+  await page.waitForFunction(() => document.querySelector("#latest .answer") && !document.querySelector("#latest .options") && !document.querySelector("li.exchange.pending"));
+  expect(await page.evaluate(() => window.liveRegion === document.querySelector("ol.exchanges[aria-live]") && document.body.contains(window.liveRegion)),
+    "the live region stays in place while answers arrive");
+
+  const answerText = (await page.locator("#latest .answer .text").innerText()).trim();
+  await page.click("#latest .copy");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied.includes(answerText.slice(0, 20)), "copy puts the answer on the clipboard");
+  await t.check("clarified");
+
+  // Answers replace the history entry, so one Back leaves the conversation.
+  await page.goBack();
+  await page.waitForLoadState();
+  expect(!/\/chat\//.test(page.url()), "one Back leaves the conversation: " + page.url());
+  await page.goto(BASE + "/chat");
+  expect((await page.locator(".history li").count()) >= 1, "past conversation listed");
+
+  // Rename a conversation, then delete it.
+  await page.click(".history li a");
+  await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+  await page.click("text=Rename or delete this conversation");
+  await page.fill("#title", "Runs " + t.tag);
+  await page.click(".rename button[type=submit]");
+  await page.waitForLoadState();
+  expect((await page.locator("h1").innerText()) === "Runs " + t.tag, "a conversation can be renamed");
+  await t.check("renamed");
+  await page.click("text=Rename or delete this conversation");
+  await page.click(".manage button.danger");
+  await page.waitForURL(/\/chat$/);
+  expect(!(await page.isVisible("text=Runs " + t.tag)), "a deleted conversation leaves the list");
+
+  await page.click("nav >> text=Settings");
+  await page.waitForURL(/\/settings$/);
+  expect(await page.isVisible("text=Europe/Paris"), "time zone shown");
+  expect(await page.isVisible("text=This demo account is yours alone"), "the demo copy's expiry shown");
+  await t.check("settings");
+
+  // Units: the same question in miles after choosing imperial.
+  await page.check("#units-feet");
+  await page.click("text=Save units");
+  await page.waitForURL(/\/settings\?done=units/);
+  await page.goto(BASE + "/chat");
+  const miles = await ask(t, "how far did I run last month?");
+  expect(/mi\b|miles/.test(miles), "distances in miles after choosing imperial: " + miles);
+  await page.goto(BASE + "/settings");
+  await page.check("#units-meters");
+  await page.click("text=Save units");
+  await page.waitForURL(/\/settings\?done=units/);
+  await page.goto(BASE + "/chat");
+  const km = await ask(t, "how far did I run last month?");
+  expect(/km\b|kilomet/.test(km), "distances in km after choosing metric: " + km);
+
+  // API token: create, ask with it, revoke, refused.
+  await page.goto(BASE + "/settings");
+  await page.fill("#token-name", "e2e " + t.tag);
+  await page.click("text=Create token");
+  await page.waitForSelector("#new-token");
+  const token = await page.inputValue("#new-token");
+  expect(token.length > 20, "a new token is shown once");
+  await t.check("token");
+  const apiAsk = () => fetch(BASE + "/api/ask", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer " + token },
+    body: JSON.stringify({ question: "how many runs this year" }),
+  });
+  const answered = await apiAsk();
+  const body = await answered.json();
+  expect(answered.status === 200 && typeof body.text === "string", "the token asks through the API");
+  await page.click(`button[aria-label="Revoke token e2e ${t.tag}"]`);
+  await page.waitForLoadState();
+  expect((await apiAsk()).status === 401, "a revoked token is refused");
+
+  // Dark mode: the same page, still readable by axe-core's measure.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto(BASE + "/chat");
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(bg !== "rgb(255, 255, 255)", "dark mode darkens the page: " + bg);
+  await ask(t, "show my runs last week");
+  await ask(t, "weekly running distance this year as a chart");
+  await t.check("dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
+  // Erase: everything goes, the visitor is signed out.
+  await page.goto(BASE + "/settings/delete");
+  await t.check("erase-confirm");
+  await page.check("#confirm");
+  await page.click("text=Delete my data and sign out");
+  await page.waitForURL(/notice=erased/);
+  await t.check("erased");
+  await page.goto(BASE + "/chat");
+  expect(page.url().startsWith(BASE + "/?notice="), "chat needs a session after erasing");
+}
+
+module.exports = { chat, ask };

@@ -1,60 +1,58 @@
-// End-to-end browser check of the Strava path: home → "Connect with Strava" → the
-// gateway → (fake) Strava → back to talk-app signed in → backfill progress → ask.
-// Optional, like chat.cjs; it needs talk-app (with GATEWAY_PUBLIC_URL set),
-// strava-gateway and its worker pointed at `strava-fake`, all running.
-//
-//   BASE_URL=http://127.0.0.1:8080 SHOTS=/tmp/shots node strava.cjs
+// The Strava path in the browser: home → "Connect with Strava" → the gateway → the fake
+// Strava → back to talk-app signed in → import progress updating in place (what the
+// athlete types survives) → ask → sign out. Each run signs in a new fake athlete whose
+// history arrives slowly enough to watch.
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
+const { BASE, expect, fake } = require("./lib.cjs");
+const { ask } = require("./chat.cjs");
 
-const BASE = process.env.BASE_URL || "http://127.0.0.1:8080";
-const SHOTS = process.env.SHOTS || path.join(os.tmpdir(), "stravatalk-shots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+async function strava(t) {
+  const page = t.page;
+  const athlete = await fake("POST", "/_fake/athletes", { firstname: "Eve", lastname: "Browser " + t.tag });
+  await fake("POST", `/_fake/athletes/${athlete.id}/generate`, { count: 300 });
+  await fake("PUT", "/_fake/login", { athlete_id: athlete.id });
+  // Small pages, each held back, so the import takes several seconds.
+  await fake("PUT", "/_fake/short_pages", { max: 50 });
+  await fake("POST", "/_fake/faults", { kind: "delay", millis: 1500, count: 4, path_prefix: "/api/v3/athlete/activities" });
 
-function expect(ok, what) {
-  if (!ok) throw new Error("expectation failed: " + what);
-  console.log("ok  " + what);
+  await page.goto(BASE + "/");
+  await page.click("text=Connect with Strava");
+  await page.waitForURL(/\/chat$/, { timeout: 20000 });
+  expect(true, "connected through the fake Strava and signed in");
+  // The box appears once the gateway's worker has picked up the import job.
+  for (let i = 0; i < 20 && !(await page.isVisible(".sync")); i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  expect(await page.isVisible(".sync"), "the import's progress box shows");
+  const label = await page.locator(".sync label").innerText();
+  expect(/imported/.test(label) && !/%/.test(label), "import progress shown: " + label);
+  await t.check("importing");
+
+  // The page follows the import by itself; what is typed meanwhile stays.
+  const navigations = [];
+  page.on("framenavigated", (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
+  await page.fill("#question", "how many activities this year");
+  const first = await page.locator(".sync label").innerText();
+  await page.waitForFunction((l) => { const s = document.querySelector(".sync label"); return !s || s.textContent !== l; }, first, { timeout: 20000 });
+  expect(true, "the progress moved without a reload");
+  await page.waitForSelector(".sync.done", { timeout: 60000 });
+  const done = await page.locator(".sync.done").innerText();
+  expect(done === "All 300 activities imported.", "the box says when the import is done: " + done);
+  expect(navigations.length === 0, "the page never reloaded during the import");
+  expect((await page.inputValue("#question")) === "how many activities this year", "the typed question survived the import");
+  await fake("PUT", "/_fake/short_pages", { max: null });
+
+  const text = await ask(t, "how many activities this year");
+  expect(/\d/.test(text), "answer with a figure: " + text);
+  expect(!(await page.isVisible(".demo-banner")), "no demo banner for a Strava athlete");
+  await t.check("strava-answer");
+
+  await page.click("nav >> text=Sign out");
+  await page.waitForURL(/notice=signed-out/);
+  expect(await page.isVisible("text=You are signed out."), "signed out");
+  await page.goto(BASE + "/chat");
+  expect(page.url().startsWith(BASE + "/?notice="), "chat needs a session after sign-out");
 }
 
-(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "stravatalk-chromium-"));
-  const context = await chromium.launchPersistentContext(dataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 390, height: 844 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  try {
-    await page.goto(BASE + "/");
-    await page.click("text=Connect with Strava");
-    await page.waitForURL(/\/chat$/, { timeout: 20000 });
-    expect(true, "connected and signed in");
-    const syncing = await page.locator(".sync progress").count();
-    console.log(syncing ? "ok  backfill progress shown" : "--  backfill already finished");
-    await page.screenshot({ path: path.join(SHOTS, "strava-1-connected.png"), fullPage: true });
-
-    // Wait (by the page's own refresh) until activities have arrived.
-    for (let i = 0; i < 20 && (await page.locator(".sync progress").count()); i++) {
-      await page.waitForTimeout(1000);
-      await page.reload();
-    }
-    await page.fill("#question", "how many activities this year");
-    await page.click("#ask button[type=submit]");
-    await page.waitForSelector("#latest .answer");
-    const text = await page.locator("#latest .answer .text").innerText();
-    expect(/\d/.test(text), "answer with a figure: " + text.trim());
-    await page.screenshot({ path: path.join(SHOTS, "strava-2-answer.png"), fullPage: true });
-  } finally {
-    await context.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+module.exports = { strava };

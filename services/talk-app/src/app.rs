@@ -11,10 +11,14 @@ use actix_web::http::StatusCode;
 use leptos::prelude::*;
 
 /// Bumped when app.css or app.js change, so long-cached copies are replaced.
-pub const ASSET_VERSION: &str = "2";
+pub const ASSET_VERSION: &str = "3";
+
+/// The icon, inline so it costs no request: a white "S" on Strava orange.
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%23b33a00'/%3E%3Ctext x='16' y='23' font-size='20' font-family='sans-serif' font-weight='700' text-anchor='middle' fill='white'%3ES%3C/text%3E%3C/svg%3E";
 
 /// Renders a complete document: `<head>` with the one stylesheet and the optional
-/// script, then `body`. `refresh` adds a meta refresh (seconds).
+/// script, then `body`. `refresh` adds a meta refresh (seconds) for browsers without
+/// JavaScript; app.js updates such pages in place, so typing is never lost to a reload.
 pub fn document<F, V>(title: &str, refresh: Option<u32>, body: F) -> String
 where
     F: FnOnce() -> V,
@@ -32,8 +36,10 @@ where
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                {refresh.map(|s| view! { <meta http-equiv="refresh" content=s.to_string()/> })}
+                {refresh.map(|s| view! { <noscript><meta http-equiv="refresh" content=s.to_string()/></noscript> })}
+                <meta name="color-scheme" content="light dark"/>
                 <title>{title}</title>
+                <link rel="icon" href=FAVICON/>
                 <link rel="stylesheet" href=format!("/static/app.css?v={ASSET_VERSION}")/>
                 <script src=format!("/static/app.js?v={ASSET_VERSION}") defer></script>
             </head>

@@ -115,6 +115,38 @@ fn tick_text(value: f64, step: f64) -> String {
     }
 }
 
+/// What a screen reader says instead of the picture: how many points, the first and
+/// last, and where the highest and lowest values are.
+fn summary(labels: &[String], values: &[Option<f64>]) -> String {
+    let points: Vec<(&str, f64)> = labels
+        .iter()
+        .zip(values)
+        .filter_map(|(l, v)| v.map(|v| (l.as_str(), v)))
+        .collect();
+    let show = |v: f64| domain::format::number(v, if v.fract() == 0.0 { 0 } else { 1 });
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return "no values".into();
+    };
+    let high = points
+        .iter()
+        .fold(first, |m, p| if p.1 > m.1 { p } else { m });
+    let low = points
+        .iter()
+        .fold(first, |m, p| if p.1 < m.1 { p } else { m });
+    format!(
+        "{} values from {} ({}) to {} ({}); highest {} ({}), lowest {} ({})",
+        points.len(),
+        first.0,
+        show(first.1),
+        last.0,
+        show(last.1),
+        show(high.1),
+        high.0,
+        show(low.1),
+        low.0
+    )
+}
+
 /// The chart as an `<svg>` element, or `None` when the spec names columns the table
 /// lacks or there is nothing to draw.
 pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
@@ -173,12 +205,14 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
 
     let y_title = chart.y.first().map(|y| column_label(y)).unwrap_or_default();
     let x_title = column_label(&chart.x);
+    let summary = summary(&labels, &series[0]);
     let mut s = String::with_capacity(4096);
     let _ = write!(
         s,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{} by {}" xmlns="http://www.w3.org/2000/svg">"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{} by {}: {}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(&y_title),
-        escape(&x_title)
+        escape(&x_title),
+        escape(&summary)
     );
     let _ = write!(
         s,

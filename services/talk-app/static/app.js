@@ -1,22 +1,71 @@
-// StravaTalk's optional enhancement: ask without a full reload (keeping the scroll
-// and focus), show "Thinking…" while the server answers, and sort tables by a click.
-// Every form works without this file.
+// StravaTalk's optional enhancement: ask without a full reload (the question shows at
+// once, the answer joins the live region when it arrives, Back leaves the
+// conversation), copy an answer, sort tables by a click, and follow an import's
+// progress without reloading the page. Every form works without this file.
 (function () {
   "use strict";
 
+  // Moves `keep`'s fresh siblings (from `freshKeep`'s document) around it, level by
+  // level up to `stop`, so `keep` itself never leaves the page: a screen reader keeps
+  // listening to a live region only while it stays in place.
+  function graft(keep, freshKeep, stop) {
+    while (keep !== stop && keep.parentNode && freshKeep.parentNode) {
+      var parent = keep.parentNode, fparent = freshKeep.parentNode, n, before = [], after = [];
+      while (keep.previousSibling) parent.removeChild(keep.previousSibling);
+      while (keep.nextSibling) parent.removeChild(keep.nextSibling);
+      for (n = fparent.firstChild; n && n !== freshKeep; n = n.nextSibling) before.push(n);
+      for (n = freshKeep.nextSibling; n; n = n.nextSibling) after.push(n);
+      before.forEach(function (x) { parent.insertBefore(document.adoptNode(x), keep); });
+      after.forEach(function (x) { parent.appendChild(document.adoptNode(x)); });
+      keep = parent;
+      freshKeep = fparent;
+    }
+  }
+
+  // Shows the server's page for `url`: the thread gains only the new answers.
   function swap(html, url) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.querySelector("main");
     var main = document.querySelector("main");
     if (!fresh || !main) { location.href = url; return; }
-    main.replaceWith(fresh);
+    var list = main.querySelector("ol.exchanges"), freshList = fresh.querySelector("ol.exchanges");
+    list && list.querySelectorAll("li.pending").forEach(function (li) { li.remove(); });
+    if (list && freshList && freshList.children.length >= list.children.length) {
+      var have = list.children.length;
+      var added = Array.prototype.slice.call(freshList.children, have);
+      list.querySelectorAll("#latest").forEach(function (el) { el.removeAttribute("id"); });
+      added.forEach(function (li) { list.appendChild(document.adoptNode(li)); });
+      graft(list, freshList, main);
+    } else {
+      main.replaceWith(fresh);
+      main = fresh;
+    }
     document.title = doc.title;
-    history.pushState(null, "", url);
-    init(fresh);
+    // Replace, not push: one Back leaves the conversation, whatever was asked in it.
+    history.replaceState(null, "", url);
+    init(main);
     var latest = document.getElementById("latest");
     if (latest) latest.scrollIntoView({ block: "start" });
     var input = document.getElementById("question");
     if (input) input.focus({ preventScroll: true });
+  }
+
+  // The question in the thread at once, with an answer still to come.
+  function pending(question) {
+    var list = document.querySelector("ol.exchanges");
+    if (!list) return;
+    var li = document.createElement("li");
+    li.className = "exchange pending";
+    var q = document.createElement("p");
+    q.className = "question";
+    q.textContent = question;
+    var a = document.createElement("div");
+    a.className = "answer waiting";
+    a.textContent = "Thinking…";
+    li.appendChild(q);
+    li.appendChild(a);
+    list.appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
   }
 
   function submit(form, submitter) {
@@ -24,8 +73,9 @@
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     var q = data.get("question");
     if (!q || !String(q).trim()) return false;
-    var thinking = document.querySelector(".thinking");
-    if (thinking) thinking.hidden = false;
+    pending(String(q));
+    var input = document.getElementById("question");
+    if (input && form.id === "ask") input.value = "";
     document.querySelectorAll(".ask-form button, .ask-form input").forEach(function (el) { el.disabled = true; });
     fetch(form.action, {
       method: "POST",
@@ -38,7 +88,9 @@
       });
     }).catch(function () {
       // Offline or the server went away: fall back to the plain form post.
+      document.querySelectorAll("li.pending").forEach(function (li) { li.remove(); });
       document.querySelectorAll(".ask-form button, .ask-form input").forEach(function (el) { el.disabled = false; });
+      if (input && form.id === "ask") input.value = String(q);
       form.dataset.plain = "1";
       if (submitter && submitter.name) { submitter.click(); } else { form.submit(); }
     });
@@ -62,20 +114,86 @@
     th.setAttribute("aria-sort", asc ? "ascending" : "descending");
   }
 
+  // A "Copy" button under an answer: its text, then its table as tab-separated rows.
+  function copyButton(answer) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "copy button small";
+    b.textContent = "Copy";
+    b.addEventListener("click", function () {
+      var parts = [];
+      var text = answer.querySelector(".text");
+      if (text) parts.push(text.innerText.trim());
+      answer.querySelectorAll("table").forEach(function (t) {
+        parts.push(Array.prototype.map.call(t.rows, function (r) {
+          return Array.prototype.map.call(r.cells, function (c) { return c.innerText.trim(); }).join("\t");
+        }).join("\n"));
+      });
+      navigator.clipboard.writeText(parts.join("\n\n")).then(function () {
+        b.textContent = "Copied";
+        setTimeout(function () { b.textContent = "Copy"; }, 2000);
+      }, function () { b.textContent = "Copy failed"; });
+    });
+    answer.appendChild(b);
+  }
+
+  // Polls the import's progress and updates the box in place; stops when it is done.
+  function followSync(box) {
+    var label = box.querySelector("label"), bar = box.querySelector("progress");
+    function tick() {
+      fetch("/chat/sync", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (p) {
+          if (!p || !document.body.contains(box)) return;
+          if (!p.importing) {
+            var done = document.createElement("p");
+            done.className = "sync done";
+            done.setAttribute("role", "status");
+            done.textContent = p.label || "Import finished.";
+            box.replaceWith(done);
+            return;
+          }
+          if (label) label.textContent = p.label;
+          if (bar) {
+            if (p.total) { bar.max = p.total; bar.value = p.synced; } else { bar.removeAttribute("value"); }
+            bar.textContent = p.label;
+          }
+          setTimeout(tick, 2000);
+        })
+        .catch(function () { /* the server went away: the box stays as it was */ });
+    }
+    setTimeout(tick, 2000);
+  }
+
+  // Wires up what `root` holds; each element once, as swaps keep old ones in place.
   function init(root) {
-    root.querySelectorAll("form.ask-form").forEach(function (form) {
+    root.querySelectorAll("form.ask-form:not([data-js])").forEach(function (form) {
+      form.dataset.js = "1";
       form.addEventListener("submit", function (e) {
         if (!form.dataset.plain && submit(form, e.submitter)) e.preventDefault();
       });
     });
-    root.querySelectorAll("table.sortable th").forEach(function (th) {
-      var b = document.createElement("button");
-      b.type = "button";
-      b.className = "sort";
-      b.textContent = th.textContent;
-      b.addEventListener("click", function () { sortBy(th); });
-      th.textContent = "";
-      th.appendChild(b);
+    root.querySelectorAll("table.sortable:not([data-js])").forEach(function (table) {
+      table.dataset.js = "1";
+      table.querySelectorAll("th").forEach(function (th) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "sort";
+        b.textContent = th.textContent;
+        b.addEventListener("click", function () { sortBy(th); });
+        th.textContent = "";
+        th.appendChild(b);
+      });
+    });
+    if (navigator.clipboard) {
+      root.querySelectorAll(".exchange .answer:not([data-js]):not(.waiting):not(.clarify)").forEach(function (answer) {
+        answer.dataset.js = "1";
+        copyButton(answer);
+      });
+    }
+    root.querySelectorAll(".sync:not(.done):not([data-js])").forEach(function (box) {
+      box.dataset.js = "1";
+      followSync(box);
     });
   }
 

@@ -234,9 +234,9 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
         next.pages_fetched += 1;
         next.activities_synced = next.activities_synced.saturating_add(stored);
         next.next_page += 1;
-        // Until the empty page we cannot know the total; expect at least one more
-        // page like this one, which keeps the progress bar moving but never full.
-        next.estimated_total = Some(next.activities_synced.saturating_add(stored.max(1)));
+        // Until the empty page the total is unknown: talk-app says "N imported so far"
+        // rather than show a guessed percentage.
+        next.estimated_total = None;
         next.last_error = None;
         next.updated_at = now;
         conn.transaction(async |conn| {

@@ -7,9 +7,14 @@ use ask::{Answer, AnswerKind};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// An answer; `conversation` lets clarify options continue the same conversation.
+/// An answer; `conversation` lets clarify options continue the same conversation, and
+/// `about` (which answer to which question) names its table.
 #[component]
-pub fn AnswerView(answer: Answer, conversation: Option<Uuid>) -> impl IntoView {
+pub fn AnswerView(
+    answer: Answer,
+    conversation: Option<Uuid>,
+    #[prop(optional, into)] about: String,
+) -> impl IntoView {
     // Answers are bounded when stored; one stored before that may not be.
     let mut answer = answer;
     answer.fit();
@@ -65,9 +70,9 @@ pub fn AnswerView(answer: Answer, conversation: Option<Uuid>) -> impl IntoView {
                 // click away instead of making the page long.
                 if has_chart {
                     let summary = format!("Table ({} rows)", t.rows.len());
-                    view! { <details class="rows"><summary>{summary}</summary><AnswerTable table=t/></details> }.into_any()
+                    view! { <details class="rows"><summary>{summary}</summary><AnswerTable table=t about=about/></details> }.into_any()
                 } else {
-                    view! { <AnswerTable table=t/> }.into_any()
+                    view! { <AnswerTable table=t about=about/> }.into_any()
                 }
             })}
             {sql.map(|q| view! {

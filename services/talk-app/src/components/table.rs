@@ -7,23 +7,34 @@ use demo::DEMO_ACTIVITY_ID_BASE;
 use leptos::prelude::*;
 use serde_json::Value;
 
-/// How a cell reads: integers grouped by thousands, decimals as the engine rounded
-/// them, local date-times without the `T` and seconds.
-fn cell_text(column: &str, cell: &Value) -> String {
+/// Decimals a number was rounded to by the engine (at most 3); whole numbers have none.
+fn decimals(cell: &Value) -> usize {
+    match cell {
+        // 126.0 is a whole number the engine rounded to (metres of climb).
+        Value::Number(n)
+            if n.as_i64().is_none() && n.as_f64().is_some_and(|f| f.fract() != 0.0) =>
+        {
+            let repr = n.to_string();
+            repr.split_once('.').map_or(0, |(_, d)| d.len()).min(3)
+        }
+        _ => 0,
+    }
+}
+
+/// How a cell reads: integers grouped by thousands, decimals as many as the column's
+/// most precise value (so "33.50" sits over "25.04"), local date-times without the
+/// `T` and seconds.
+fn cell_text(column: &str, cell: &Value, places: usize) -> String {
     match cell {
         Value::Null => "–".into(),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => domain::format::group_thousands(i),
+            (Some(i), _) if places == 0 => domain::format::group_thousands(i),
             // The engine rounds to whole units where that is the precision (metres of
             // climb): print those without a trailing ".0".
-            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                domain::format::group_thousands(f as i64)
+            (None, Some(f)) if places == 0 && f.abs() < 1e15 => {
+                domain::format::group_thousands(f.round() as i64)
             }
-            (None, Some(f)) => {
-                let repr = n.to_string();
-                let decimals = repr.split_once('.').map_or(0, |(_, d)| d.len()).min(3);
-                domain::format::number(f, decimals)
-            }
+            (_, Some(f)) => domain::format::number(f, places),
             _ => n.to_string(),
         },
         Value::String(s) if column.starts_with("start_date") && s.len() >= 16 => {
@@ -42,9 +53,10 @@ fn strava_link(id: &Value) -> Option<String> {
     Some(format!("https://www.strava.com/activities/{id}"))
 }
 
-/// The table of an answer.
+/// The table of an answer; `about` says which answer it belongs to, so the label of
+/// each table on a page differs.
 #[component]
-pub fn AnswerTable(table: Table) -> impl IntoView {
+pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl IntoView {
     let id_col = table.columns.iter().position(|c| c == "id");
     let name_col = table.columns.iter().position(|c| c == "name");
     // The id is only there to build the link; alone it means nothing to a person.
@@ -59,11 +71,23 @@ pub fn AnswerTable(table: Table) -> impl IntoView {
                 .any(|r| r.get(c).is_some_and(|v| v.is_number()))
         })
         .collect();
+    let places: Vec<usize> = (0..table.columns.len())
+        .map(|c| {
+            table
+                .rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(decimals)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let labels: Vec<String> = table.columns.iter().map(|c| column_label(c)).collect();
     let head = shown
         .iter()
         .map(|&c| {
             let class = numeric[c].then_some("num");
-            view! { <th scope="col" class=class>{column_label(&table.columns[c])}</th> }
+            view! { <th scope="col" class=class>{labels[c].clone()}</th> }
         })
         .collect_view();
     let rows = table
@@ -75,7 +99,7 @@ pub fn AnswerTable(table: Table) -> impl IntoView {
                 .iter()
                 .map(|&c| {
                     let cell = row.get(c).cloned().unwrap_or(Value::Null);
-                    let text = cell_text(&table.columns[c], &cell);
+                    let text = cell_text(&table.columns[c], &cell, places[c]);
                     let sort_key = number(&cell)
                         .filter(|_| numeric[c])
                         .map(|v| v.to_string())
@@ -88,15 +112,26 @@ pub fn AnswerTable(table: Table) -> impl IntoView {
                         .into_any(),
                         _ => text.into_any(),
                     };
-                    view! { <td class=class data-v=sort_key>{content}</td> }
+                    view! { <td class=class data-v=sort_key data-label=labels[c].clone()>{content}</td> }
                 })
                 .collect_view()
         })
         .map(|cells| view! { <tr>{cells}</tr> })
         .collect_view();
     let count = table.rows.len();
+    let holds = shown
+        .iter()
+        .map(|&c| labels[c].as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows_word = if count == 1 { "row" } else { "rows" };
+    let label = if about.is_empty() {
+        format!("Table of {count} {rows_word}: {holds}")
+    } else {
+        format!("Table of {count} {rows_word} ({holds}), {about}")
+    };
     view! {
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Answer table">
+        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
             <table class="sortable">
                 <caption class="sr-only">{format!("{count} rows")}</caption>
                 <thead><tr>{head}</tr></thead>
@@ -114,14 +149,19 @@ mod tests {
 
     #[test]
     fn cells_read_well() {
-        assert_eq!(cell_text("count", &json!(12345)), "12,345");
-        assert_eq!(cell_text("distance_km", &json!(1234.5)), "1,234.5");
-        assert_eq!(cell_text("elevation_gain_m", &json!(126.0)), "126");
+        assert_eq!(cell_text("count", &json!(12345), 0), "12,345");
+        assert_eq!(cell_text("distance_km", &json!(1234.5), 1), "1,234.5");
+        assert_eq!(cell_text("elevation_gain_m", &json!(126.0), 0), "126");
+        // One column, one number of decimals.
+        assert_eq!(decimals(&json!(25.04)), 2);
+        assert_eq!(decimals(&json!(80.0)), 0);
+        assert_eq!(cell_text("distance_km", &json!(33.5), 2), "33.50");
+        assert_eq!(cell_text("distance_km", &json!(12), 2), "12.00");
         assert_eq!(
-            cell_text("start_date_local", &json!("2023-11-02T07:10:00")),
+            cell_text("start_date_local", &json!("2023-11-02T07:10:00"), 0),
             "2023-11-02 07:10"
         );
-        assert_eq!(cell_text("x", &Value::Null), "–");
+        assert_eq!(cell_text("x", &Value::Null, 0), "–");
         assert_eq!(
             strava_link(&json!(42)).as_deref(),
             Some("https://www.strava.com/activities/42")

@@ -34,6 +34,8 @@ const REFRESH_SECONDS: u32 = 15;
 pub struct ChatQuery {
     error: Option<String>,
     wait: Option<String>,
+    /// Which page of past conversations the list shows, from 1 (the most recent).
+    page: Option<String>,
 }
 
 fn error_text(code: &str, wait: Option<u64>) -> String {
@@ -124,7 +126,25 @@ async fn render(
         Some(c) => db::chats::messages(&mut conn, c.id).await?,
         None => Vec::new(),
     };
-    let history = db::chats::list(&mut conn, session.athlete, HISTORY).await?;
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| (1..=10_000).contains(p))
+        .unwrap_or(1);
+    // One more than shown says whether an older page exists.
+    let mut history = db::chats::list_page(
+        &mut conn,
+        session.athlete,
+        HISTORY + 1,
+        (page - 1) * HISTORY,
+    )
+    .await?;
+    let older = history.len() > HISTORY as usize;
+    history.truncate(HISTORY as usize);
+    let demo = db::athletes::find(&mut conn, session.athlete)
+        .await?
+        .is_some_and(|a| a.is_demo);
     let sync = db::sync::find(&mut conn, session.athlete)
         .await?
         .filter(|s| s.state == "backfilling");
@@ -146,7 +166,7 @@ async fn render(
     let body = document(&title, refresh, move || {
         view! {
             <Layout signed_in=true>
-                <ChatPage current=current thread=thread history=history sync=sync error=error/>
+                <ChatPage current=current thread=thread history=history sync=sync error=error demo=demo page=page older=older/>
             </Layout>
         }
     });
@@ -161,7 +181,35 @@ fn ChatPage(
     history: Vec<ConversationRow>,
     sync: Option<SyncStatus>,
     error: Option<String>,
+    demo: bool,
+    page: i64,
+    older: bool,
 ) -> impl IntoView {
+    let here = current
+        .as_ref()
+        .map_or_else(|| "/chat".to_owned(), |c| format!("/chat/{}", c.id));
+    let newer_link = (page > 1).then(|| format!("{here}?page={}", page - 1));
+    let older_link = older.then(|| format!("{here}?page={}", page + 1));
+    let manage = current.as_ref().map(|c| {
+        let rename = format!("/chat/{}/rename", c.id);
+        let delete = format!("/chat/{}/delete", c.id);
+        let title = c.title.clone();
+        view! {
+            <details class="manage">
+                <summary>"Rename or delete this conversation"</summary>
+                <form method="post" action=rename class="rename">
+                    <label for="title">"Title"</label>
+                    <div class="ask-row">
+                        <input id="title" name="title" type="text" required maxlength="80" value=title/>
+                        <button type="submit" class="button">"Rename"</button>
+                    </div>
+                </form>
+                <form method="post" action=delete>
+                    <button type="submit" class="button danger">"Delete this conversation"</button>
+                </form>
+            </details>
+        }
+    });
     let conversation = current.as_ref().map(|c| c.id);
     let heading = current
         .as_ref()
@@ -175,10 +223,16 @@ fn ChatPage(
         .enumerate()
         .map(|(i, ex)| {
             let id = (i == last).then_some("latest");
+            // Names the answer's table after its question, so each table's label differs.
+            let about = if ex.question.is_empty() {
+                format!("answer {}", i + 1)
+            } else {
+                format!("answer {} to “{}”", i + 1, ex.question)
+            };
             view! {
                 <li class="exchange" id=id>
                     {(!ex.question.is_empty()).then(|| view! { <p class="question"><span class="sr-only">"You asked: "</span>{ex.question}</p> })}
-                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation/> })}
+                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation about=about/> })}
                 </li>
             }
             .into_any()
@@ -187,7 +241,11 @@ fn ChatPage(
     view! {
         <div class="chat">
             <section class="thread" aria-labelledby="chat-title">
+                {demo.then(|| view! {
+                    <p class="demo-banner"><strong>"You are in the demo."</strong>" The activities are made up. Sign out and connect Strava to ask about your own."</p>
+                })}
                 <h1 id="chat-title" class="chat-title">{heading}</h1>
+                {manage}
                 {sync.map(|s| view! { <SyncProgress status=s/> })}
                 <ol class="exchanges" aria-live="polite">{items}</ol>
                 {is_new.then(|| view! { <Examples/> })}
@@ -220,6 +278,10 @@ fn ChatPage(
                         }
                     }).collect_view()}
                 </ul>
+                <p class="paging">
+                    {newer_link.map(|href| view! { <a href=href>"Newer"</a> })}
+                    {older_link.map(|href| view! { <a href=href>"Older conversations"</a> })}
+                </p>
             </aside>
         </div>
     }
@@ -240,26 +302,19 @@ fn Examples() -> impl IntoView {
     }
 }
 
-/// The backfill's progress while activities are still arriving.
+/// The backfill's progress while activities are still arriving; app.js keeps it current.
 #[component]
 fn SyncProgress(status: SyncStatus) -> impl IntoView {
-    let synced = status.activities_synced.max(0);
-    let total = status
-        .estimated_total
-        .filter(|t| *t > 0)
-        .map(|t| t.max(synced));
-    let label = match total {
-        Some(t) => format!("{synced} of about {t} activities imported"),
-        None => format!("{synced} activities imported so far"),
-    };
+    let progress = super::sync::Progress::of(Some(&status));
+    let label = progress.label;
     view! {
         <div class="sync" role="status">
             <label for="sync-progress">{label.clone()}</label>
-            {match total {
-                Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=synced.to_string()>{label}</progress> }.into_any(),
+            {match progress.total {
+                Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=progress.synced.to_string()>{label}</progress> }.into_any(),
                 None => view! { <progress id="sync-progress">{label}</progress> }.into_any(),
             }}
-            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This page refreshes itself."</p>
+            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This box follows the import by itself."</p>
         </div>
     }
 }

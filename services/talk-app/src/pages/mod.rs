@@ -3,20 +3,33 @@
 
 pub mod auth;
 pub mod chat;
+pub mod conversations;
 pub mod home;
 pub mod settings;
+pub mod sync;
 
 use actix_web::web;
 
 /// Registers every page route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::page))
+        // Monitors and link checkers ask with HEAD; actix sends the headers alone.
+        .route("/", web::head().to(home::page))
         .route("/demo", web::post().to(home::demo))
         .route("/auth/complete", web::get().to(auth::complete))
         .route("/logout", web::post().to(auth::logout))
         .route("/chat", web::get().to(chat::index))
         .route("/chat/ask", web::post().to(chat::ask))
+        .route("/chat/sync", web::get().to(sync::status))
         .route("/chat/{conversation}", web::get().to(chat::conversation))
+        .route(
+            "/chat/{conversation}/rename",
+            web::post().to(conversations::rename),
+        )
+        .route(
+            "/chat/{conversation}/delete",
+            web::post().to(conversations::delete),
+        )
         .route("/settings", web::get().to(settings::page))
         .route("/settings/units", web::post().to(settings::units))
         .route("/settings/tokens", web::post().to(settings::create_token))

@@ -60,6 +60,18 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
     .await;
     assert!(page.contains("<svg class=\"chart\""), "{page}");
     assert!(page.contains("role=\"img\""));
+    // The chart's label summarises its values, and each table's label is its own.
+    assert!(page.contains("values from "), "{page}");
+    let labels: Vec<&str> = page
+        .split("role=\"region\" aria-label=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2, "{page}");
+    assert_ne!(labels[0], labels[1]);
+    assert!(labels[0].contains("show my runs last week"), "{labels:?}");
+    // The demo says it is the demo.
+    assert!(page.contains("class=\"demo-banner\""));
 
     let (_, page) = ask(&app, &cookie, Some(&id), "my 3 longest activities").await;
     assert!(
@@ -128,10 +140,141 @@ async fn backfill_progress_shows_and_refreshes_until_done() {
     db::sync::save(&mut conn, &status).await.unwrap();
     let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(page.contains("120 of about 480 activities"), "{page}");
-    assert!(page.contains("<progress") && page.contains("http-equiv=\"refresh\""));
+    // Only browsers without JavaScript reload; app.js polls /chat/sync instead.
+    assert!(page.contains("<progress") && page.contains("<noscript><meta http-equiv=\"refresh\""));
+    assert!(!page.contains("demo-banner"), "not the demo");
+    let sync = |cookie: String| {
+        let app = &app;
+        async move {
+            let res = app.get("/chat/sync", Some(&cookie)).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["importing"], true);
+    assert_eq!(progress["synced"], 120);
+    assert_eq!(progress["total"], 480);
+
+    // Without a known total, no guessed percentage.
+    status.estimated_total = None;
+    db::sync::save(&mut conn, &status).await.unwrap();
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["label"], "120 activities imported so far");
+    assert!(progress["total"].is_null());
+    let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(
+        page.contains("120 activities imported so far") && !page.contains("max="),
+        "{page}"
+    );
 
     status.state = "done".into();
     db::sync::save(&mut conn, &status).await.unwrap();
     let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(!page.contains("<progress") && !page.contains("http-equiv"));
+    let progress = sync(cookie.clone()).await;
+    assert_eq!(progress["importing"], false);
+    assert_eq!(progress["label"], "All 120 activities imported.");
+    // Signed out, the status is not shown.
+    let res = app.get("/chat/sync", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn conversations_can_be_renamed_deleted_and_paged() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let other = app.sign_in(OTHER).await;
+    let (id, page) = ask(&app, &cookie, None, "how many runs this year").await;
+    assert!(
+        page.contains(&format!("action=\"/chat/{id}/rename\"")),
+        "{page}"
+    );
+
+    let res = app
+        .post_form(
+            &format!("/chat/{id}/rename"),
+            Some(&cookie),
+            &[("title", "  Run count  ")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/chat/{id}"));
+    let page = app
+        .get(&format!("/chat/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<h1 id=\"chat-title\" class=\"chat-title\">Run count</h1>"),
+        "{page}"
+    );
+
+    // Bad titles and other athletes change nothing.
+    for title in ["   ", &"x".repeat(81), "a\u{1b}b"] {
+        let res = app
+            .post_form(
+                &format!("/chat/{id}/rename"),
+                Some(&cookie),
+                &[("title", title)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{title:?}");
+    }
+    for action in ["rename", "delete"] {
+        let res = app
+            .post_form(
+                &format!("/chat/{id}/{action}"),
+                Some(&other),
+                &[("title", "mine")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let page = app
+        .get(&format!("/chat/{id}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(">Run count</h1>"));
+
+    // More conversations than one page holds: the rest are a link away.
+    let athlete = app.athlete_of(&cookie).await;
+    let mut conn = app.conn().await;
+    for i in 0..30 {
+        let title = format!("runs in {}", 2000 + i);
+        db::chats::find_or_create(&mut conn, uuid::Uuid::new_v4(), athlete, &title)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let first = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(
+        first.contains("href=\"/chat?page=2\"") && !first.contains("Run count"),
+        "{first}"
+    );
+    let second = app
+        .get("/chat?page=2", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        second.contains("Run count") && second.contains("href=\"/chat?page=1\""),
+        "{second}"
+    );
+    assert!(!second.contains("?page=3"));
+
+    let res = app
+        .post_form(&format!("/chat/{id}/delete"), Some(&cookie), &[])
+        .await;
+    assert_eq!(location(&res), "/chat");
+    assert_eq!(
+        app.get(&format!("/chat/{id}"), Some(&cookie))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }

@@ -37,6 +37,24 @@ async fn serves_the_home_page_health_and_a_real_404() {
     // Strava is not configured in this test: no broken link, a sentence instead.
     assert!(html.contains("not configured") && !html.contains("/oauth/authorize"));
     assert!(html.contains("Try the demo"));
+    // An inline icon (no extra request) and colours for both schemes.
+    assert!(html.contains("rel=\"icon\" href=\"data:image/svg+xml,"));
+    assert!(html.contains("name=\"color-scheme\" content=\"light dark\""));
+
+    // HEAD answers like GET, headers only.
+    let head = reqwest::Client::new()
+        .head(app.url("/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(
+        head.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
 
     for asset in ["app.css", "app.js"] {
         let v = talk_app::app::ASSET_VERSION;

@@ -1,0 +1,96 @@
+// What every browser check shares: launching Debian's Chromium through playwright-core,
+// and the checks run on every page the suite visits (axe-core, console errors, weight).
+"use strict";
+const { chromium } = require("playwright-core");
+const axe = require("axe-core");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const zlib = require("zlib");
+
+const BASE = process.env.BASE_URL || "http://127.0.0.1:8080";
+const SHOTS = process.env.SHOTS || path.join(os.tmpdir(), "stravatalk-shots");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+/// The most one page may weigh, gzipped: its HTML plus the stylesheet and the script.
+const MAX_PAGE_BYTES = 60 * 1024;
+
+function expect(ok, what) {
+  if (!ok) throw new Error("expectation failed: " + what);
+  console.log("ok  " + what);
+}
+
+const gzipped = (buf) => zlib.gzipSync(buf).length;
+
+// One browser at one screen size, with the checks attached to its page.
+async function open(width, height, tag, { javaScript = true } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "stravatalk-chromium-"));
+  const context = await chromium.launchPersistentContext(dataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width, height },
+    // axe-core is injected as a script tag; the app's own policy must not block it.
+    bypassCSP: true,
+    javaScriptEnabled: javaScript,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+  const page = context.pages()[0] || (await context.newPage());
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error on ${page.url()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`script error on ${page.url()}: ${err.message}`));
+  // The last HTML the page received (a navigation or app.js's fetch) and the assets.
+  const weights = { html: 0, htmlUrl: "", assets: new Map() };
+  page.on("response", async (res) => {
+    if (!res.url().startsWith(BASE)) return;
+    const type = res.headers()["content-type"] || "";
+    try {
+      if (type.startsWith("text/html")) {
+        weights.html = gzipped(await res.body());
+        weights.htmlUrl = res.url();
+      } else if (/\/static\//.test(res.url())) {
+        weights.assets.set(res.url().split("?")[0], gzipped(await res.body()));
+      }
+    } catch (_) { /* a redirect has no body */ }
+  });
+  let step = 0;
+  const t = {
+    page, tag, width,
+    // Every page view ends here: a screenshot, axe-core, the weight, console errors.
+    async check(name) {
+      step += 1;
+      await page.screenshot({ path: path.join(SHOTS, `${tag}-${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
+      await page.addScriptTag({ content: axe.source });
+      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      for (const v of bad) {
+        console.error(`axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+      }
+      expect(bad.length === 0, `${name}: no serious or critical axe-core violation`);
+      let total = weights.html;
+      for (const size of weights.assets.values()) total += size;
+      expect(total <= MAX_PAGE_BYTES, `${name}: ${(total / 1024).toFixed(1)} KB gzipped (limit 60 KB)`);
+      expect(problems.length === 0, `${name}: no console errors` + (problems.length ? "\n  " + problems.join("\n  ") : ""));
+    },
+    async close() {
+      await context.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+// Sends JSON to the fake Strava's control API.
+async function fake(method, url, body) {
+  const res = await fetch((process.env.FAKE_URL || "http://127.0.0.1:8090") + url, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`fake Strava ${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
+
+module.exports = { BASE, SHOTS, expect, open, fake };
