@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use leptos::prelude::*;
 
 /// Bumped when app.css or app.js change, so long-cached copies are replaced.
-pub const ASSET_VERSION: &str = "3";
+pub const ASSET_VERSION: &str = "4";
 
 /// The icon, inline so it costs no request: a white "S" on Strava orange.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%23b33a00'/%3E%3Ctext x='16' y='23' font-size='20' font-family='sans-serif' font-weight='700' text-anchor='middle' fill='white'%3ES%3C/text%3E%3C/svg%3E";
