@@ -106,9 +106,26 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         conds.extend(period_condition(&plan.period, &mut b));
         // "over my last 8 runs": the figure covers only those activities.
         let from = scoped_activities(plan, &conds, &mut b);
+        // "what percentage of my rides were commutes": the same figure over the part.
+        let part = match &plan.share {
+            Some(filters) => {
+                let mut narrow = plan.clone();
+                narrow.filters = filters.clone();
+                let conds = filter_conditions(&narrow, &mut b);
+                // The first condition is the athlete, already in the outer query.
+                let cond = conds[1..].join(" AND ");
+                let cond = if cond.is_empty() { "TRUE".into() } else { cond };
+                format!(
+                    ", count(*) FILTER (WHERE {cond}) AS part_n, \
+                     (sum({}) FILTER (WHERE {cond}))::float8 AS part_value",
+                    column(plan.metric)
+                )
+            }
+            None => String::new(),
+        };
         format!(
             "SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
-             SELECT count(*) AS n, count({}) AS known, ({}) AS value FROM {from}) r",
+             SELECT count(*) AS n, count({}) AS known, ({}) AS value{part} FROM {from}) r",
             column(plan.metric),
             aggregate(plan.metric, plan.aggregation, false),
         )

@@ -237,6 +237,9 @@ const FILLER: &[&str] = &[
     "active",
     "strava",
     "data",
+    "am",
+    "going",
+    "looking",
     "find",
     "view",
     "details",
@@ -1019,6 +1022,31 @@ pub const LIST_VERBS: &[&str] = &[
     "detail", "analyze", "analyse",
 ];
 
+/// Asking for a share: "what percentage of my rides were commutes".
+pub const SHARE_WORDS: &[&[&str]] = &[
+    &["percentage"],
+    &["percent"],
+    &["share"],
+    &["proportion"],
+    &["fraction"],
+];
+
+/// A share question split into the whole and the part, at the "were"/"was" after the
+/// share word: ("what percentage of my rides", "commutes").
+pub fn split_share(question: &str) -> Option<(String, String)> {
+    let lower = question.to_lowercase();
+    let at = SHARE_WORDS.iter().filter_map(|w| lower.find(w[0])).min()?;
+    let rest = &lower[at..];
+    let (cut, len) = [" were ", " was "]
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| (i, w.len())))
+        .min()?;
+    Some((
+        lower[..at + cut].to_string(),
+        lower[at + cut + len..].to_string(),
+    ))
+}
+
 /// Words that ask for the usual totals ("my running stats this year"): the distance,
 /// with the count alongside.
 pub const STATS_WORDS: &[&[&str]] = &[
@@ -1059,6 +1087,9 @@ pub const SUMMARY_PHRASES: &[&[&str]] = &[
 
 /// Before a distance goal: "how close am I to 100 km", "how far am I from 2000 km".
 pub const GOAL_LEADS: &[&[&str]] = &[
+    &["close", "am", "i", "to"],
+    &["far", "am", "i", "from"],
+    &["far", "away", "am", "i", "from"],
     &["close", "to"],
     &["far", "from"],
     &["away", "from"],

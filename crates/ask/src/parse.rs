@@ -67,7 +67,11 @@ struct Parts {
 impl Parts {
     /// Whether the question says what to compute (rather than only narrowing).
     fn has_core(&self) -> bool {
-        self.metric.is_some()
+        self.summary
+            || self.stats
+            || self.trend
+            || self.goal.is_some()
+            || self.metric.is_some()
             || self.aggregation.is_some()
             || self.count_words
             || self.ambiguous_extreme
@@ -153,6 +157,10 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
             ),
         };
     }
+    // "what percentage of my rides were commutes": the rides, and the part of them.
+    if let Some((head, tail)) = lexicon::split_share(question) {
+        return share(&head, &tail, ctx);
+    }
     let parts = read_parts(&mut t, ctx);
     let unused = t.unused_phrases();
     let parsed = match &ctx.previous {
@@ -176,6 +184,41 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
         Parsed::Clarify { plan, .. } | Parsed::Partial { plan, .. } => {
             Parsed::Partial { plan, unused }
         }
+        other => other,
+    }
+}
+
+/// A share question, read as its two halves: the whole ("of my rides in 2025") and the
+/// part ("were commutes").
+fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
+    let (mut th, mut tt) = (Tokens::new(head), Tokens::new(tail));
+    while th.take_any_seq(lexicon::SHARE_WORDS) || tt.take_any_seq(lexicon::SHARE_WORDS) {}
+    th.take_any_seq(&[&["how", "much", "of"]]);
+    let whole = read_parts(&mut th, ctx);
+    let part = read_parts(&mut tt, ctx);
+    let mut unused = th.unused_phrases();
+    unused.extend(tt.unused_phrases());
+    let part_filters = Filters {
+        sports: part.filters.sports.or(part.other_sport),
+        ..part.filters
+    };
+    let mut parsed = build(whole, ctx.today);
+    if let Parsed::Plan(plan) = &mut parsed {
+        if part_filters == Filters::default() || !plan.metric.is_additive() {
+            unused.push(tail.trim().to_string());
+        }
+        if plan.aggregation == Aggregation::List {
+            plan.metric = Metric::Count;
+        }
+        plan.aggregation = Aggregation::Total;
+        plan.limit = None;
+        plan.share = Some(part_filters);
+    }
+    match parsed {
+        Parsed::Plan(plan) if !unused.is_empty() => Parsed::Partial {
+            plan: Some(plan),
+            unused,
+        },
         other => other,
     }
 }
@@ -224,8 +267,10 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     }
     read_group_and_chart(t, &mut p);
     p.all_time = t.take_any_seq(lexicon::ALL_TIME_PHRASES);
-    // Clock times before dates: "after 9pm" is not "after 9 <month>".
+    // Clock times and gear ids before dates: "after 9pm" is not "after 9 <month>", and
+    // "b2002" is a bike, not the year 2002.
     read_start_time(t, &mut p);
+    read_gear_id(t, &mut p);
     let apart = lexicon::COMPARE_WORDS.iter().any(|w| t.has_seq(w));
     p.periods = time::take_periods(t, ctx.today, apart);
     p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
@@ -237,7 +282,6 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     read_name(t, &mut p);
     // Negations before the positive readers: "not commutes" is not "commutes".
     read_negation(t, &mut p);
-    read_gear_id(t, &mut p);
     let first_named = (0..t.len())
         .find_map(|i| lexicon::sport_at(t, i))
         .map(|(s, _)| s);
@@ -749,7 +793,12 @@ const RECENT_COUNT: u32 = 10;
 fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     // "how's my running going": without a measure or dates of its own, this week against
     // the four before; with them, it is a trend or a total.
-    if p.summary && p.metric.is_none() && p.periods.is_empty() && p.group.is_none() {
+    let this_week = |p: &Period| p.label() == "this week";
+    if p.summary
+        && p.metric.is_none()
+        && p.group.is_none()
+        && (p.periods.is_empty() || p.periods.iter().all(this_week))
+    {
         let mut plan = Plan::new(Metric::Distance, Aggregation::Total);
         plan.filters = p.filters;
         plan.units = p.units;
@@ -759,6 +808,8 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     if p.summary {
         p.trend = p.trend || p.metric.is_some();
         p.stats = true;
+        // "am I training more or less than last month": this month against that one.
+        p.compare = p.compare || p.periods.iter().any(|x| x.label().starts_with("last "));
     }
     if p.trend {
         p.chart = Some(ChartKind::Line);
@@ -790,6 +841,17 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
             p.group = p.periods.first().map(default_group);
             p.compare = false;
         }
+    }
+    if p.compare && p.periods.len() < 2 && p.other_sport.is_none() && p.group.is_none() {
+        return Parsed::Clarify {
+            text: "Compare what with what? Name two periods or two sports, for example:".into(),
+            options: vec![
+                "distance this month vs last month".into(),
+                "runs this year vs last year".into(),
+                "runs vs rides this year".into(),
+            ],
+            plan: None,
+        };
     }
     // A unit says what to measure in "how many km", "km per week", "longest in km",
     // but "my walks in miles" is a list shown in miles.

@@ -447,6 +447,10 @@ pub struct Plan {
     /// "How's my training going": this week against the four weeks before.
     #[serde(default)]
     pub summary: bool,
+    /// The part whose share of the total is asked ("what percentage of my rides were
+    /// commutes": commutes).
+    #[serde(default)]
+    pub share: Option<Filters>,
 }
 
 impl Plan {
@@ -470,6 +474,7 @@ impl Plan {
             compare_sports: Vec::new(),
             goal: None,
             summary: false,
+            share: None,
         }
     }
 

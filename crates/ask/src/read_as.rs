@@ -44,6 +44,12 @@ pub fn read_as(plan: &Plan, ctx: &Context) -> String {
             .join(" vs ")
     });
     parts.push(measure(plan));
+    if let Some(part) = &plan.share {
+        parts.push(format!(
+            "share that is {}",
+            subject(part, units).to_lowercase()
+        ));
+    }
     if let Some(goal) = plan.goal {
         parts.push(format!("goal {}", format::distance(goal, units)));
     }

@@ -311,6 +311,10 @@ impl Renderer<'_> {
         let metric = self.plan.metric;
         let noun = self.noun(n);
         let period = self.period();
+        if let Some(part) = &self.plan.share {
+            let whole = row.and_then(|r| num(r, "value")).unwrap_or(0.0);
+            return self.share(part, row, n, whole);
+        }
         if metric == Metric::Count {
             return Answer::text(format!(
                 "{}.",
@@ -357,6 +361,63 @@ impl Renderer<'_> {
             bold(&self.show(metric, v)),
             metric.noun(),
             phrase(&[&over, &noun, period])
+        ))
+    }
+
+    /// "43% of your rides were commutes (30 of 70)".
+    fn share(&self, part: &Filters, row: Option<&Value>, n: i64, whole: f64) -> Answer {
+        let metric = self.plan.metric;
+        let part_value = row
+            .and_then(|r| {
+                if metric == Metric::Count {
+                    num(r, "part_n")
+                } else {
+                    num(r, "part_value")
+                }
+            })
+            .unwrap_or(0.0);
+        let pct = if whole > 0.0 {
+            part_value / whole * 100.0
+        } else {
+            0.0
+        };
+        let part_noun = Renderer {
+            plan: &Plan {
+                filters: Filters {
+                    sports: part.sports.clone().or(self.plan.filters.sports.clone()),
+                    ..part.clone()
+                },
+                ..self.plan.clone()
+            },
+            ..*self
+        }
+        .noun(2);
+        let of = if metric == Metric::Count {
+            format!(
+                "{} of {}",
+                format::group_thousands(part_value as i64),
+                format::group_thousands(n)
+            )
+        } else {
+            format!(
+                "{} of {}",
+                self.show(metric, part_value),
+                self.show(metric, whole)
+            )
+        };
+        let what = if metric == Metric::Count {
+            phrase(&[&self.noun(n), self.period()])
+        } else {
+            phrase(&[metric.noun(), "of your", &self.noun(n), self.period()])
+        };
+        Answer::text(format!(
+            "{} of your {what} {} {part_noun} ({of}).",
+            bold(&format!("{}%", format::number(pct, 0))),
+            if metric == Metric::Count {
+                "were"
+            } else {
+                "was"
+            },
         ))
     }
 
