@@ -173,6 +173,7 @@ const TRANSLATED_EXPORT_NAMES: &[(&str, &str, &str)] = &[
     ("fr", "Marche", "Walk"),
     ("fr", "Randonnée", "Hike"),
     ("es", "Carrera", "Run"),
+    ("es", "Entrenamiento con pesas", "WeightTraining"),
     // unverified: app wording, no export line seen
     ("de", "Schwimmen", "Swim"),
     ("de", "Spaziergang", "Walk"),
@@ -490,6 +491,20 @@ mod tests {
         assert_eq!(of(" e-bike ride "), "EBikeRide");
         assert_eq!(of("Canoe"), "Canoeing");
         assert_eq!(of("Quidditch Match"), "QuidditchMatch");
+    }
+
+    #[test]
+    fn translated_export_names_map_to_documented_sport_types() {
+        for (lang, shown, sport) in TRANSLATED_EXPORT_NAMES {
+            assert!(KNOWN.contains(sport), "{lang} {shown} -> {sport}");
+        }
+        let of = |s: &str| SportType::from_export_name(s).as_str().to_owned();
+        assert_eq!(of("Hardloopsessie"), "Run");
+        assert_eq!(of("fietsrit"), "Ride");
+        assert_eq!(of("Zwemmen"), "Swim");
+        assert_eq!(of("COURSE À PIED"), "Run");
+        assert_eq!(of("Entrenamiento con pesas"), "WeightTraining");
+        assert_eq!(of("Lauf"), "Run");
     }
 
     #[test]

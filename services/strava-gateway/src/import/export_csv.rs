@@ -766,6 +766,53 @@ mod tests {
     }
 
     #[test]
+    fn spanish_reduced_header_numbers_and_sports() {
+        let text = block("spanish-fixture-reduced");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(language::clean_header)
+            .collect();
+        let reading = language::read_header(&header);
+        assert_eq!(reading.language.map(|l| l.code), Some("es"));
+        assert_eq!(
+            reading.names,
+            [
+                "Activity ID",
+                "Activity Type",
+                "Activity Description",
+                "Elapsed Time",
+                "Distance",
+                "Activity Private Note",
+                "Filename",
+                "Elapsed Time",
+                "Moving Time",
+                "Distance",
+                "Elevation Gain",
+                "Perceived Exertion",
+            ]
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let km = language::parse_number(&rows[0][4], reading.language);
+        let metres = language::parse_number(&rows[0][9], reading.language);
+        assert_eq!((km, metres), (Some(4.03), Some(4030.5)));
+        assert_eq!(SportType::from_export_name(&rows[0][1]).as_str(), "Run");
+        assert_eq!(
+            SportType::from_export_name(&rows[1][1]).as_str(),
+            "WeightTraining"
+        );
+        // Without a date the file is refused as a whole.
+        let (mut batcher, _rx) = crate::import::rows::Batcher::channel();
+        let err = read(text.as_bytes(), &ctx(None), &mut batcher, None).unwrap_err();
+        assert!(
+            matches!(&err, ReadError::File(m) if m.contains("Activity Date")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn a_row_without_any_zone_says_what_to_pass() {
         let text = "Activity ID,Activity Date\n1,2023-11-02T07:10:12Z\n";
         let mut no_zone = ctx(None);

@@ -285,7 +285,7 @@ pub const FRENCH: Language = Language {
     decimal_comma: true,
 };
 
-/// Spanish: the five names seen in one fixture; other columns by position.
+/// Spanish: the names seen in two fixtures.
 pub const SPANISH: Language = Language {
     code: "es",
     headers: &[
@@ -293,7 +293,14 @@ pub const SPANISH: Language = Language {
         ("Fecha de la actividad", "Activity Date"),
         ("Nombre de la actividad", "Activity Name"),
         ("Tipo de actividad", "Activity Type"),
+        ("Descripción de la actividad", "Activity Description"),
+        ("Tiempo transcurrido", "Elapsed Time"),
+        ("Distancia", "Distance"),
+        ("Nota privada de actividad", "Activity Private Note"),
         ("Nombre del archivo", "Filename"),
+        ("Tiempo en movimiento", "Moving Time"),
+        ("Desnivel positivo", "Elevation Gain"),
+        ("Esfuerzo Percibido", "Perceived Exertion"),
     ],
     months: [
         &["ene", "enero"],
