@@ -472,7 +472,7 @@ pub fn parse_number(text: &str, language: Option<&Language>) -> Option<f64> {
     let decimal_comma = match language {
         Some(lang) => lang.decimal_comma,
         None => match t.rsplit_once(',') {
-            Some((_, tail)) => !(tail.len() == 3 && !t.contains('.')),
+            Some((_, tail)) => tail.len() != 3 || t.contains('.'),
             None => false,
         },
     };
