@@ -150,6 +150,71 @@ const EXPORT_NAMES: &[(&str, &str)] = &[
     ("Yoga", "Yoga"),
 ];
 
+/// "Activity Type" names of exports in other languages: (language, name shown,
+/// `sport_type`). "seen" names were read in public repositories' copies of real
+/// exports or export fixtures (see the gateway's `tests/data/export-languages.txt`);
+/// the others are Strava's app wording as we know it, not yet checked against an
+/// export, and are marked so. A name not here is kept as given (see
+/// [`SportType::from_export_name`]).
+const TRANSLATED_EXPORT_NAMES: &[(&str, &str, &str)] = &[
+    // seen
+    ("de", "Lauf", "Run"),
+    ("de", "Radfahrt", "Ride"),
+    ("nl", "Hardloopsessie", "Run"),
+    ("nl", "Fietsrit", "Ride"),
+    ("nl", "Virtuele fietsrit", "VirtualRide"),
+    ("nl", "Zwemmen", "Swim"),
+    ("nl", "Wandeling", "Walk"),
+    ("nl", "Hiken", "Hike"),
+    ("nl", "Krachttraining", "WeightTraining"),
+    ("fr", "Course à pied", "Run"),
+    ("fr", "Vélo", "Ride"),
+    ("fr", "Natation", "Swim"),
+    ("fr", "Marche", "Walk"),
+    ("fr", "Randonnée", "Hike"),
+    ("es", "Carrera", "Run"),
+    ("es", "Entrenamiento con pesas", "WeightTraining"),
+    // unverified: app wording, no export line seen
+    ("de", "Schwimmen", "Swim"),
+    ("de", "Spaziergang", "Walk"),
+    ("de", "Wanderung", "Hike"),
+    ("de", "Trailrun", "TrailRun"),
+    ("de", "Virtuelle Radfahrt", "VirtualRide"),
+    ("de", "Krafttraining", "WeightTraining"),
+    ("fr", "Trail", "TrailRun"),
+    ("fr", "Vélo virtuel", "VirtualRide"),
+    ("fr", "Musculation", "WeightTraining"),
+    ("es", "Bicicleta", "Ride"),
+    ("es", "Natación", "Swim"),
+    ("es", "Caminata", "Walk"),
+    ("es", "Senderismo", "Hike"),
+    ("it", "Corsa", "Run"),
+    ("it", "Giro in bici", "Ride"),
+    ("it", "Nuoto", "Swim"),
+    ("it", "Camminata", "Walk"),
+    ("it", "Escursione", "Hike"),
+    ("pt", "Corrida", "Run"),
+    ("pt", "Pedalada", "Ride"),
+    ("pt", "Natação", "Swim"),
+    ("pt", "Caminhada", "Walk"),
+    ("pt", "Trilha", "Hike"),
+    ("ru", "Забег", "Run"),
+    ("ru", "Велозаезд", "Ride"),
+    ("ru", "Заплыв", "Swim"),
+    ("ru", "Ходьба", "Walk"),
+    ("ru", "Поход", "Hike"),
+    ("ja", "ラン", "Run"),
+    ("ja", "ライド", "Ride"),
+    ("ja", "スイム", "Swim"),
+    ("ja", "ウォーク", "Walk"),
+    ("ja", "ハイキング", "Hike"),
+    ("zh", "跑步", "Run"),
+    ("zh", "骑行", "Ride"),
+    ("zh", "游泳", "Swim"),
+    ("zh", "步行", "Walk"),
+    ("zh", "徒步", "Hike"),
+];
+
 /// Sports on wheels driven by pedals or hands: described by speed.
 const CYCLE: &[&str] = &[
     "Ride",
@@ -215,10 +280,17 @@ impl SportType {
     /// later still arrives in a recognisable spelling.
     pub fn from_export_name(name: &str) -> SportType {
         let name = name.trim();
+        let folded = name.to_lowercase();
         EXPORT_NAMES
             .iter()
             .find(|(shown, _)| shown.eq_ignore_ascii_case(name))
             .map(|(_, sport)| SportType::new(*sport))
+            .or_else(|| {
+                TRANSLATED_EXPORT_NAMES
+                    .iter()
+                    .find(|(_, shown, _)| shown.to_lowercase() == folded)
+                    .map(|(_, _, sport)| SportType::new(*sport))
+            })
             .or_else(|| SportType::lookup(name))
             .unwrap_or_else(|| SportType::new(name.replace([' ', '-'], "")))
     }
@@ -419,6 +491,20 @@ mod tests {
         assert_eq!(of(" e-bike ride "), "EBikeRide");
         assert_eq!(of("Canoe"), "Canoeing");
         assert_eq!(of("Quidditch Match"), "QuidditchMatch");
+    }
+
+    #[test]
+    fn translated_export_names_map_to_documented_sport_types() {
+        for (lang, shown, sport) in TRANSLATED_EXPORT_NAMES {
+            assert!(KNOWN.contains(sport), "{lang} {shown} -> {sport}");
+        }
+        let of = |s: &str| SportType::from_export_name(s).as_str().to_owned();
+        assert_eq!(of("Hardloopsessie"), "Run");
+        assert_eq!(of("fietsrit"), "Ride");
+        assert_eq!(of("Zwemmen"), "Swim");
+        assert_eq!(of("COURSE À PIED"), "Run");
+        assert_eq!(of("Entrenamiento con pesas"), "WeightTraining");
+        assert_eq!(of("Lauf"), "Run");
     }
 
     #[test]

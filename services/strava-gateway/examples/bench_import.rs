@@ -4,11 +4,13 @@
 //! ```text
 //! cargo build --release -p strava-gateway --bin strava-gateway --example bench_import
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!     target/release/examples/bench_import [--rows N] [--json]
+//!     target/release/examples/bench_import [--rows N] [--json | --zip]
 //! ```
 //!
 //! Writes an `activities.csv` of N rows (default 1,000,000) in Strava's export layout
-//! (or with `--json` a JSON array of N SummaryActivity), runs the release
+//! (or with `--json` a JSON array of N SummaryActivity, or with `--zip` an export
+//! archive whose activities have a gzipped GPX file each, but every tenth, spread
+//! over three continents' zones), runs the release
 //! `strava-gateway import` binary next to this one against a throwaway database, and
 //! prints the elapsed time and the importer's peak resident memory (`VmHWM` from
 //! `/proc/<pid>/status`, sampled while it runs; the kernel keeps the high-water mark,
@@ -25,12 +27,14 @@ const HEADER: &str = "Activity ID,Activity Date,Activity Name,Activity Type,Acti
 struct Args {
     rows: u64,
     json: bool,
+    zip: bool,
 }
 
 fn args() -> Args {
     let mut a = Args {
         rows: 1_000_000,
         json: false,
+        zip: false,
     };
     let mut argv = std::env::args().skip(1);
     while let Some(flag) = argv.next() {
@@ -40,6 +44,7 @@ fn args() -> Args {
                 None => usage(),
             },
             "--json" => a.json = true,
+            "--zip" => a.zip = true,
             _ => usage(),
         }
     }
@@ -47,7 +52,7 @@ fn args() -> Args {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_import [--rows N] [--json]");
+    eprintln!("usage: bench_import [--rows N] [--json | --zip]");
     std::process::exit(2);
 }
 
@@ -73,7 +78,7 @@ fn write_csv(path: &Path, rows: u64) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "{id},\"{date}\",Morning {kind},{kind},{desc},2950,{km},171,40,false,,,activities/{id}.fit,,,2950.0,2900.0,{m},4.2,2.86,35.0,34.0,10.0,45.0,8.0,0.1,90,84.5,171,150.2,,,420,0.0,0.0",
+            "{id},\"{date}\",Morning {kind},{kind},{desc},2950,{km},171,40,false,,,activities/{id}.gpx.gz,,,2950.0,2900.0,{m},4.2,2.86,35.0,34.0,10.0,45.0,8.0,0.1,90,84.5,171,150.2,,,420,0.0,0.0",
             m = km * 1000.0
         )?;
     }
@@ -100,6 +105,33 @@ fn write_json(path: &Path, rows: u64) -> std::io::Result<()> {
     }
     write!(out, "]")?;
     out.flush()
+}
+
+/// An export archive: the CSV of `write_csv` and a one-point GPX file for nine rows
+/// in ten, in Paris, Tokyo or New York.
+fn write_zip(path: &Path, rows: u64) -> std::io::Result<()> {
+    let csv = path.with_extension("csv");
+    write_csv(&csv, rows)?;
+    let mut zip = zip::ZipWriter::new(BufWriter::new(std::fs::File::create(path)?));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("activities.csv", deflated)?;
+    std::io::copy(&mut std::fs::File::open(&csv)?, &mut zip)?;
+    std::fs::remove_file(&csv)?;
+    const PLACES: [(f64, f64); 3] = [(48.8566, 2.3522), (35.6812, 139.7671), (40.7128, -74.006)];
+    for i in (0..rows).filter(|i| i % 10 != 0) {
+        let (lat, lon) = PLACES[(i % 3) as usize];
+        let gpx = format!(
+            "<?xml version=\"1.0\"?><gpx creator=\"bench\"><trk><trkseg><trkpt lat=\"{lat}\" lon=\"{lon}\"><ele>35.0</ele></trkpt></trkseg></trk></gpx>"
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(gpx.as_bytes())?;
+        zip.start_file(format!("activities/{}.gpx.gz", 1_000_000_000 + i), stored)?;
+        zip.write_all(&gz.finish()?)?;
+    }
+    zip.finish()?.flush()
 }
 
 /// `VmHWM` of a running process, in kB.
@@ -135,11 +167,15 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join(if args.json {
         "activities.json"
+    } else if args.zip {
+        "export_1.zip"
     } else {
         "activities.csv"
     });
     let written = if args.json {
         write_json(&file, args.rows)
+    } else if args.zip {
+        write_zip(&file, args.rows)
     } else {
         write_csv(&file, args.rows)
     };
@@ -176,6 +212,8 @@ async fn main() {
         args.rows,
         if args.json {
             "JSON array"
+        } else if args.zip {
+            "export ZIP with GPS files"
         } else {
             "export CSV"
         },

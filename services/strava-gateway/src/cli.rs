@@ -43,10 +43,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         athlete_json: Option<PathBuf>,
         /// The athlete's IANA time zone, stored on the athlete; the export's dates are
-        /// UTC, so a CSV needs it unless the athlete already has a zone.
+        /// UTC, so a CSV needs it unless the athlete already has a zone. In an export
+        /// ZIP, activities with a GPS file take the zone of their first position.
         #[arg(long, value_name = "Area/City", value_parser = parse_iana_zone)]
         timezone: Option<chrono_tz::Tz>,
-        /// `activities.csv` or a `.json` file.
+        /// Import the good rows and list the bad ones, instead of refusing the file.
+        #[arg(long)]
+        skip_bad_rows: bool,
+        /// Strava's export archive (`export_NNNN.zip`), its `activities.csv`, or a
+        /// `.json` file.
         file: PathBuf,
     },
     /// Load the demo athlete and two years of generated activities (idempotent).
@@ -106,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             athlete,
             athlete_json,
             timezone,
+            skip_bad_rows,
             file,
         } => {
             let db = DbSettings::from_env(&env).map_err(|e| Exit::usage(e.to_string()))?;
@@ -115,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 athlete_json,
                 file,
                 timezone,
+                skip_bad_rows,
             };
             let report = crate::import::run(&pool, &args)
                 .await
@@ -136,11 +143,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 .into());
             }
+            for bad in &report.bad {
+                eprintln!("skipped {}: {}", bad.place, bad.reason);
+            }
+            let unlisted = report.bad_count - report.bad.len();
+            if unlisted > 0 {
+                eprintln!("... and {unlisted} more bad rows skipped");
+            }
             println!(
-                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete){}",
+                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete, {} bad rows skipped){}",
                 report.read,
                 report.written,
                 report.skipped,
+                report.bad_count,
                 if report.created_athlete {
                     "; athlete created"
                 } else {

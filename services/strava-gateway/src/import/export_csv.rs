@@ -5,10 +5,11 @@
 //! The export repeats some header names with different units: the first "Distance"
 //! is in kilometres (or miles), the second in metres; "Elapsed Time", "Max Heart
 //! Rate", "Relative Effort" and "Commute" also appear twice. Columns are found by
-//! name and, for repeated names, by occurrence. Dates are UTC in an English,
-//! locale-dependent format ("Nov 2, 2023, 7:10:12 AM", "2 Nov 2023, 07:10:12") or
-//! ISO 8601; the local start time is that UTC time in the athlete's zone (the import
-//! refuses a CSV when no zone is known), daylight saving time applied row by row.
+//! name and, for repeated names, by occurrence, after the header is put into English
+//! (`language`): Strava writes header, month names, decimal separator and sport
+//! names in the account's language. Dates are UTC; the local start time is that UTC
+//! time in the activity's zone (from its GPS file, when the export ZIP holds one) or
+//! else the athlete's, daylight saving time applied row by row.
 //!
 //! Every value we read is checked: a number that is not one, a negative distance or
 //! time, a flag that is not true/false is an error naming the line and the column.
@@ -16,8 +17,10 @@
 //! too, never a row merged with its neighbour.
 
 use super::csv_input::CsvInput;
-use super::rows::{AthleteZone, Batcher, Parsed, Place, ReadError, RowContext, excerpt};
+use super::language::{self, Language};
+use super::rows::{Batcher, Parsed, Place, ReadError, RowContext, ZoneFinder, excerpt};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use db::activities::ActivityRow;
 use domain::{Activity, ActivityId, ActivitySource, SportType};
 use std::collections::HashMap;
@@ -26,8 +29,15 @@ use std::io::Read;
 /// Columns without which a row means nothing.
 const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
 
-/// Reads every record of `input`, handing each row (or its error) to `out`.
-pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(), ReadError> {
+/// Reads every record of `input`, handing each row (or its error) to `out`. With
+/// `zones`, an activity whose "Filename" names a GPS file takes the zone of its
+/// first position.
+pub fn read(
+    input: impl Read,
+    ctx: &RowContext,
+    out: &mut Batcher,
+    mut zones: Option<&mut dyn ZoneFinder>,
+) -> Result<(), ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -61,12 +71,17 @@ pub fn read(input: impl Read, ctx: &RowContext, out: &mut Batcher) -> Result<(),
                     continue;
                 }
                 let line = line_of(&mut reader, record.position());
-                let row = Cells {
+                let cells = Cells {
                     columns: &columns,
                     record: &record,
-                }
-                .activity(ctx)
-                .map(|a| ActivityRow::new(&a, None, ctx.fetched_at));
+                };
+                let gps_zone = match (zones.as_deref_mut(), cells.last("Filename")) {
+                    (Some(zones), Some(file)) => zones.zone_of(file.value),
+                    _ => None,
+                };
+                let row = cells
+                    .activity(ctx, gps_zone)
+                    .map(|a| ActivityRow::new(&a, None, ctx.fetched_at));
                 out.push(Parsed {
                     place: Place::Line(line),
                     row,
@@ -115,23 +130,27 @@ fn record_error(e: csv::Error) -> Result<String, ReadError> {
     }
 }
 
-/// Header positions by name (case-insensitive); a name may occur more than once.
+/// Header positions by English name (case-insensitive); a name may occur more than
+/// once. Messages name a column as the file does.
 struct Columns {
     names: Vec<String>,
     by_name: HashMap<String, Vec<usize>>,
+    language: Option<&'static Language>,
 }
 
 impl Columns {
     fn new(header: &csv::StringRecord) -> Self {
-        let names: Vec<String> = header
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-            .collect();
+        let names: Vec<String> = header.iter().map(language::clean_header).collect();
+        let reading = language::read_header(&names);
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, name) in names.iter().enumerate() {
+        for (i, name) in reading.names.iter().enumerate() {
             by_name.entry(name.to_lowercase()).or_default().push(i);
         }
-        Self { names, by_name }
+        Self {
+            names,
+            by_name,
+            language: reading.language,
+        }
     }
 
     /// Every position holding `name`, in order.
@@ -153,6 +172,7 @@ struct Cell<'a> {
     position: usize,
     name: &'a str,
     value: &'a str,
+    language: Option<&'static Language>,
 }
 
 impl Cell<'_> {
@@ -166,12 +186,7 @@ impl Cell<'_> {
     }
 
     fn number(&self) -> Result<f64, String> {
-        // Some locales write thousands separators: "1,234.5".
-        self.value
-            .replace(',', "")
-            .parse::<f64>()
-            .ok()
-            .filter(|n| n.is_finite())
+        language::parse_number(self.value, self.language)
             .ok_or_else(|| self.problem("is not a number"))
     }
 
@@ -238,6 +253,7 @@ impl<'a> Cells<'a> {
             position,
             name: &self.columns.names[position],
             value,
+            language: self.columns.language,
         })
     }
 
@@ -265,8 +281,9 @@ impl<'a> Cells<'a> {
             .unwrap_or(false))
     }
 
-    /// The record as an activity of the importing athlete.
-    fn activity(&self, ctx: &RowContext) -> Result<Activity, String> {
+    /// The record as an activity of the importing athlete, in `gps_zone` when its GPS
+    /// file gave one, else in the athlete's zone.
+    fn activity(&self, ctx: &RowContext, gps_zone: Option<Tz>) -> Result<Activity, String> {
         let id_cell = self.last("Activity ID").ok_or("no Activity ID")?;
         let id = id_cell
             .value
@@ -275,11 +292,24 @@ impl<'a> Cells<'a> {
             .filter(|id| *id > 0)
             .ok_or_else(|| id_cell.problem("is not a positive integer"))?;
         let date_cell = self.last("Activity Date").ok_or("no Activity Date")?;
-        let start_date =
-            parse_export_date(date_cell.value).ok_or_else(|| date_cell.problem("is not a date"))?;
-        let start_date_local = match &ctx.zone {
-            Some(AthleteZone { tz, .. }) => start_date.with_timezone(tz).naive_local(),
-            None => start_date.naive_utc(),
+        let start_date = parse_export_date_in(date_cell.value, self.columns.language)
+            .ok_or_else(|| date_cell.problem("is not a date"))?;
+        let (start_date_local, timezone) = match (gps_zone, &ctx.zone) {
+            (Some(tz), _) => (
+                start_date.with_timezone(&tz).naive_local(),
+                domain::dates::strava_label(tz, start_date),
+            ),
+            (None, Some(zone)) => (
+                start_date.with_timezone(&zone.tz).naive_local(),
+                zone.label.clone(),
+            ),
+            (None, None) => {
+                return Err(
+                    "no GPS file in the export gives its time zone and the athlete has none: \
+                     pass --timezone Area/City"
+                        .into(),
+                );
+            }
         };
         // The second Distance is metres; the first is kilometres (or miles, which the
         // export does not say), so it is only a fallback.
@@ -311,7 +341,7 @@ impl<'a> Cells<'a> {
             sport_type,
             start_date,
             start_date_local,
-            timezone: ctx.zone.as_ref().map(|z| z.label.clone()),
+            timezone: Some(timezone),
             distance_m,
             moving_time_s: moving,
             elapsed_time_s: elapsed,
@@ -345,6 +375,12 @@ impl<'a> Cells<'a> {
             source: ActivitySource::Import,
         })
     }
+}
+
+/// Reads the export's UTC date in the export's language (`None`: not known).
+pub fn parse_export_date_in(text: &str, language: Option<&Language>) -> Option<DateTime<Utc>> {
+    parse_export_date(text)
+        .or_else(|| language::parse_date(text, language).map(|naive| naive.and_utc()))
 }
 
 /// Reads the export's UTC date: English month-name formats with or without
@@ -390,7 +426,7 @@ pub fn parse_export_date(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::rows::BATCH_ROWS;
+    use crate::import::rows::{AthleteZone, BATCH_ROWS};
     use chrono::TimeZone;
     use domain::AthleteId;
 
@@ -415,10 +451,14 @@ mod tests {
         assert_eq!(parse_export_date("yesterday"), None);
     }
 
+    /// Rows read in `zone`, or in UTC.
     fn ctx(zone: Option<AthleteZone>) -> RowContext {
         RowContext {
             athlete: AthleteId(1),
-            zone,
+            zone: Some(zone.unwrap_or_else(|| AthleteZone {
+                tz: chrono_tz::UTC,
+                label: "(GMT+00:00) UTC".to_owned(),
+            })),
             fetched_at: Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap(),
         }
     }
@@ -429,7 +469,7 @@ mod tests {
         let text = text.to_owned();
         let ctx = ctx.clone();
         let reader = std::thread::spawn(move || {
-            read(text.as_bytes(), &ctx, &mut batcher).map_err(|e| format!("{e:?}"))?;
+            read(text.as_bytes(), &ctx, &mut batcher, None).map_err(|e| format!("{e:?}"))?;
             batcher.finish().map_err(|_| "stopped".to_owned())
         });
         let mut all = Vec::new();
@@ -559,6 +599,228 @@ mod tests {
         assert_eq!(
             (rows[1].place, rows[1].row.as_ref().unwrap().id),
             (Place::Line(4), 2)
+        );
+    }
+
+    /// The blocks of `tests/data/export-languages.txt`: (block name, CSV text).
+    fn export_lines() -> Vec<(String, String)> {
+        let text = include_str!("../../tests/data/export-languages.txt");
+        let mut blocks: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix("## ") {
+                blocks.push((name.to_owned(), String::new()));
+            } else if line.starts_with('#') || line.is_empty() {
+                continue;
+            } else if let Some((_, csv)) = blocks.last_mut() {
+                csv.push_str(line);
+                csv.push('\n');
+            }
+        }
+        blocks
+    }
+
+    fn block(name: &str) -> String {
+        export_lines()
+            .into_iter()
+            .find(|(n, _)| n.ends_with(name))
+            .unwrap_or_else(|| panic!("no block {name}"))
+            .1
+    }
+
+    fn zone(name: &str) -> Option<AthleteZone> {
+        let tz: chrono_tz::Tz = name.parse().unwrap();
+        Some(AthleteZone {
+            tz,
+            label: domain::dates::strava_label(tz, Utc::now()),
+        })
+    }
+
+    fn good(rows: &[Parsed]) -> Vec<&db::activities::ActivityRow> {
+        rows.iter()
+            .map(|p| {
+                p.row
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{:?}: {e}", p.place))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn english_real_export_with_untranslated_html_headers() {
+        let rows = parse(&block("english-real-export"), &ctx(zone("America/Recife")));
+        let rows = good(&rows);
+        assert_eq!(rows.len(), 5);
+        let a = rows[0];
+        assert_eq!(a.id, 3763864420);
+        assert_eq!(a.name, "Corrida no Cavoucão");
+        assert_eq!(a.sport_type, "Run");
+        assert_eq!(a.start_date.to_string(), "2020-07-14 22:36:55 UTC");
+        // Recife is UTC-3 all year.
+        assert_eq!(a.start_date_local.to_string(), "2020-07-14 19:36:55");
+        assert_eq!(a.distance_m, 6325.60009765625);
+        assert_eq!((a.moving_time_s, a.elapsed_time_s), (3261, 3378));
+        assert_eq!(a.calories, Some(637.270263671875));
+        assert_eq!(a.timezone.as_deref(), Some("(GMT-03:00) America/Recife"));
+        assert_eq!(rows[1].sport_type, "Walk");
+        assert_eq!(rows[1].average_heartrate, Some(146.52688598632812));
+        assert_eq!(rows[3].sport_type, "Workout");
+        assert_eq!(rows[3].distance_m, 0.0);
+        // 11:44:01 PM UTC on the 15th is 20:44 local on the 15th.
+        assert_eq!(rows[3].start_date_local.to_string(), "2020-07-15 20:44:01");
+    }
+
+    #[test]
+    fn german_row_with_decimal_comma_and_day_first_date() {
+        let rows = parse(&block("german-fixture-row"), &ctx(zone("Europe/Berlin")));
+        let rows = good(&rows);
+        let a = rows[0];
+        assert_eq!(a.id, 19404735112);
+        assert_eq!(a.name, "Lauf am Nachmittag");
+        assert_eq!(a.sport_type, "Run");
+        assert_eq!(a.start_date.to_string(), "2026-07-21 15:09:27 UTC");
+        assert_eq!(a.start_date_local.to_string(), "2026-07-21 17:09:27");
+        assert_eq!((a.elapsed_time_s, a.max_heartrate), (1390, Some(190.0)));
+        assert_eq!(
+            (a.average_heartrate, a.calories),
+            (Some(148.0), Some(299.0))
+        );
+        // "2,81" read with a decimal comma (the fixture's second Distanz).
+        assert_eq!(a.distance_m, 2.81);
+    }
+
+    #[test]
+    fn german_header_lines_up_with_the_english_one() {
+        let text = block("german-header-92");
+        let mut lines = text.lines();
+        let cells =
+            |line: &str| -> Vec<String> { line.split(',').map(language::clean_header).collect() };
+        let german = cells(lines.next().unwrap());
+        let english = cells(lines.next().unwrap());
+        let reading = language::read_header(&german);
+        assert_eq!(reading.language.map(|l| l.code), Some("de"));
+        // The English header is a later version: it adds columns after
+        // "Average Grade Adjusted Pace" where the German one ends with "Medien".
+        let shared = german.len() - 1;
+        let mut named = 0;
+        for i in 0..shared {
+            if reading.names[i] != german[i] {
+                assert_eq!(reading.names[i], english[i], "column {}", i + 1);
+                named += 1;
+            }
+        }
+        assert!(named >= 50, "only {named} German names are in the table");
+        assert_eq!(reading.names.last().map(String::as_str), Some("Media"));
+    }
+
+    #[test]
+    fn dutch_rows_with_dutch_months_roll_over_midnight_locally() {
+        let rows = parse(&block("dutch-fixture"), &ctx(zone("Europe/Amsterdam")));
+        let rows = good(&rows);
+        let a = rows[0];
+        assert_eq!((a.id, a.name.as_str()), (1001, "Avondloop"));
+        assert_eq!(a.sport_type, "Run");
+        assert_eq!(a.start_date.to_string(), "2026-05-09 19:00:00 UTC");
+        assert_eq!(a.start_date_local.to_string(), "2026-05-09 21:00:00");
+        assert_eq!((a.moving_time_s, a.elapsed_time_s), (1800, 1900));
+        // The fixture keeps one "Afstand" column, in metres; a real export has two and
+        // the first is kilometres, which is how a lone one is read. Not asserted.
+        assert_eq!(a.total_elevation_gain_m, 80.0);
+        assert_eq!(
+            (a.average_heartrate, a.max_heartrate),
+            (Some(148.0), Some(172.0))
+        );
+        assert_eq!((a.average_cadence, a.calories), (Some(82.0), Some(520.0)));
+        assert_eq!(rows[1].sport_type, "Ride");
+        // 22:30 UTC on 7 May is 00:30 on 8 May in Amsterdam (CEST, UTC+2).
+        assert_eq!(rows[2].start_date_local.to_string(), "2026-05-08 00:30:00");
+    }
+
+    #[test]
+    fn french_and_spanish_headers_name_their_columns_in_errors() {
+        let rows = parse(&block("french-fixture"), &ctx(None));
+        assert_eq!(rows.len(), 3);
+        for p in &rows {
+            assert_eq!(
+                p.row.as_ref().unwrap_err(),
+                "column 2 (Date de l'activité): \"date\" is not a date"
+            );
+        }
+        let rows = parse(&block("spanish-fixture"), &ctx(None));
+        assert_eq!(
+            rows[0].row.as_ref().unwrap_err(),
+            "column 2 (Fecha de la actividad): \"x\" is not a date"
+        );
+        // With the placeholder dates replaced, the French rows read.
+        let fixed = block("french-fixture").replace(",date,", ",\"14 juil. 2020, 22:36:55\",");
+        let rows = parse(&fixed, &ctx(zone("Europe/Paris")));
+        let rows = good(&rows);
+        assert_eq!(rows[0].sport_type, "Run");
+        assert_eq!(rows[1].sport_type, "Ride");
+        assert_eq!(rows[0].start_date_local.to_string(), "2020-07-15 00:36:55");
+        assert_eq!(
+            (rows[0].elapsed_time_s, rows[0].total_elevation_gain_m),
+            (3600, 45.5)
+        );
+        // Only the first Distance (kilometres) is filled.
+        assert_eq!(rows[1].distance_m, 30000.0);
+    }
+
+    #[test]
+    fn spanish_reduced_header_numbers_and_sports() {
+        let text = block("spanish-fixture-reduced");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(language::clean_header)
+            .collect();
+        let reading = language::read_header(&header);
+        assert_eq!(reading.language.map(|l| l.code), Some("es"));
+        assert_eq!(
+            reading.names,
+            [
+                "Activity ID",
+                "Activity Type",
+                "Activity Description",
+                "Elapsed Time",
+                "Distance",
+                "Activity Private Note",
+                "Filename",
+                "Elapsed Time",
+                "Moving Time",
+                "Distance",
+                "Elevation Gain",
+                "Perceived Exertion",
+            ]
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let km = language::parse_number(&rows[0][4], reading.language);
+        let metres = language::parse_number(&rows[0][9], reading.language);
+        assert_eq!((km, metres), (Some(4.03), Some(4030.5)));
+        assert_eq!(SportType::from_export_name(&rows[0][1]).as_str(), "Run");
+        assert_eq!(
+            SportType::from_export_name(&rows[1][1]).as_str(),
+            "WeightTraining"
+        );
+        // Without a date the file is refused as a whole.
+        let (mut batcher, _rx) = crate::import::rows::Batcher::channel();
+        let err = read(text.as_bytes(), &ctx(None), &mut batcher, None).unwrap_err();
+        assert!(
+            matches!(&err, ReadError::File(m) if m.contains("Activity Date")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_row_without_any_zone_says_what_to_pass() {
+        let text = "Activity ID,Activity Date\n1,2023-11-02T07:10:12Z\n";
+        let mut no_zone = ctx(None);
+        no_zone.zone = None;
+        let rows = parse(text, &no_zone);
+        assert!(
+            rows[0].row.as_ref().unwrap_err().contains("--timezone"),
+            "{rows:?}"
         );
     }
 }

@@ -1,13 +1,16 @@
 //! `strava-gateway import`: loads one athlete's activities from a Strava bulk export
-//! (`activities.csv`) or from a JSON array of SummaryActivity (what
-//! `/athlete/activities` returns), without calling Strava.
+//! (the archive `export_NNNN.zip` or its `activities.csv`, in any export language)
+//! or from a JSON array of SummaryActivity (what `/athlete/activities` returns),
+//! without calling Strava.
 //!
 //! All or nothing: one transaction per import creates the athlete when unknown
 //! (name and unit preference from an athlete JSON in Strava's shape when one is
 //! given) and stores the rows; when any row is bad, every bad row is reported (the
 //! first [`BAD_ROWS_LISTED`] by line or index, then a count) and nothing is stored,
-//! not even the athlete. Rows are upserted by activity id, so importing the same file
-//! again changes nothing.
+//! not even the athlete, unless the athlete chose to skip bad rows
+//! ([`ImportArgs::skip_bad_rows`]): then the good rows are stored and the bad ones
+//! reported. Rows are upserted by activity id, so importing the same file again
+//! changes nothing.
 //!
 //! The file is streamed: a blocking thread reads it (`export_csv`, `json_array`) and
 //! hands rows over in batches (`rows`) to the bulk upsert, so memory is bounded by a
@@ -15,7 +18,10 @@
 
 mod csv_input;
 mod export_csv;
+mod export_zip;
+mod gps;
 mod json_array;
+mod language;
 mod rows;
 
 pub use export_csv::parse_export_date;
@@ -42,11 +48,15 @@ pub struct ImportArgs {
     pub athlete: AthleteId,
     /// Strava's athlete JSON, used when the athlete must be created.
     pub athlete_json: Option<PathBuf>,
-    /// `activities.csv` or a `.json` array of SummaryActivity.
+    /// The export archive (`.zip`), `activities.csv` or a `.json` array of
+    /// SummaryActivity.
     pub file: PathBuf,
     /// The athlete's time zone, stored on the athlete. The export's dates are UTC, so
-    /// a CSV needs this or a zone already stored for the athlete.
+    /// a CSV needs this or a zone already stored for the athlete; in an archive it is
+    /// the zone of activities without a GPS file.
     pub timezone: Option<chrono_tz::Tz>,
+    /// Store the good rows and report the bad ones, instead of refusing the file.
+    pub skip_bad_rows: bool,
 }
 
 /// The outcome of an import that could run.
@@ -64,6 +74,8 @@ pub struct Report {
     pub bad: Vec<BadRow>,
     /// How many rows could not be read in all.
     pub bad_count: usize,
+    /// Whether the bad rows were left out and the good ones stored.
+    pub bad_skipped: bool,
 }
 
 /// A row that could not be imported.
@@ -74,9 +86,10 @@ pub struct BadRow {
 }
 
 impl Report {
-    /// Whether the rows were stored: only when none was bad.
+    /// Whether the good rows were stored: when none was bad, or when the bad ones
+    /// were skipped.
     pub fn stored(&self) -> bool {
-        self.bad_count == 0
+        self.bad_count == 0 || self.bad_skipped
     }
 
     /// The exit code: 0 when every row was stored, 1 when bad rows stopped the import.
@@ -126,7 +139,8 @@ pub async fn run(pool: &db::Pool, args: &ImportArgs) -> Result<Report, ImportErr
     let mut conn = pool.get().await?;
     let outcome = conn
         .transaction(async |conn| {
-            let report = import(conn, args, profile, input, format).await?;
+            let mut report = import(conn, args, profile, input, format).await?;
+            report.bad_skipped = args.skip_bad_rows && report.bad_count > 0;
             // Rolls the transaction back: a refused import leaves no trace.
             if report.stored() {
                 Ok(report)
@@ -163,13 +177,16 @@ impl From<ImportError> for Refused {
 #[derive(Debug, Clone, Copy)]
 enum Format {
     ExportCsv,
+    /// The export archive; read from its path, since entries are opened by name.
+    ExportZip,
     JsonArray,
 }
 
 type Input = BufReader<File>;
 
-/// Opens the file, past a byte-order mark, and tells its format: a `.json` name or
-/// a first character `[` is JSON, anything else the export CSV.
+/// Opens the file, past a byte-order mark, and tells its format: a ZIP signature is
+/// the export archive (checked to hold `activities.csv`), a `.json` name or a first
+/// character `[` is JSON, anything else the export CSV.
 fn open(path: &Path) -> Result<(Input, Format), ImportError> {
     let read_error = |source| ImportError::Read {
         path: path.display().to_string(),
@@ -177,6 +194,13 @@ fn open(path: &Path) -> Result<(Input, Format), ImportError> {
     };
     let mut input = BufReader::new(File::open(path).map_err(read_error)?);
     let head = input.fill_buf().map_err(read_error)?;
+    if export_zip::is_zip(head) {
+        export_zip::check(path).map_err(|reason| ImportError::Format {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        return Ok((input, Format::ExportZip));
+    }
     let bom = if head.starts_with("\u{feff}".as_bytes()) {
         3
     } else {
@@ -234,6 +258,8 @@ async fn import(
             Some(AthleteZone { tz, label })
         }),
     };
+    // An archive's activities with GPS files carry their own zone; the others are
+    // bad rows that say what to pass.
     if zone.is_none() && matches!(format, Format::ExportCsv) {
         // Refused before any row: the transaction rolls back a just-created athlete.
         return Err(ImportError::Usage(format!(
@@ -251,9 +277,11 @@ async fn import(
     };
     let (mut batcher, mut batches) = Batcher::channel();
     let reader_ctx = ctx.clone();
+    let path = args.file.clone();
     let reader = tokio::task::spawn_blocking(move || {
         match format {
-            Format::ExportCsv => export_csv::read(input, &reader_ctx, &mut batcher),
+            Format::ExportCsv => export_csv::read(input, &reader_ctx, &mut batcher, None),
+            Format::ExportZip => export_zip::read(&path, &reader_ctx, &mut batcher),
             Format::JsonArray => json_array::read(input, &reader_ctx, &mut batcher),
         }?;
         batcher.finish()
@@ -261,6 +289,7 @@ async fn import(
     let mut writer = Writer {
         ctx: &ctx,
         report: &mut report,
+        skip_bad_rows: args.skip_bad_rows,
     };
     while let Some(batch) = batches.recv().await {
         writer.write(conn, batch).await?;
@@ -279,10 +308,12 @@ async fn import(
 }
 
 /// Stores batches while no row has been bad; after the first bad row it only
-/// collects the reasons, since the transaction will roll back.
+/// collects the reasons, since the transaction will roll back, unless bad rows are
+/// skipped: then it stores the good rows of every batch.
 struct Writer<'a> {
     ctx: &'a RowContext,
     report: &'a mut Report,
+    skip_bad_rows: bool,
 }
 
 impl Writer<'_> {
@@ -307,19 +338,24 @@ impl Writer<'_> {
                 }
             }
         }
-        if !self.report.stored() || rows.is_empty() {
+        let storing = |report: &Report| report.bad_count == 0 || self.skip_bad_rows;
+        if !storing(self.report) || rows.is_empty() {
             return Ok(());
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let earlier = db::activities::ids_fetched_at(conn, &ids, self.ctx.fetched_at).await?;
-        for id in earlier {
+        for id in &earlier {
             self.report.note_bad(
-                places[&id],
+                places[id],
                 format!("activity {id} appears earlier in the file"),
             );
         }
-        if !self.report.stored() {
+        if !storing(self.report) {
             return Ok(());
+        }
+        if !earlier.is_empty() {
+            rows.retain(|r| !earlier.contains(&r.id));
+            self.report.read -= earlier.len();
         }
         let written = db::activities::upsert_many(conn, &rows).await?;
         self.report.written += written;

@@ -58,6 +58,14 @@ pub struct AthleteZone {
     pub label: String,
 }
 
+/// Finds an activity's time zone from its GPS file, named as the export's
+/// "Filename" column names it ("activities/123.fit.gz").
+pub trait ZoneFinder {
+    /// The zone of the file's first position; `None` when the file is not there or
+    /// holds no position (an indoor ride), so the athlete's zone applies.
+    fn zone_of(&mut self, filename: &str) -> Option<Tz>;
+}
+
 /// Why a reader stopped before the end of its file.
 #[derive(Debug)]
 pub enum ReadError {

@@ -89,6 +89,7 @@ fn args(athlete: i64, file: PathBuf) -> ImportArgs {
         athlete_json: None,
         file,
         timezone: Some(chrono_tz::UTC),
+        skip_bad_rows: false,
     }
 }
 
@@ -126,6 +127,7 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
         athlete_json: Some(athlete_json),
         file,
         timezone: Some(chrono_tz::UTC),
+        skip_bad_rows: false,
     };
     let report = run(db.pool(), &args).await.unwrap();
     assert_eq!(

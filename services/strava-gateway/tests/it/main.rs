@@ -7,6 +7,7 @@ mod demo_upkeep;
 mod governor;
 mod hostile;
 mod import;
+mod import_zip;
 mod oauth;
 mod service;
 mod subscription;
