@@ -21,7 +21,7 @@ const USAGE: &str = "usage: cargo xtask <dev | test [ARGS...] | bench>
   test    run every test (cargo nextest when installed, else cargo test); ARGS go to the runner
   bench   run the benchmarks on a release build and print their figures
   check-deploy
-          check render.yaml, docker-compose.yml and .env.example against the release binaries";
+          check render.yaml, docker-compose.yml and .env.example against the debug binaries";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
