@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use strava_fake::{FakeConfig, FakeStrava, NewAthlete};
+use db::jobs::JobState;
 use strava_gateway::worker::{Context, Workers, backfill_job};
 use strava_gateway::{Application, Settings};
 use testkit::TestDb;
@@ -237,7 +238,7 @@ async fn backfill(args: &Args) {
                 id: athlete.get(),
                 firstname: "Bench".into(),
                 lastname: "Mark".into(),
-                measurement_preference: "meters".into(),
+                measurement_preference: domain::Units::Metric,
                 timezone: None,
                 is_demo: false,
             },
@@ -274,7 +275,7 @@ async fn backfill(args: &Args) {
             .await
             .expect("job")
             .expect("row");
-        if job.state == "done" || job.state == "failed" {
+        if matches!(job.state, JobState::Done | JobState::Failed) {
             break;
         }
         drop(conn);

@@ -21,7 +21,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use db::crypto::TokenCipher;
-use db::jobs::NewJob;
 use db::tokens::StravaTokens;
 use diesel_async::AsyncConnection;
 use domain::AthleteId;
@@ -376,8 +375,7 @@ async fn connect(
             Ok(me) => {
                 preference = me["measurement_preference"]
                     .as_str()
-                    .filter(|p| matches!(*p, "meters" | "feet"))
-                    .map(str::to_owned);
+                    .and_then(domain::Units::from_strava);
             }
             Err(e) => tracing::warn!(error = %e, "could not read the athlete's unit preference"),
         }
@@ -399,9 +397,8 @@ async fn connect(
                 firstname: text(&summary["firstname"]),
                 lastname: text(&summary["lastname"]),
                 measurement_preference: preference
-                    .clone()
-                    .or_else(|| known.as_ref().map(|k| k.measurement_preference.clone()))
-                    .unwrap_or_else(|| "meters".into()),
+                    .or_else(|| known.as_ref().map(|k| k.measurement_preference))
+                    .unwrap_or_default(),
                 // Learnt from activities later; a reconnect keeps what we had.
                 timezone: known.as_ref().and_then(|k| k.timezone.clone()),
                 is_demo: false,
@@ -410,8 +407,7 @@ async fn connect(
             db::tokens::save(conn, cipher, id, &tokens).await?;
             db::jobs::enqueue(
                 conn,
-                &NewJob::now("backfill", serde_json::json!({ "athlete_id": id.get() }))
-                    .dedupe(format!("backfill:{id}")),
+                &crate::worker::backfill_job(id),
             )
             .await?;
             let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;

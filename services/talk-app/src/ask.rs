@@ -134,7 +134,7 @@ pub async fn ask(
             let recent: Vec<String> = chats::messages(&mut conn, id)
                 .await?
                 .into_iter()
-                .filter(|m| m.role == "user")
+                .filter(|m| m.role == db::chats::Role::User)
                 .map(|m| m.content)
                 .rev()
                 .take(LLM_RECENT_QUESTIONS)

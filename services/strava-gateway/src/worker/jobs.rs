@@ -12,30 +12,18 @@ use crate::tokens::TokenError;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use db::activities::ActivityRow;
-use db::jobs::{Job, NewJob};
-use db::sync::SyncStatus;
+use db::jobs::{Job, JobKind, NewJob};
+use db::sync::{SyncState, SyncStatus};
 use diesel_async::AsyncConnection;
 use domain::{ActivitySource, AthleteId};
 use tokio::sync::watch;
-
-/// Pages the athlete's whole history after connect; payload `{"athlete_id"}`.
-pub const BACKFILL: &str = "backfill";
-/// Re-lists the last `RECONCILE_DAYS` and drops rows Strava no longer lists.
-pub const RECONCILE: &str = "reconcile";
-/// Like reconcile over the whole history: refreshes every API row (retention).
-pub const REFRESH: &str = "refresh";
 
 /// Strava's largest page.
 const PER_PAGE: u32 = 200;
 
 /// The backfill job for an athlete (at most one queued or running per athlete).
 pub fn backfill_job(athlete: AthleteId) -> NewJob {
-    athlete_job(BACKFILL, athlete)
-}
-
-fn athlete_job(kind: &str, athlete: AthleteId) -> NewJob {
-    NewJob::now(kind, serde_json::json!({ "athlete_id": athlete.get() }))
-        .dedupe(format!("{kind}:{}", athlete.get()))
+    NewJob::for_athlete(JobKind::Backfill, athlete)
 }
 
 /// How a job run ended, short of an error.
@@ -56,11 +44,10 @@ pub(super) async fn process(
     job: Job,
     stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let result = match job.kind.as_str() {
-        BACKFILL => backfill(ctx, &job, stop).await,
-        RECONCILE => reconcile(ctx, &job, stop, false).await,
-        REFRESH => reconcile(ctx, &job, stop, true).await,
-        other => Err(anyhow::anyhow!("unknown job kind {other}")),
+    let result = match job.kind {
+        JobKind::Backfill => backfill(ctx, &job, stop).await,
+        JobKind::Reconcile => reconcile(ctx, &job, stop, false).await,
+        JobKind::Refresh => reconcile(ctx, &job, stop, true).await,
     };
     let mut conn = ctx.pool.get().await?;
     match result {
@@ -77,12 +64,12 @@ pub(super) async fn process(
             let error = format!("{e:#}");
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
             db::jobs::fail(&mut conn, &job, &error, ctx.settings.retry_base).await?;
-            if job.kind == BACKFILL && job.attempts >= job.max_attempts {
+            if job.kind == JobKind::Backfill && job.attempts >= job.max_attempts {
                 // Out of attempts: talk-app's progress bar must stop saying "syncing".
                 if let Ok(athlete) = athlete_of(&job)
                     && let Some(mut status) = db::sync::find(&mut conn, athlete).await?
                 {
-                    status.state = "error".into();
+                    status.state = SyncState::Error;
                     status.last_error = Some(error);
                     status.updated_at = Utc::now();
                     db::sync::save(&mut conn, &status).await?;
@@ -94,11 +81,7 @@ pub(super) async fn process(
 }
 
 fn athlete_of(job: &Job) -> anyhow::Result<AthleteId> {
-    job.payload
-        .get("athlete_id")
-        .and_then(serde_json::Value::as_i64)
-        .map(AthleteId)
-        .context("payload has no athlete_id")
+    job.athlete().map_err(anyhow::Error::msg)
 }
 
 /// What listing one page gave.
@@ -177,7 +160,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
         return Ok(End::Done);
     };
     let mut status = match db::sync::find(&mut conn, athlete).await? {
-        Some(s) if s.state == "backfilling" => s,
+        Some(s) if s.state == SyncState::Backfilling => s,
         // A new connect (or a reconnect after an earlier backfill) starts over.
         _ => SyncStatus::starting(athlete),
     };
@@ -199,7 +182,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
                 return Ok(End::Postponed(until));
             }
             Ok(Listing::Reconnect) => {
-                status.state = "error".into();
+                status.state = SyncState::Error;
                 status.last_error = Some("the athlete must reconnect to Strava".into());
                 status.updated_at = Utc::now();
                 db::sync::save(&mut conn, &status).await?;
@@ -214,7 +197,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
         };
         let now = Utc::now();
         if items.is_empty() {
-            status.state = "done".into();
+            status.state = SyncState::Done;
             status.estimated_total = Some(status.activities_synced);
             status.last_synced_at = Some(now);
             status.last_error = None;
@@ -345,8 +328,8 @@ async fn reconcile(
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
-    for athlete in db::upkeep::athletes_due_for(&mut conn, RECONCILE, s.reconcile_every).await? {
-        db::jobs::enqueue(&mut conn, &athlete_job(RECONCILE, athlete)).await?;
+    for athlete in db::upkeep::athletes_due_for(&mut conn, JobKind::Reconcile, s.reconcile_every).await? {
+        db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Reconcile, athlete)).await?;
     }
     let max_age = chrono::Duration::from_std(s.retention_max_age)?;
     // Refresh a day ahead of the limit (half of it for limits under two days), so a
@@ -356,7 +339,7 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     for athlete in
         db::upkeep::athletes_with_rows_fetched_before(&mut conn, now - max_age + margin).await?
     {
-        db::jobs::enqueue(&mut conn, &athlete_job(REFRESH, athlete)).await?;
+        db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Refresh, athlete)).await?;
     }
     // Finished events are kept as long as the data they touched, then dropped.
     db::inbox::prune(&mut conn, now - max_age).await?;
@@ -382,7 +365,7 @@ mod tests {
     #[test]
     fn backfill_jobs_are_one_per_athlete() {
         let job = backfill_job(AthleteId(42));
-        assert_eq!(job.kind, BACKFILL);
+        assert_eq!(job.kind, JobKind::Backfill);
         assert_eq!(job.dedupe_key.as_deref(), Some("backfill:42"));
         assert_eq!(job.payload["athlete_id"], 42);
     }

@@ -20,7 +20,7 @@
 mod events;
 mod jobs;
 
-pub use jobs::{BACKFILL, RECONCILE, REFRESH, backfill_job};
+pub use jobs::backfill_job;
 
 use crate::settings::WorkerSettings;
 use crate::strava::StravaClient;
@@ -133,7 +133,7 @@ async fn step(ctx: &Context, stop: &watch::Receiver<bool>) -> anyhow::Result<boo
         let mut conn = ctx.pool.get().await?;
         db::jobs::claim(
             &mut conn,
-            &[BACKFILL, RECONCILE, REFRESH],
+            db::jobs::JobKind::ALL,
             ctx.settings.lease,
         )
         .await?
