@@ -17,6 +17,7 @@
 //!    waits until it listens and settles, and reads `VmRSS` from `/proc/<pid>/status`.
 
 use chrono::Utc;
+use db::jobs::JobState;
 use db::tokens::StravaTokens;
 use diesel_async::RunQueryDsl;
 use domain::Secret;
@@ -26,7 +27,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use strava_fake::{FakeConfig, FakeStrava, NewAthlete};
-use db::jobs::JobState;
 use strava_gateway::worker::{Context, Workers, backfill_job};
 use strava_gateway::{Application, Settings};
 use testkit::TestDb;

@@ -328,7 +328,9 @@ async fn reconcile(
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
-    for athlete in db::upkeep::athletes_due_for(&mut conn, JobKind::Reconcile, s.reconcile_every).await? {
+    for athlete in
+        db::upkeep::athletes_due_for(&mut conn, JobKind::Reconcile, s.reconcile_every).await?
+    {
         db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Reconcile, athlete)).await?;
     }
     let max_age = chrono::Duration::from_std(s.retention_max_age)?;

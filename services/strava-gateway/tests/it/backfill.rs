@@ -65,7 +65,8 @@ async fn backfill_of_5000_with_short_pages_and_a_429_completes_with_correct_prog
 
     let postponed = wait_until(Duration::from_secs(60), || async {
         let j = job(&h, id).await;
-        j.state == JobState::Queued && j.run_after > chrono::Utc::now() + chrono::Duration::seconds(5)
+        j.state == JobState::Queued
+            && j.run_after > chrono::Utc::now() + chrono::Duration::seconds(5)
     })
     .await;
     assert!(
@@ -180,11 +181,7 @@ async fn a_backfill_killed_mid_way_resumes_from_its_cursor_without_duplicates() 
     );
     let done = status(&h, ada).await.unwrap();
     assert_eq!(
-        (
-            done.state,
-            done.pages_fetched,
-            done.activities_synced
-        ),
+        (done.state, done.pages_fetched, done.activities_synced),
         (SyncState::Done, 50, 5000)
     );
     assert_eq!(h.stored(ada).await, h.on_strava(ada));

@@ -26,7 +26,8 @@ async fn drained(h: &Harness) -> bool {
     wait_until(Duration::from_secs(30), || async {
         let now = chrono::Utc::now();
         h.inbox().await.iter().all(|e| {
-            e.status != db::inbox::InboxStatus::Processing && !(e.status == db::inbox::InboxStatus::Pending && e.next_attempt_at <= now)
+            e.status != db::inbox::InboxStatus::Processing
+                && !(e.status == db::inbox::InboxStatus::Pending && e.next_attempt_at <= now)
         })
     })
     .await
@@ -126,10 +127,12 @@ async fn a_forged_deauthorization_erases_nothing_and_a_real_one_still_erases_wit
         .collect();
     assert_eq!(athlete_events.len(), 5);
     assert!(
-        athlete_events.iter().any(|e| e.status == db::inbox::InboxStatus::Ignored
-            && e.last_error
-                .as_deref()
-                .is_some_and(|n| n.contains("not confirmed"))),
+        athlete_events
+            .iter()
+            .any(|e| e.status == db::inbox::InboxStatus::Ignored
+                && e.last_error
+                    .as_deref()
+                    .is_some_and(|n| n.contains("not confirmed"))),
         "{athlete_events:?}"
     );
     assert!(
@@ -375,7 +378,12 @@ async fn events_repeated_for_one_activity_are_settled_by_one_fetch() {
     assert!(drained(&h).await);
     assert_eq!(api_requests(&h, &format!("/api/v3/activities/{id}")), 1);
     let inbox = h.inbox().await;
-    assert!(inbox.iter().all(|e| e.status == db::inbox::InboxStatus::Done), "{inbox:?}");
+    assert!(
+        inbox
+            .iter()
+            .all(|e| e.status == db::inbox::InboxStatus::Done),
+        "{inbox:?}"
+    );
     assert_eq!(
         inbox
             .iter()

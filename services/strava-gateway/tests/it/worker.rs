@@ -13,7 +13,10 @@ async fn drained(h: &Harness, timeout: Duration) -> bool {
         let inbox = h.inbox().await;
         let open = inbox
             .iter()
-            .filter(|e| e.status == db::inbox::InboxStatus::Pending || e.status == db::inbox::InboxStatus::Processing)
+            .filter(|e| {
+                e.status == db::inbox::InboxStatus::Pending
+                    || e.status == db::inbox::InboxStatus::Processing
+            })
             .count();
         open == 0
     })
@@ -120,7 +123,9 @@ async fn an_event_storm_with_duplicates_and_disorder_ends_in_exactly_stravas_row
     let inbox = h.inbox().await;
     assert_eq!(inbox.len(), deliveries.len() * 2, "duplicates stored once");
     assert!(
-        inbox.iter().all(|e| e.status == db::inbox::InboxStatus::Done),
+        inbox
+            .iter()
+            .all(|e| e.status == db::inbox::InboxStatus::Done),
         "{:?}",
         inbox
             .iter()
@@ -342,9 +347,15 @@ async fn a_rate_limited_event_waits_without_spending_an_attempt() {
     let workers = h.start_workers();
     let waiting = wait_until(Duration::from_secs(20), || async {
         let inbox = h.inbox().await;
-        inbox.iter().filter(|e| e.status == db::inbox::InboxStatus::Done).count() == 1
+        inbox
+            .iter()
+            .filter(|e| e.status == db::inbox::InboxStatus::Done)
+            .count()
+            == 1
             && inbox.iter().any(|e| {
-                e.status == db::inbox::InboxStatus::Pending && e.attempts == 0 && e.next_attempt_at > chrono::Utc::now()
+                e.status == db::inbox::InboxStatus::Pending
+                    && e.attempts == 0
+                    && e.next_attempt_at > chrono::Utc::now()
             })
     })
     .await;
