@@ -360,21 +360,20 @@ async fn connect(
         .exchange_code(code)
         .await
         .map_err(ConnectError::Strava)?;
-    let summary = grant.athlete.clone().unwrap_or_default();
-    let id = summary["id"]
-        .as_i64()
-        .filter(|id| *id > 0)
-        .map(AthleteId)
+    let summary = grant
+        .athlete
+        .clone()
         .ok_or_else(|| ConnectError::Strava(StravaError::Decode("no athlete id".into())))?;
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let id = AthleteId(summary.id);
     // Units are private to profile:read_all; without it (or if the call fails) the
     // athlete keeps what we knew, else Strava's default.
     let mut preference = None;
     if granted.split([',', ' ']).any(|s| s == "profile:read_all") {
         match oauth.client.athlete(&grant.access_token).await {
             Ok(me) => {
-                preference = me["measurement_preference"]
-                    .as_str()
+                preference = me
+                    .measurement_preference
+                    .as_deref()
                     .and_then(domain::Units::from_strava);
             }
             Err(e) => tracing::warn!(error = %e, "could not read the athlete's unit preference"),
@@ -394,8 +393,8 @@ async fn connect(
             let known = db::athletes::find(conn, id).await?;
             let upsert = db::athletes::AthleteUpsert {
                 id: id.get(),
-                firstname: text(&summary["firstname"]),
-                lastname: text(&summary["lastname"]),
+                firstname: summary.firstname.clone().unwrap_or_default(),
+                lastname: summary.lastname.clone().unwrap_or_default(),
                 measurement_preference: preference
                     .or_else(|| known.as_ref().map(|k| k.measurement_preference))
                     .unwrap_or_default(),
@@ -405,11 +404,7 @@ async fn connect(
             };
             db::athletes::upsert(conn, &upsert).await?;
             db::tokens::save(conn, cipher, id, &tokens).await?;
-            db::jobs::enqueue(
-                conn,
-                &crate::worker::backfill_job(id),
-            )
-            .await?;
+            db::jobs::enqueue(conn, &crate::worker::backfill_job(id)).await?;
             let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;
             Ok::<_, db::tokens::TokenError>(ticket)
         })
