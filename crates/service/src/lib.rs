@@ -1,9 +1,11 @@
 //! Run-time plumbing shared by both services: layered configuration that names the
-//! variable at fault, tracing set-up, and the `/healthz` and `/readyz` endpoints.
+//! variable at fault, tracing set-up, the `/healthz` and `/readyz` endpoints, and the
+//! HTML escaper.
 
 pub mod access_log;
 pub mod config;
 pub mod health;
+pub mod html;
 pub mod server;
 pub mod telemetry;
 

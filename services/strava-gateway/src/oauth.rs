@@ -478,26 +478,19 @@ async fn connect(
 /// A minimal page: a title, one sentence, a link back to talk-app. Only constant text
 /// and the configured talk-app URL appear in it.
 fn page(oauth: &OAuth, status: StatusCode, title: &str, text: &str) -> HttpResponse {
-    let href = html_escape(&oauth.talk_app_url);
+    let href = service::html::escape(&oauth.talk_app_url);
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · StravaTalk</title></head>\
          <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
          <h1>{title}</h1><p>{text}</p><p><a href=\"{href}/\">Back to StravaTalk</a></p></body></html>\n",
-        title = html_escape(title),
-        text = html_escape(text),
+        title = service::html::escape(title),
+        text = service::html::escape(text),
     );
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// What [`disconnect`] did.
