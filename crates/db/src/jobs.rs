@@ -242,6 +242,22 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
+/// Deletes jobs that finished (done or failed) before `before`; queued and running
+/// jobs stay whatever their age.
+pub async fn prune_finished(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use jobs::dsl as j;
+    diesel::delete(
+        j::jobs
+            .filter(j::state.eq_any([JobState::Done, JobState::Failed]))
+            .filter(j::updated_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}
+
 /// One job by id.
 pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Job>> {
     jobs::table

@@ -323,8 +323,8 @@ async fn reconcile(
 /// within `RECONCILE_EVERY_HOURS`; queue a refresh for athletes with API rows nearing
 /// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
 /// athlete must reconnect), since Strava's terms do not let them stay; prune
-/// finished inbox events of the same age; and delete talk-app's demo copies past
-/// their day.
+/// finished inbox events and jobs of the same age and stale sessions and login
+/// tickets; and delete talk-app's demo copies past their day.
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
@@ -346,6 +346,13 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     // Finished events are kept as long as the data they touched, then dropped.
     db::inbox::prune(&mut conn, now - max_age).await?;
     db::inbox::prune_owner_calls(&mut conn, now - chrono::Duration::days(1)).await?;
+    // Finished jobs likewise, but never sooner than a reconcile period: the sweep above
+    // reads recent reconcile jobs to know whom it already queued.
+    let reconcile_every = chrono::Duration::from_std(s.reconcile_every)?;
+    db::jobs::prune_finished(&mut conn, now - max_age.max(reconcile_every)).await?;
+    // talk-app's spent sign-in state: stale sessions and used or expired tickets.
+    db::sessions::purge_stale(&mut conn, now).await?;
+    db::tickets::purge_stale(&mut conn).await?;
     let expired = db::upkeep::delete_fetched_before(&mut conn, now - max_age).await?;
     if expired > 0 {
         tracing::warn!(

@@ -8,6 +8,7 @@ mod governor;
 mod hostile;
 mod import;
 mod oauth;
+mod purge;
 mod service;
 mod subscription;
 mod sync_support;
