@@ -75,7 +75,13 @@ impl From<StravaError> for Failure {
     }
 }
 
-/// Applies a claimed event and records the outcome on its row.
+/// Applies a claimed event and records the outcome on its row, in a span naming the
+/// event.
+#[tracing::instrument(
+    name = "webhook_event",
+    skip_all,
+    fields(event = event.id, object = %event.object_type, aspect = %event.aspect_type)
+)]
 pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
     let outcome = apply(ctx, &event).await;
     let mut conn = ctx.pool.get().await?;

@@ -38,7 +38,9 @@ enum End {
     Lost,
 }
 
-/// Runs a claimed job and records the outcome on its row.
+/// Runs a claimed job and records the outcome on its row, in a span naming the job so
+/// every line it logs can be tied to it.
+#[tracing::instrument(name = "job", skip_all, fields(job = job.id, kind = %job.kind, attempt = job.attempts))]
 pub(super) async fn process(
     ctx: &Context,
     job: Job,
