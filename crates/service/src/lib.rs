@@ -1,9 +1,10 @@
 //! Run-time plumbing shared by both services: layered configuration that names the
 //! variable at fault, tracing set-up, the `/healthz` and `/readyz` endpoints, and the
-//! HTML escaper, and exit codes.
+//! HTML escaper, exit codes and the `Secure` cookie rule.
 
 pub mod access_log;
 pub mod config;
+pub mod cookies;
 pub mod exit;
 pub mod health;
 pub mod html;

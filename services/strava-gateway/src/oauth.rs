@@ -75,21 +75,18 @@ impl OAuth {
             cipher,
             redirect_uri: format!("{}/oauth/callback", settings.gateway_public_url),
             talk_app_url: settings.talk_app_url.clone(),
-            secure_cookie: !is_local_http(&settings.gateway_public_url),
+            // The public URL is always set, so the listener's address never decides.
+            secure_cookie: service::cookies::secure(
+                None,
+                Some(settings.gateway_public_url.as_str()),
+                std::net::Ipv4Addr::UNSPECIFIED.into(),
+            ),
             encoding: EncodingKey::from_secret(secret)
                 .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
             decoding: DecodingKey::from_secret(secret)
                 .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
         })
     }
-}
-
-/// Plain http is allowed for local development only; anywhere else the nonce cookie
-/// is `Secure`.
-fn is_local_http(public_url: &str) -> bool {
-    reqwest::Url::parse(public_url).is_ok_and(|u| {
-        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-    })
 }
 
 /// Registers `GET /oauth/authorize` and `GET /oauth/callback`; needs `Data<OAuth>`.
@@ -551,13 +548,5 @@ mod tests {
         assert!(can_read_activities("read,activity:read"));
         assert!(!can_read_activities("read,profile:read_all"));
         assert!(!can_read_activities(""));
-    }
-
-    #[test]
-    fn only_loopback_http_skips_secure_cookies() {
-        assert!(is_local_http("http://127.0.0.1:8081"));
-        assert!(is_local_http("http://localhost:8081"));
-        assert!(!is_local_http("https://localhost:8081"));
-        assert!(!is_local_http("http://gateway.example.com"));
     }
 }
