@@ -19,7 +19,7 @@ async fn main() {
             id: 1,
             firstname: "Bench".into(),
             lastname: "Mark".into(),
-            measurement_preference: "meters".into(),
+            measurement_preference: domain::Units::Metric,
             timezone: None,
             is_demo: false,
         },

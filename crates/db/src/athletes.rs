@@ -3,7 +3,11 @@
 use crate::QueryResult;
 use crate::schema::athletes;
 use chrono::{DateTime, Utc};
+use diesel::deserialize::FromSql;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
+use diesel::serialize::{Output, ToSql};
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{AthleteId, Units};
 
@@ -14,8 +18,10 @@ pub struct AthleteRow {
     pub id: i64,
     pub firstname: String,
     pub lastname: String,
-    pub measurement_preference: String,
-    pub units_override: Option<String>,
+    #[diesel(deserialize_as = StoredUnits)]
+    pub measurement_preference: Units,
+    #[diesel(deserialize_as = StoredUnitsOverride)]
+    pub units_override: Option<Units>,
     pub timezone: Option<String>,
     pub needs_reconnect: bool,
     pub is_demo: bool,
@@ -28,11 +34,61 @@ pub struct AthleteRow {
 impl AthleteRow {
     /// The units answers use: the athlete's override, else Strava's preference.
     pub fn units(&self) -> Units {
-        self.units_override
-            .as_deref()
-            .and_then(Units::from_strava)
-            .or_else(|| Units::from_strava(&self.measurement_preference))
-            .unwrap_or_default()
+        self.units_override.unwrap_or(self.measurement_preference)
+    }
+}
+
+/// `Units` as the `measurement_preference` and `units_override` columns spell them
+/// (Strava's "meters" / "feet"; the columns' CHECK allows only those): the one place
+/// the mapping lives, since `domain` knows nothing of the database.
+#[derive(Debug, Clone, Copy, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub struct StoredUnits(pub Units);
+
+impl From<StoredUnits> for Units {
+    fn from(stored: StoredUnits) -> Self {
+        stored.0
+    }
+}
+
+impl From<Units> for StoredUnits {
+    fn from(units: Units) -> Self {
+        Self(units)
+    }
+}
+
+impl ToSql<Text, Pg> for StoredUnits {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> diesel::serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.0.as_strava(), &mut out.reborrow())
+    }
+}
+
+impl FromSql<Text, Pg> for StoredUnits {
+    fn from_sql(bytes: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+        Units::from_strava(&text)
+            .map(Self)
+            .ok_or_else(|| format!("{text:?} is not a unit preference").into())
+    }
+}
+
+/// The nullable `units_override` column.
+#[derive(Debug, Clone, Copy, diesel::deserialize::FromSqlRow)]
+pub struct StoredUnitsOverride(Option<Units>);
+
+impl From<StoredUnitsOverride> for Option<Units> {
+    fn from(stored: StoredUnitsOverride) -> Self {
+        stored.0
+    }
+}
+
+impl FromSql<Nullable<Text>, Pg> for StoredUnitsOverride {
+    fn from_sql(bytes: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        <StoredUnits as FromSql<Text, Pg>>::from_sql(bytes).map(|u| Self(Some(u.0)))
+    }
+
+    fn from_nullable_sql(bytes: Option<PgValue<'_>>) -> diesel::deserialize::Result<Self> {
+        bytes.map_or(Ok(Self(None)), Self::from_sql)
     }
 }
 
@@ -43,7 +99,8 @@ pub struct AthleteUpsert {
     pub id: i64,
     pub firstname: String,
     pub lastname: String,
-    pub measurement_preference: String,
+    #[diesel(serialize_as = StoredUnits)]
+    pub measurement_preference: Units,
     pub timezone: Option<String>,
     pub is_demo: bool,
 }
@@ -55,11 +112,12 @@ pub async fn upsert(
 ) -> QueryResult<AthleteRow> {
     use athletes::dsl as a;
     diesel::insert_into(a::athletes)
-        .values(athlete)
+        // `serialize_as` converts by value.
+        .values(athlete.clone())
         .on_conflict(a::id)
         .do_update()
         .set((
-            athlete,
+            athlete.clone(),
             a::needs_reconnect.eq(false),
             a::updated_at.eq(diesel::dsl::now),
         ))
@@ -100,7 +158,7 @@ pub async fn set_units_override(
     use athletes::dsl as a;
     diesel::update(a::athletes.find(id.get()))
         .set((
-            a::units_override.eq(units.map(Units::as_strava)),
+            a::units_override.eq(units.map(StoredUnits)),
             a::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

@@ -23,14 +23,22 @@ pub struct ConversationRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A message row; `role` is "user" or "assistant".
+crate::text_enum::text_enum! {
+    /// Who wrote a message (the column's CHECK lists the same two).
+    pub enum Role {
+        User = "user",
+        Assistant = "assistant",
+    }
+}
+
+/// A message row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = messages, check_for_backend(diesel::pg::Pg))]
 pub struct MessageRow {
     pub id: i64,
     pub conversation_id: Uuid,
     pub athlete_id: i64,
-    pub role: String,
+    pub role: Role,
     pub content: String,
     pub answer: Option<serde_json::Value>,
     pub plan: Option<serde_json::Value>,
@@ -42,7 +50,7 @@ pub struct MessageRow {
 struct NewMessage<'a> {
     conversation_id: Uuid,
     athlete_id: i64,
-    role: &'a str,
+    role: Role,
     content: &'a str,
     answer: Option<&'a serde_json::Value>,
     plan: Option<&'a serde_json::Value>,
@@ -97,7 +105,7 @@ pub async fn append_exchange(
             NewMessage {
                 conversation_id: id,
                 athlete_id,
-                role: "user",
+                role: Role::User,
                 content: question,
                 answer: None,
                 plan: None,
@@ -105,7 +113,7 @@ pub async fn append_exchange(
             NewMessage {
                 conversation_id: id,
                 athlete_id,
-                role: "assistant",
+                role: Role::Assistant,
                 content: answer.get("text").and_then(|t| t.as_str()).unwrap_or(""),
                 answer: Some(answer),
                 plan,

@@ -28,7 +28,7 @@ pub async fn seed(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResu
         id: profile.id.get(),
         firstname: profile.firstname,
         lastname: profile.lastname,
-        measurement_preference: profile.measurement_preference.as_strava().to_owned(),
+        measurement_preference: profile.measurement_preference,
         timezone: Some(profile.timezone),
         is_demo: true,
     };

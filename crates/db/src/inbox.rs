@@ -14,17 +14,47 @@ use std::time::Duration;
 /// Channel used with `NOTIFY` when events arrive, so idle workers wake at once.
 pub const NOTIFY_CHANNEL: &str = "stravatalk_inbox";
 
+crate::text_enum::text_enum! {
+    /// The kind of object a Strava event is about.
+    pub enum ObjectType {
+        Activity = "activity",
+        Athlete = "athlete",
+    }
+}
+
+crate::text_enum::text_enum! {
+    /// What happened to the object.
+    pub enum AspectType {
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+    }
+}
+
+crate::text_enum::text_enum! {
+    /// Where a stored event is (the column's CHECK lists the same five).
+    pub enum InboxStatus {
+        /// Waiting for a worker (possibly after a backoff).
+        Pending = "pending",
+        /// Leased by a worker.
+        Processing = "processing",
+        Done = "done",
+        /// Deliberately not applied (e.g. an unknown athlete); `last_error` says why.
+        Ignored = "ignored",
+        /// Out of attempts.
+        Failed = "failed",
+    }
+}
+
 /// An event to store, already checked by the receiver.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     /// Identifies the event across Strava's retries; a second insert is ignored.
     pub dedupe_key: String,
     pub subscription_id: i64,
-    /// `activity` or `athlete`.
-    pub object_type: String,
+    pub object_type: ObjectType,
     pub object_id: i64,
-    /// `create`, `update` or `delete`.
-    pub aspect_type: String,
+    pub aspect_type: AspectType,
     pub owner_id: i64,
     pub event_time: i64,
     pub updates: serde_json::Value,
@@ -37,13 +67,13 @@ pub struct Event {
     pub id: i64,
     pub dedupe_key: String,
     pub subscription_id: i64,
-    pub object_type: String,
+    pub object_type: ObjectType,
     pub object_id: i64,
-    pub aspect_type: String,
+    pub aspect_type: AspectType,
     pub owner_id: i64,
     pub event_time: i64,
     pub updates: serde_json::Value,
-    pub status: String,
+    pub status: InboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub lease_until: Option<DateTime<Utc>>,
@@ -82,9 +112,9 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> Q
     for e in events {
         keys.push(e.dedupe_key.as_str());
         subs.push(e.subscription_id);
-        object_types.push(e.object_type.as_str());
+        object_types.push(e.object_type);
         object_ids.push(e.object_id);
-        aspects.push(e.aspect_type.as_str());
+        aspects.push(e.aspect_type);
         owners.push(e.owner_id);
         times.push(e.event_time);
         updates.push(&e.updates);
@@ -145,7 +175,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, lease: Duration) -> QueryResult
 async fn finish(
     conn: &mut AsyncPgConnection,
     event: &Event,
-    status: &str,
+    status: InboxStatus,
     note: Option<&str>,
 ) -> QueryResult<bool> {
     let n = diesel::sql_query(
@@ -165,7 +195,7 @@ async fn finish(
 /// Marks an event applied. `processed_at` is the clock time of this statement (not the
 /// transaction's start), which [`done_since`] compares against.
 pub async fn mark_done(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<bool> {
-    finish(conn, event, "done", None).await
+    finish(conn, event, InboxStatus::Done, None).await
 }
 
 /// Marks an event applied with a note on how (e.g. there was nothing to change).
@@ -174,7 +204,7 @@ pub async fn mark_done_noting(
     event: &Event,
     note: &str,
 ) -> QueryResult<bool> {
-    finish(conn, event, "done", Some(note)).await
+    finish(conn, event, InboxStatus::Done, Some(note)).await
 }
 
 /// Marks an event as deliberately not applied (e.g. unknown athlete), with why.
@@ -183,7 +213,7 @@ pub async fn mark_ignored(
     event: &Event,
     note: &str,
 ) -> QueryResult<bool> {
-    finish(conn, event, "ignored", Some(note)).await
+    finish(conn, event, InboxStatus::Ignored, Some(note)).await
 }
 
 /// Records a failed attempt: the event is pending again after
@@ -195,11 +225,11 @@ pub async fn fail(
     error: &str,
     base: Duration,
     max_attempts: i32,
-) -> QueryResult<&'static str> {
+) -> QueryResult<InboxStatus> {
     let status = if event.attempts >= max_attempts {
-        "failed"
+        InboxStatus::Failed
     } else {
-        "pending"
+        InboxStatus::Pending
     };
     let delay = crate::jobs::backoff(base, event.attempts);
     let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
@@ -251,7 +281,7 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Event>> {
 /// How many events are in each status, for `status` in the given list.
 pub async fn count_with_status(
     conn: &mut AsyncPgConnection,
-    statuses: &[&str],
+    statuses: &[InboxStatus],
 ) -> QueryResult<i64> {
     use webhook_events::dsl as w;
     w::webhook_events
@@ -305,7 +335,7 @@ pub async fn done_since(
                AND status = 'done' AND processed_at >= $4) AS b",
     )
     .bind::<BigInt, _>(event.object_id)
-    .bind::<Text, _>(&event.object_type)
+    .bind::<Text, _>(event.object_type)
     .bind::<BigInt, _>(event.id)
     .bind::<Timestamptz, _>(since)
     .get_result(conn)
@@ -362,7 +392,7 @@ pub async fn settle_covered(
            AND status = 'pending' AND received_at < $5",
     )
     .bind::<BigInt, _>(event.object_id)
-    .bind::<Text, _>(&event.object_type)
+    .bind::<Text, _>(event.object_type)
     .bind::<BigInt, _>(event.id)
     .bind::<BigInt, _>(event.owner_id)
     .bind::<Timestamptz, _>(fetched_from)

@@ -4,24 +4,55 @@
 
 use crate::QueryResult;
 use crate::schema::jobs;
+use crate::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::AthleteId;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Channel used with `NOTIFY` when a job is queued, so idle workers wake at once.
 pub const NOTIFY_CHANNEL: &str = "stravatalk_jobs";
+
+text_enum! {
+    /// What a job does. Every kind works for one athlete (`AthletePayload`).
+    pub enum JobKind {
+        /// Pages the athlete's whole history after connect.
+        Backfill = "backfill",
+        /// Re-lists recent activities and drops rows Strava no longer lists.
+        Reconcile = "reconcile",
+        /// Like reconcile over the whole history (retention).
+        Refresh = "refresh",
+    }
+}
+
+text_enum! {
+    /// Where a job is in its life (the column's CHECK lists the same four).
+    pub enum JobState {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+/// The payload of every job kind: the athlete it works for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AthletePayload {
+    pub athlete_id: i64,
+}
 
 /// A job row.
 #[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
 pub struct Job {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub payload: serde_json::Value,
     pub dedupe_key: Option<String>,
-    pub state: String,
+    pub state: JobState,
     pub run_after: DateTime<Utc>,
     pub attempts: i32,
     pub max_attempts: i32,
@@ -36,7 +67,7 @@ pub struct Job {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob {
-    pub kind: String,
+    pub kind: JobKind,
     pub payload: serde_json::Value,
     /// At most one queued or running job exists per key.
     pub dedupe_key: Option<String>,
@@ -45,21 +76,28 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    /// A job of `kind` that may run now, retried up to 10 times.
-    pub fn now(kind: &str, payload: serde_json::Value) -> Self {
+    /// The one way to make a job: `kind` for `athlete`, runnable now, retried up to 10
+    /// times, at most one queued or running per kind and athlete.
+    pub fn for_athlete(kind: JobKind, athlete: AthleteId) -> Self {
+        let payload = AthletePayload {
+            athlete_id: athlete.get(),
+        };
         Self {
-            kind: kind.to_owned(),
-            payload,
-            dedupe_key: None,
+            kind,
+            payload: serde_json::to_value(payload).expect("a struct of integers serialises"),
+            dedupe_key: Some(format!("{kind}:{}", athlete.get())),
             run_after: Utc::now(),
             max_attempts: 10,
         }
     }
+}
 
-    /// Sets the dedupe key.
-    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
-        self.dedupe_key = Some(key.into());
-        self
+impl Job {
+    /// The athlete the job works for; an error names a payload of the wrong shape.
+    pub fn athlete(&self) -> Result<AthleteId, String> {
+        let payload: AthletePayload = serde_json::from_value(self.payload.clone())
+            .map_err(|e| format!("job {} has a bad payload: {e}", self.id))?;
+        Ok(AthleteId(payload.athlete_id))
     }
 }
 
@@ -86,10 +124,9 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, job: &NewJob) -> QueryResult<
 /// running and counts the attempt. Concurrent claimers never receive the same job.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
-    kinds: &[&str],
+    kinds: &[JobKind],
     lease: Duration,
 ) -> QueryResult<Option<Job>> {
-    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
     diesel::sql_query(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
                 lease_until = now() + make_interval(secs => $2), updated_at = now() \
@@ -137,7 +174,7 @@ pub async fn complete(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> 
     use jobs::dsl as j;
     diesel::update(j::jobs.find(id))
         .set((
-            j::state.eq("done"),
+            j::state.eq(JobState::Done),
             j::lease_until.eq(None::<DateTime<Utc>>),
             j::updated_at.eq(diesel::dsl::now),
         ))
@@ -162,7 +199,11 @@ pub async fn fail(
         Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
     diesel::update(j::jobs.find(job.id))
         .set((
-            j::state.eq(if exhausted { "failed" } else { "queued" }),
+            j::state.eq(if exhausted {
+                JobState::Failed
+            } else {
+                JobState::Queued
+            }),
             j::run_after.eq(run_after),
             j::lease_until.eq(None::<DateTime<Utc>>),
             j::last_error.eq(error),
@@ -183,7 +224,7 @@ pub async fn postpone(
     use jobs::dsl as j;
     diesel::update(j::jobs.find(id))
         .set((
-            j::state.eq("queued"),
+            j::state.eq(JobState::Queued),
             j::run_after.eq(until),
             j::attempts.eq(j::attempts - 1),
             j::lease_until.eq(None::<DateTime<Utc>>),
@@ -199,6 +240,22 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     let exp = attempts.saturating_sub(1).clamp(0, 20) as u32;
     base.saturating_mul(1u32 << exp)
         .min(Duration::from_secs(3600))
+}
+
+/// Deletes jobs that finished (done or failed) before `before`; queued and running
+/// jobs stay whatever their age.
+pub async fn prune_finished(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use jobs::dsl as j;
+    diesel::delete(
+        j::jobs
+            .filter(j::state.eq_any([JobState::Done, JobState::Failed]))
+            .filter(j::updated_at.lt(before)),
+    )
+    .execute(conn)
+    .await
 }
 
 /// One job by id.

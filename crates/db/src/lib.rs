@@ -22,6 +22,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod sessions;
 pub mod sync;
+mod text_enum;
 pub mod tickets;
 mod tls;
 pub mod tokens;

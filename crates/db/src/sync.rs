@@ -2,10 +2,23 @@
 
 use crate::QueryResult;
 use crate::schema::sync_status;
+use crate::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
+
+text_enum! {
+    /// Where an athlete's sync stands (the column's CHECK lists the same four).
+    pub enum SyncState {
+        Idle = "idle",
+        /// A backfill is paging through the history: talk-app shows its progress.
+        Backfilling = "backfilling",
+        Done = "done",
+        /// The backfill gave up; `last_error` says why.
+        Error = "error",
+    }
+}
 
 /// An athlete's sync state.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -14,7 +27,7 @@ use domain::AthleteId;
 #[diesel(table_name = sync_status, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct SyncStatus {
     pub athlete_id: i64,
-    pub state: String,
+    pub state: SyncState,
     pub pages_fetched: i32,
     pub activities_synced: i32,
     pub estimated_total: Option<i32>,
@@ -29,7 +42,7 @@ impl SyncStatus {
     pub fn starting(athlete: AthleteId) -> Self {
         Self {
             athlete_id: athlete.get(),
-            state: "backfilling".into(),
+            state: SyncState::Backfilling,
             pages_fetched: 0,
             activities_synced: 0,
             estimated_total: None,

@@ -63,7 +63,7 @@ pub async fn delete_unlisted(
 /// whom no job of `kind` with key `{kind}:{id}` was created within `every`.
 pub async fn athletes_due_for(
     conn: &mut AsyncPgConnection,
-    kind: &str,
+    kind: crate::jobs::JobKind,
     every: std::time::Duration,
 ) -> QueryResult<Vec<AthleteId>> {
     let rows: Vec<Id> = diesel::sql_query(
@@ -77,7 +77,7 @@ pub async fn athletes_due_for(
                  AND j.created_at > now() - make_interval(secs => $2)) \
          ORDER BY a.id",
     )
-    .bind::<Text, _>(kind)
+    .bind::<Text, _>(kind.as_str())
     .bind::<BigInt, _>(every.as_secs() as i64)
     .load(conn)
     .await?;

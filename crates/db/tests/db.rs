@@ -32,7 +32,7 @@ fn athlete(id: i64) -> AthleteUpsert {
         id,
         firstname: format!("Athlete{id}"),
         lastname: "Test".into(),
-        measurement_preference: "meters".into(),
+        measurement_preference: domain::Units::Metric,
         timezone: Some("(GMT+01:00) Europe/Paris".into()),
         is_demo: false,
     }
@@ -451,7 +451,7 @@ async fn two_concurrent_claimers_never_take_the_same_job() {
     for i in 0..200 {
         jobs::enqueue(
             &mut conn,
-            &jobs::NewJob::now("test", serde_json::json!({ "i": i })),
+            &jobs::NewJob::for_athlete(jobs::JobKind::Backfill, AthleteId(i + 1)),
         )
         .await
         .unwrap();
@@ -459,7 +459,7 @@ async fn two_concurrent_claimers_never_take_the_same_job() {
     let claimer = |url: String| async move {
         let mut conn = db::connect(&url).await.unwrap();
         let mut taken = vec![];
-        while let Some(job) = jobs::claim(&mut conn, &["test"], Duration::from_secs(60))
+        while let Some(job) = jobs::claim(&mut conn, jobs::JobKind::ALL, Duration::from_secs(60))
             .await
             .unwrap()
         {
@@ -485,10 +485,39 @@ async fn two_concurrent_claimers_never_take_the_same_job() {
 }
 
 #[tokio::test]
+async fn a_job_row_of_an_unknown_kind_fails_to_load_instead_of_travelling_as_text() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let id: i64 = diesel::sql_query(
+        "INSERT INTO jobs (kind, payload) VALUES ('mystery', '{\"athlete_id\": 1}') RETURNING id AS id",
+    )
+    .get_result::<IdRow>(&mut conn)
+    .await
+    .unwrap()
+    .id;
+    let err = jobs::find(&mut conn, id).await.unwrap_err();
+    let why = format!("{err:?}");
+    assert!(
+        why.contains("mystery") && why.contains("is not a JobKind"),
+        "{why}"
+    );
+    for kind in jobs::JobKind::ALL {
+        assert_eq!(kind.as_str().parse::<jobs::JobKind>(), Ok(*kind));
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+#[tokio::test]
 async fn jobs_retry_with_backoff_dedupe_and_recover_lapsed_leases() {
     let test = TestDb::new().await;
     let mut conn = test.conn().await;
-    let job = jobs::NewJob::now("backfill", serde_json::json!({"athlete": 1})).dedupe("backfill:1");
+    let job = jobs::NewJob::for_athlete(jobs::JobKind::Backfill, AthleteId(1));
+    assert_eq!(job.dedupe_key.as_deref(), Some("backfill:1"));
     let id = jobs::enqueue(&mut conn, &job)
         .await
         .unwrap()
@@ -500,22 +529,34 @@ async fn jobs_retry_with_backoff_dedupe_and_recover_lapsed_leases() {
     );
 
     // A worker claims it with a short lease and dies: the job becomes claimable again.
-    let first = jobs::claim(&mut conn, &["backfill"], Duration::from_secs(1))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = jobs::claim(
+        &mut conn,
+        &[jobs::JobKind::Backfill],
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!((first.id, first.attempts), (id, 1));
     assert!(
-        jobs::claim(&mut conn, &["backfill"], Duration::from_secs(1))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let second = jobs::claim(&mut conn, &["backfill"], Duration::from_secs(60))
+        jobs::claim(
+            &mut conn,
+            &[jobs::JobKind::Backfill],
+            Duration::from_secs(1)
+        )
         .await
         .unwrap()
-        .unwrap();
+        .is_none()
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = jobs::claim(
+        &mut conn,
+        &[jobs::JobKind::Backfill],
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!((second.id, second.attempts), (id, 2));
     assert!(
         !jobs::heartbeat(
@@ -551,17 +592,22 @@ async fn jobs_retry_with_backoff_dedupe_and_recover_lapsed_leases() {
     .await
     .unwrap();
     let after = jobs::find(&mut conn, id).await.unwrap().unwrap();
-    assert_eq!(after.state, "queued");
+    assert_eq!(after.state, jobs::JobState::Queued);
+    assert_eq!(after.athlete(), Ok(AthleteId(1)));
     assert_eq!(after.last_error.as_deref(), Some("Strava answered 500"));
     assert!(
         after.run_after > Utc::now() + chrono::Duration::seconds(50),
         "backoff 30 s * 2"
     );
     assert!(
-        jobs::claim(&mut conn, &["backfill"], Duration::from_secs(60))
-            .await
-            .unwrap()
-            .is_none(),
+        jobs::claim(
+            &mut conn,
+            &[jobs::JobKind::Backfill],
+            Duration::from_secs(60)
+        )
+        .await
+        .unwrap()
+        .is_none(),
         "not due yet"
     );
 }

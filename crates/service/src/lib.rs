@@ -1,9 +1,13 @@
 //! Run-time plumbing shared by both services: layered configuration that names the
-//! variable at fault, tracing set-up, and the `/healthz` and `/readyz` endpoints.
+//! variable at fault, tracing set-up, the `/healthz` and `/readyz` endpoints, and the
+//! HTML escaper, exit codes and the `Secure` cookie rule.
 
 pub mod access_log;
 pub mod config;
+pub mod cookies;
+pub mod exit;
 pub mod health;
+pub mod html;
 pub mod server;
 pub mod telemetry;
 

@@ -1,6 +1,7 @@
 //! `cargo xtask check-deploy`: the deployment files agree with the services.
 //!
-//! Each service's release binary is built with the command its Dockerfile uses, then
+//! Each service's binary is taken from the workspace's debug build, the one the tests
+//! use (what is checked is behaviour, not release codegen, and CI compiles once), then
 //! started with an empty environment; every "X is not set" it answers adds X (with a
 //! test value) until it serves. The variables it asked for are the ones it requires,
 //! and each must be in `.env.example`, in the service's `render.yaml` entry and in its
@@ -28,6 +29,7 @@ pub fn check() -> Result<(), String> {
     let compose = load_yaml(&root.join("docker-compose.yml"))?;
     // Its own cluster: the binaries migrate it, which must not touch DATABASE_URL's.
     let db = Database::start_throwaway()?;
+    build_debug()?;
     let mut problems = Vec::new();
 
     for service in SERVICES {
@@ -49,7 +51,7 @@ pub fn check() -> Result<(), String> {
             }
         }
 
-        let binary = build_release(service)?;
+        let binary = root.join("target/debug").join(service);
         migrate(&binary, db.url())?;
         let (required, port, mut child) = discover(&binary, db.url(), &env_example)?;
         let health_path = render_entry["healthCheckPath"]
@@ -137,26 +139,19 @@ fn load_yaml(path: &Path) -> Result<Yaml, String> {
         .ok_or_else(|| format!("{} is empty", path.display()))
 }
 
-/// Builds the binary exactly as its Dockerfile does.
-fn build_release(service: &str) -> Result<std::path::PathBuf, String> {
-    let root = workspace_root();
+/// Builds every target as the tests do, so that CI's test step compiles nothing again;
+/// `--locked` as in the Dockerfiles.
+fn build_debug() -> Result<(), String> {
     let status = Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            service,
-            "--bin",
-            service,
-        ])
-        .current_dir(&root)
+        .args(["build", "--workspace", "--all-targets", "--locked"])
+        .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("release build of {service} failed"));
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the workspace build failed".into())
     }
-    Ok(root.join("target/release").join(service))
 }
 
 fn migrate(binary: &Path, database_url: &str) -> Result<(), String> {

@@ -26,7 +26,7 @@ const USAGE: &str = "usage: cargo xtask <dev | test [ARGS...] | bench>
   e2e     run the browser suite (Chromium, both screen widths) against the whole product;
           screenshots go to target/e2e/
   check-deploy
-          check render.yaml, docker-compose.yml and .env.example against the release binaries";
+          check render.yaml, docker-compose.yml and .env.example against the debug binaries";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

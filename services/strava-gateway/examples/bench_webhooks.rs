@@ -17,6 +17,7 @@
 //!    waits until it listens and settles, and reads `VmRSS` from `/proc/<pid>/status`.
 
 use chrono::Utc;
+use db::jobs::JobState;
 use db::tokens::StravaTokens;
 use diesel_async::RunQueryDsl;
 use domain::Secret;
@@ -237,7 +238,7 @@ async fn backfill(args: &Args) {
                 id: athlete.get(),
                 firstname: "Bench".into(),
                 lastname: "Mark".into(),
-                measurement_preference: "meters".into(),
+                measurement_preference: domain::Units::Metric,
                 timezone: None,
                 is_demo: false,
             },
@@ -274,7 +275,7 @@ async fn backfill(args: &Args) {
             .await
             .expect("job")
             .expect("row");
-        if job.state == "done" || job.state == "failed" {
+        if matches!(job.state, JobState::Done | JobState::Failed) {
             break;
         }
         drop(conn);

@@ -4,6 +4,7 @@
 use crate::{Application, Settings, settings};
 use clap::{Parser, Subcommand};
 use service::DbSettings;
+use service::exit::Exit;
 use std::path::PathBuf;
 
 /// StravaTalk's Strava gateway: OAuth, webhooks and activity sync.
@@ -185,21 +186,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// How long workers get to finish the item in hand once asked to stop.
 const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// An error that carries the process exit code (`main` uses it; others exit 1).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Exit {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Exit {
-    /// A usage or file error: exit code 2.
-    fn usage(message: String) -> Self {
-        Self { code: 2, message }
-    }
-}
 
 fn worker_context(
     strava: &crate::settings::StravaSettings,

@@ -14,13 +14,6 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(strava_gateway::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            // `import` distinguishes bad rows (1) from usage and file errors (2).
-            e.downcast_ref::<strava_gateway::cli::Exit>()
-                .map_or(std::process::ExitCode::FAILURE, |exit| exit.code.into())
-        }
-    }
+    // `import` distinguishes bad rows (1) from usage and file errors (2).
+    service::exit::report(runtime.block_on(strava_gateway::cli::run(cli)))
 }

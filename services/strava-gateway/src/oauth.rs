@@ -21,7 +21,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use db::crypto::TokenCipher;
-use db::jobs::NewJob;
 use db::tokens::StravaTokens;
 use diesel_async::AsyncConnection;
 use domain::AthleteId;
@@ -76,21 +75,18 @@ impl OAuth {
             cipher,
             redirect_uri: format!("{}/oauth/callback", settings.gateway_public_url),
             talk_app_url: settings.talk_app_url.clone(),
-            secure_cookie: !is_local_http(&settings.gateway_public_url),
+            // The public URL is always set, so the listener's address never decides.
+            secure_cookie: service::cookies::secure(
+                None,
+                Some(settings.gateway_public_url.as_str()),
+                std::net::Ipv4Addr::UNSPECIFIED.into(),
+            ),
             encoding: EncodingKey::from_secret(secret)
                 .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
             decoding: DecodingKey::from_secret(secret)
                 .map_err(|_| anyhow::anyhow!("OAUTH_STATE_SECRET is unusable"))?,
         })
     }
-}
-
-/// Plain http is allowed for local development only; anywhere else the nonce cookie
-/// is `Secure`.
-fn is_local_http(public_url: &str) -> bool {
-    reqwest::Url::parse(public_url).is_ok_and(|u| {
-        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-    })
 }
 
 /// Registers `GET /oauth/authorize` and `GET /oauth/callback`; needs `Data<OAuth>`.
@@ -245,13 +241,27 @@ async fn handle_callback(
     oauth: &OAuth,
     query: &HashMap<String, String>,
 ) -> HttpResponse {
-    let start_again = |title: &str, text: &str| page(oauth, StatusCode::BAD_REQUEST, title, text);
-    let Some(claims) = query.get("state").and_then(|s| verify_state(oauth, s)) else {
-        return start_again(
-            "This link has expired",
-            "Connecting to Strava took too long or the link is not valid. Please start again from StravaTalk.",
-        );
-    };
+    match complete_callback(req, oauth, query).await {
+        Ok(response) => response,
+        Err(e) => {
+            e.log();
+            let (status, title, text) = e.words();
+            page(oauth, status, title, text)
+        }
+    }
+}
+
+/// The callback's checks in order; each failure is one `CallbackError`, which says
+/// what the browser sees and logs its cause once.
+async fn complete_callback(
+    req: &HttpRequest,
+    oauth: &OAuth,
+    query: &HashMap<String, String>,
+) -> Result<HttpResponse, CallbackError> {
+    let claims = query
+        .get("state")
+        .and_then(|s| verify_state(oauth, s))
+        .ok_or(CallbackError::Expired)?;
     let cookie_matches = req.cookie(NONCE_COOKIE).is_some_and(|c| {
         bool::from(
             nonce_hash(c.value())
@@ -260,86 +270,132 @@ async fn handle_callback(
         )
     });
     if !cookie_matches {
-        return start_again(
-            "Please start again",
-            "Connecting to Strava must finish in the browser where it started. Please start again from StravaTalk.",
-        );
+        return Err(CallbackError::OtherBrowser);
     }
     let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    let first_use = match oauth.pool.get().await {
-        Ok(mut conn) => db::oauth_states::consume(&mut conn, &claims.nonce_hash, expires_at).await,
-        Err(e) => {
-            tracing::error!(error = %e, "no database connection for the OAuth callback");
-            return unavailable(oauth);
+    let mut conn = oauth.pool.get().await.map_err(|e| {
+        CallbackError::Internal(format!(
+            "no database connection for the OAuth callback: {e}"
+        ))
+    })?;
+    let first_use = db::oauth_states::consume(&mut conn, &claims.nonce_hash, expires_at)
+        .await
+        .map_err(|e| CallbackError::Internal(format!("could not record the OAuth state: {e}")))?;
+    drop(conn);
+    if !first_use {
+        return Err(CallbackError::AlreadyUsed);
+    }
+    match query.get("error").map(String::as_str) {
+        Some("access_denied") => return Err(CallbackError::Denied),
+        Some(_) => return Err(CallbackError::NotCompleted),
+        None => {}
+    }
+    let code = query
+        .get("code")
+        .filter(|c| !c.is_empty())
+        .ok_or(CallbackError::Incomplete)?;
+    let granted = query.get("scope").map(String::as_str).unwrap_or("");
+    if !can_read_activities(granted) {
+        return Err(CallbackError::ScopeMissing);
+    }
+    let (athlete, ticket) = connect(oauth, code, granted).await.map_err(|e| match e {
+        ConnectError::Strava(e) => CallbackError::Strava(e),
+        ConnectError::Internal(e) => {
+            CallbackError::Internal(format!("storing a new Strava connection failed: {e}"))
         }
-    };
-    match first_use {
-        Ok(true) => {}
-        Ok(false) => {
-            return start_again(
+    })?;
+    tracing::info!(athlete = %athlete, "athlete connected Strava");
+    let mut to = reqwest::Url::parse(&format!("{}/auth/complete", oauth.talk_app_url))
+        .map_err(|_| CallbackError::Internal("TALK_APP_URL does not make a valid URL".into()))?;
+    to.query_pairs_mut().append_pair("ticket", &ticket);
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, to.as_str()))
+        .finish())
+}
+
+/// Why the OAuth callback did not connect an athlete.
+#[derive(Debug)]
+enum CallbackError {
+    /// The signed state is missing, forged or expired.
+    Expired,
+    /// The nonce cookie is not this state's: another browser, or a forged link.
+    OtherBrowser,
+    /// The state was consumed already.
+    AlreadyUsed,
+    /// The athlete declined on Strava's page.
+    Denied,
+    /// Strava returned another error.
+    NotCompleted,
+    /// No code came back.
+    Incomplete,
+    /// The athlete unticked the activity permission.
+    ScopeMissing,
+    /// The code exchange failed at Strava.
+    Strava(StravaError),
+    /// Our side failed (database, configuration); the text is for the log only.
+    Internal(String),
+}
+
+impl CallbackError {
+    /// Status, title and sentence of the page; constant text only.
+    fn words(&self) -> (StatusCode, &'static str, &'static str) {
+        const AGAIN: StatusCode = StatusCode::BAD_REQUEST;
+        match self {
+            Self::Expired => (
+                AGAIN,
+                "This link has expired",
+                "Connecting to Strava took too long or the link is not valid. Please start again from StravaTalk.",
+            ),
+            Self::OtherBrowser => (
+                AGAIN,
+                "Please start again",
+                "Connecting to Strava must finish in the browser where it started. Please start again from StravaTalk.",
+            ),
+            Self::AlreadyUsed => (
+                AGAIN,
                 "This link was already used",
                 "This Strava connection link has been used already. Please start again from StravaTalk.",
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not record the OAuth state");
-            return unavailable(oauth);
-        }
-    }
-    if let Some(error) = query.get("error") {
-        if error == "access_denied" {
-            return page(
-                oauth,
+            ),
+            Self::Denied => (
                 StatusCode::FORBIDDEN,
                 "Strava was not connected",
                 "You chose not to give StravaTalk access to Strava, so nothing was connected. You can connect any time from StravaTalk.",
-            );
-        }
-        return start_again(
-            "Strava was not connected",
-            "Strava did not complete the connection. Please start again from StravaTalk.",
-        );
-    }
-    let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
-        return start_again(
-            "Strava was not connected",
-            "Strava's answer was incomplete. Please start again from StravaTalk.",
-        );
-    };
-    let granted = query.get("scope").map(String::as_str).unwrap_or("");
-    if !can_read_activities(granted) {
-        return page(
-            oauth,
-            StatusCode::FORBIDDEN,
-            "StravaTalk needs to read your activities",
-            "StravaTalk answers questions about your activities, so it needs the permission to view data about your activities. Nothing was connected. Please connect again and leave that box ticked.",
-        );
-    }
-    match connect(oauth, code, granted).await {
-        Ok((athlete, ticket)) => {
-            tracing::info!(athlete = %athlete, "athlete connected Strava");
-            let Ok(mut to) = reqwest::Url::parse(&format!("{}/auth/complete", oauth.talk_app_url))
-            else {
-                tracing::error!("TALK_APP_URL does not make a valid URL");
-                return unavailable(oauth);
-            };
-            to.query_pairs_mut().append_pair("ticket", &ticket);
-            HttpResponse::Found()
-                .insert_header((header::LOCATION, to.as_str()))
-                .finish()
-        }
-        Err(ConnectError::Strava(e)) => {
-            tracing::warn!(error = %e, "Strava did not complete the connection");
-            page(
-                oauth,
+            ),
+            Self::NotCompleted => (
+                AGAIN,
+                "Strava was not connected",
+                "Strava did not complete the connection. Please start again from StravaTalk.",
+            ),
+            Self::Incomplete => (
+                AGAIN,
+                "Strava was not connected",
+                "Strava's answer was incomplete. Please start again from StravaTalk.",
+            ),
+            Self::ScopeMissing => (
+                StatusCode::FORBIDDEN,
+                "StravaTalk needs to read your activities",
+                "StravaTalk answers questions about your activities, so it needs the permission to view data about your activities. Nothing was connected. Please connect again and leave that box ticked.",
+            ),
+            Self::Strava(_) => (
                 StatusCode::BAD_GATEWAY,
                 "Strava did not answer",
                 "Strava could not complete the connection just now. Please try again in a few minutes.",
-            )
+            ),
+            Self::Internal(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "StravaTalk could not finish connecting to Strava just now. Please try again in a few minutes.",
+            ),
         }
-        Err(ConnectError::Internal(e)) => {
-            tracing::error!(error = %e, "storing a new Strava connection failed");
-            unavailable(oauth)
+    }
+
+    /// Logs the cause once: failures on Strava's or our side; a person's own
+    /// refusal or a stale link is not worth a log line.
+    fn log(&self) {
+        match self {
+            Self::Strava(e) => tracing::warn!(error = %e, "Strava did not complete the connection"),
+            Self::Internal(e) => tracing::error!(error = %e, "the OAuth callback failed"),
+            _ => {}
         }
     }
 }
@@ -361,23 +417,21 @@ async fn connect(
         .exchange_code(code)
         .await
         .map_err(ConnectError::Strava)?;
-    let summary = grant.athlete.clone().unwrap_or_default();
-    let id = summary["id"]
-        .as_i64()
-        .filter(|id| *id > 0)
-        .map(AthleteId)
+    let summary = grant
+        .athlete
+        .clone()
         .ok_or_else(|| ConnectError::Strava(StravaError::Decode("no athlete id".into())))?;
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let id = AthleteId(summary.id);
     // Units are private to profile:read_all; without it (or if the call fails) the
     // athlete keeps what we knew, else Strava's default.
     let mut preference = None;
     if granted.split([',', ' ']).any(|s| s == "profile:read_all") {
         match oauth.client.athlete(&grant.access_token).await {
             Ok(me) => {
-                preference = me["measurement_preference"]
-                    .as_str()
-                    .filter(|p| matches!(*p, "meters" | "feet"))
-                    .map(str::to_owned);
+                preference = me
+                    .measurement_preference
+                    .as_deref()
+                    .and_then(domain::Units::from_strava);
             }
             Err(e) => tracing::warn!(error = %e, "could not read the athlete's unit preference"),
         }
@@ -396,24 +450,18 @@ async fn connect(
             let known = db::athletes::find(conn, id).await?;
             let upsert = db::athletes::AthleteUpsert {
                 id: id.get(),
-                firstname: text(&summary["firstname"]),
-                lastname: text(&summary["lastname"]),
+                firstname: summary.firstname.clone().unwrap_or_default(),
+                lastname: summary.lastname.clone().unwrap_or_default(),
                 measurement_preference: preference
-                    .clone()
-                    .or_else(|| known.as_ref().map(|k| k.measurement_preference.clone()))
-                    .unwrap_or_else(|| "meters".into()),
+                    .or_else(|| known.as_ref().map(|k| k.measurement_preference))
+                    .unwrap_or_default(),
                 // Learnt from activities later; a reconnect keeps what we had.
                 timezone: known.as_ref().and_then(|k| k.timezone.clone()),
                 is_demo: false,
             };
             db::athletes::upsert(conn, &upsert).await?;
             db::tokens::save(conn, cipher, id, &tokens).await?;
-            db::jobs::enqueue(
-                conn,
-                &NewJob::now("backfill", serde_json::json!({ "athlete_id": id.get() }))
-                    .dedupe(format!("backfill:{id}")),
-            )
-            .await?;
+            db::jobs::enqueue(conn, &crate::worker::backfill_job(id)).await?;
             let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;
             Ok::<_, db::tokens::TokenError>(ticket)
         })
@@ -424,38 +472,22 @@ async fn connect(
     Ok((id, ticket))
 }
 
-fn unavailable(oauth: &OAuth) -> HttpResponse {
-    page(
-        oauth,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Please try again",
-        "StravaTalk could not finish connecting to Strava just now. Please try again in a few minutes.",
-    )
-}
-
 /// A minimal page: a title, one sentence, a link back to talk-app. Only constant text
 /// and the configured talk-app URL appear in it.
 fn page(oauth: &OAuth, status: StatusCode, title: &str, text: &str) -> HttpResponse {
-    let href = html_escape(&oauth.talk_app_url);
+    let href = service::html::escape(&oauth.talk_app_url);
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · StravaTalk</title></head>\
          <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\
          <h1>{title}</h1><p>{text}</p><p><a href=\"{href}/\">Back to StravaTalk</a></p></body></html>\n",
-        title = html_escape(title),
-        text = html_escape(text),
+        title = service::html::escape(title),
+        text = service::html::escape(text),
     );
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// What [`disconnect`] did.
@@ -516,13 +548,5 @@ mod tests {
         assert!(can_read_activities("read,activity:read"));
         assert!(!can_read_activities("read,profile:read_all"));
         assert!(!can_read_activities(""));
-    }
-
-    #[test]
-    fn only_loopback_http_skips_secure_cookies() {
-        assert!(is_local_http("http://127.0.0.1:8081"));
-        assert!(is_local_http("http://localhost:8081"));
-        assert!(!is_local_http("https://localhost:8081"));
-        assert!(!is_local_http("http://gateway.example.com"));
     }
 }

@@ -41,6 +41,10 @@ impl Application {
                 .app_data(webhook.clone())
                 .app_data(inbox.clone())
                 .wrap(service::access_log::access_log())
+                .wrap(actix_web::middleware::from_fn(
+                    service::access_log::echo_request_id,
+                ))
+                .wrap(service::access_log::request_tracing())
                 .configure(service::health::configure)
                 .configure(crate::webhook::configure)
                 .app_data(oauth.clone())

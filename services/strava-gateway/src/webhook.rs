@@ -228,43 +228,8 @@ async fn handshake(req: HttpRequest, settings: web::Data<WebhookSettings>) -> Ht
     }
 }
 
-/// The two kinds of object Strava sends events about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ObjectType {
-    Activity,
-    Athlete,
-}
-
-impl ObjectType {
-    /// The stored value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Activity => "activity",
-            Self::Athlete => "athlete",
-        }
-    }
-}
-
-/// What happened to the object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AspectType {
-    Create,
-    Update,
-    Delete,
-}
-
-impl AspectType {
-    /// The stored value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-        }
-    }
-}
+// The closed sets are the inbox's own, so they are parsed once here and stored as is.
+pub use db::inbox::{AspectType, ObjectType};
 
 /// An event body as Strava posts it. Fields Strava may add later are ignored rather
 /// than refused: refusing would make Strava drop every event after three attempts.
@@ -340,9 +305,9 @@ impl EventBody {
         NewEvent {
             dedupe_key: self.dedupe_key(),
             subscription_id: self.subscription_id,
-            object_type: self.object_type.as_str().to_owned(),
+            object_type: self.object_type,
             object_id: self.object_id,
-            aspect_type: self.aspect_type.as_str().to_owned(),
+            aspect_type: self.aspect_type,
             owner_id: self.owner_id,
             event_time: self.event_time,
             updates: serde_json::Value::Object(self.updates),

@@ -64,7 +64,7 @@ async fn run() {
             id: profile.id.get(),
             firstname: profile.firstname,
             lastname: profile.lastname,
-            measurement_preference: "meters".into(),
+            measurement_preference: domain::Units::Metric,
             timezone: Some(profile.timezone),
             is_demo: true,
         },

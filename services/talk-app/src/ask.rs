@@ -66,7 +66,9 @@ impl AskError {
 
 /// Answers `question` for `athlete` at instant `now`, in conversation `conversation`
 /// (created with that id if new, a fresh one if `None`); returns the conversation id
-/// and the answer.
+/// and the answer. Runs in a span per question (athlete and conversation; never the
+/// question's text).
+#[tracing::instrument(name = "question", skip_all, fields(athlete = athlete.get(), conversation = ?conversation))]
 pub async fn ask(
     pool: &Pool,
     llm: Option<&LlmClient>,
@@ -136,7 +138,7 @@ pub async fn ask(
             let recent: Vec<String> = chats::messages(&mut conn, id)
                 .await?
                 .into_iter()
-                .filter(|m| m.role == "user")
+                .filter(|m| m.role == db::chats::Role::User)
                 .map(|m| m.content)
                 .rev()
                 .take(LLM_RECENT_QUESTIONS)

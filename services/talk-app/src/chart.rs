@@ -5,10 +5,10 @@
 //! and free of fonts. The `viewBox` scales to the container, and the type sizes are
 //! chosen so labels stay readable on a 360 px wide phone.
 
-use crate::markdown::escape;
 use ask::plan::ChartKind;
 use ask::{Chart, Table};
 use serde_json::Value;
+use service::html::escape;
 use std::fmt::Write as _;
 
 const WIDTH: f64 = 360.0;

@@ -91,12 +91,8 @@ async fn ask(env: &service::Env, args: AskArgs) -> anyhow::Result<()> {
             eprintln!("conversation: {conversation}");
             Ok(())
         }
-        Err(e) if e.is_bad_request() => {
-            // Bad arguments exit with 2, like clap's own usage errors; `main` maps
-            // every other error to 1, so this case leaves from here.
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
+        // Bad arguments exit with 2, like clap's own usage errors.
+        Err(e) if e.is_bad_request() => Err(service::exit::Exit::usage(e.to_string()).into()),
         Err(e) => Err(anyhow::Error::new(e).context("could not answer the question")),
     }
 }

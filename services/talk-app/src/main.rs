@@ -5,11 +5,5 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = talk_app::cli::Cli::parse();
     // actix-web and Leptos run on actix's runtime (a tokio current-thread runtime per worker).
-    match actix_web::rt::System::new().block_on(talk_app::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    service::exit::report(actix_web::rt::System::new().block_on(talk_app::cli::run(cli)))
 }

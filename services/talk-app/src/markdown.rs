@@ -3,21 +3,7 @@
 //! and line breaks become markup. No links, images or raw HTML, so an answer can never
 //! inject markup into the page.
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use service::html::escape;
 
 /// Escaped text with `**…**` pairs turned into `<strong>`; an unpaired `**` stays text.
 fn inline(text: &str) -> String {

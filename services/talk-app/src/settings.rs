@@ -91,15 +91,11 @@ impl WebSettings {
         }
         let gateway_public_url = env.url("GATEWAY_PUBLIC_URL")?;
         let own_url = env.url("TALK_APP_URL")?;
-        // Explicit wins; else follow the public URL's scheme; else only a loopback
-        // listener (local development) goes without `Secure`.
-        let cookie_secure = match env.optional::<bool>("COOKIE_SECURE")? {
-            Some(v) => v,
-            None => match &own_url {
-                Some(url) => url.starts_with("https://"),
-                None => !http.bind_address.is_loopback(),
-            },
-        };
+        let cookie_secure = service::cookies::secure(
+            env.optional::<bool>("COOKIE_SECURE")?,
+            own_url.as_deref(),
+            http.bind_address,
+        );
         let per_minute: i32 = env.required("QUESTIONS_PER_MINUTE")?;
         if per_minute < 1 {
             return Err(ConfigError::Invalid {

@@ -53,6 +53,10 @@ impl Application {
                 )
                 .wrap(middleware::from_fn(same_origin_posts))
                 .wrap(service::access_log::access_log())
+                .wrap(actix_web::middleware::from_fn(
+                    service::access_log::echo_request_id,
+                ))
+                .wrap(service::access_log::request_tracing())
                 .wrap(middleware::Compress::default())
                 .configure(service::health::configure)
                 .route("/static/app.css", web::get().to(stylesheet))

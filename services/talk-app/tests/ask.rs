@@ -73,7 +73,7 @@ async fn world() -> World {
             id: OTHER.get(),
             firstname: "Other".into(),
             lastname: "Athlete".into(),
-            measurement_preference: "feet".into(),
+            measurement_preference: domain::Units::Imperial,
             timezone: Some(OTHER_TZ.into()),
             is_demo: false,
         },
@@ -515,8 +515,8 @@ async fn conversations_are_stored_and_private() {
     let mut conn = pool.get().await.unwrap();
     let messages = db::chats::messages(&mut conn, id).await.unwrap();
     assert_eq!(messages.len(), 4);
-    assert_eq!(messages[0].role, "user");
-    assert_eq!(messages[1].role, "assistant");
+    assert_eq!(messages[0].role.as_str(), "user");
+    assert_eq!(messages[1].role.as_str(), "assistant");
     assert!(messages[1].plan.is_some() && messages[1].answer.is_some());
     assert!(messages.iter().all(|m| m.athlete_id == DEMO.get()));
     let listed = db::chats::list(&mut conn, DEMO, 10).await.unwrap();

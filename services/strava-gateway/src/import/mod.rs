@@ -238,7 +238,7 @@ async fn import(
                 id: args.athlete.get(),
                 firstname: String::new(),
                 lastname: String::new(),
-                measurement_preference: "meters".into(),
+                measurement_preference: domain::Units::Metric,
                 timezone: None,
                 is_demo: false,
             });
@@ -397,11 +397,11 @@ fn parse_athlete(path: &Path, text: &str, id: AthleteId) -> Result<AthleteUpsert
             .map(str::to_owned)
     };
     let preference = text_of("measurement_preference").unwrap_or_else(|| "meters".into());
-    if domain::Units::from_strava(&preference).is_none() {
+    let Some(preference) = domain::Units::from_strava(&preference) else {
         return Err(bad(format!(
             "measurement_preference {preference:?} is not meters or feet"
         )));
-    }
+    };
     Ok(AthleteUpsert {
         id: id.get(),
         firstname: text_of("firstname").unwrap_or_default(),

@@ -52,8 +52,24 @@ pub struct TokenGrant {
     pub access_token: Secret<String>,
     pub refresh_token: Secret<String>,
     pub expires_at: DateTime<Utc>,
-    /// The SummaryAthlete, sent with a code exchange (not with a refresh).
-    pub athlete: Option<Value>,
+    /// The SummaryAthlete, sent with a code exchange (not with a refresh); `None`
+    /// when absent or without a usable id.
+    pub athlete: Option<StravaAthlete>,
+}
+
+/// The athlete as Strava sends it (SummaryAthlete with a code exchange,
+/// DetailedAthlete from `/athlete`): the fields we read. Any others Strava sends, now
+/// or later, are ignored; missing or null names read as absent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StravaAthlete {
+    pub id: i64,
+    #[serde(default)]
+    pub firstname: Option<String>,
+    #[serde(default)]
+    pub lastname: Option<String>,
+    /// "meters" or "feet"; sent only with the `profile:read_all` scope.
+    #[serde(default)]
+    pub measurement_preference: Option<String>,
 }
 
 /// Our push subscription, as Strava lists it.
@@ -191,7 +207,12 @@ impl StravaClient {
                 access_token: Secret::new(body.access_token),
                 refresh_token: Secret::new(body.refresh_token),
                 expires_at,
-                athlete: body.athlete,
+                // The tokens are good even when the athlete is not: the caller says
+                // what it needed from it.
+                athlete: body
+                    .athlete
+                    .and_then(|a| serde_json::from_value::<StravaAthlete>(a).ok())
+                    .filter(|a| a.id > 0),
             });
         }
         let summary = error_summary(res).await;
@@ -227,7 +248,7 @@ impl StravaClient {
     // --- API -----------------------------------------------------------------------
 
     /// The authenticated athlete (DetailedAthlete with `profile:read_all`).
-    pub async fn athlete(&self, access: &Secret<String>) -> Result<Value, StravaError> {
+    pub async fn athlete(&self, access: &Secret<String>) -> Result<StravaAthlete, StravaError> {
         let res = self
             .api(Method::GET, "/athlete", |r| r.bearer_auth(access.expose()))
             .await?;
@@ -395,31 +416,44 @@ struct ErrorSummary {
     details: Vec<String>,
 }
 
+/// Strava's error body (`Fault`): a message and a list of errors; each string is cut
+/// to 80 characters before it goes anywhere.
+#[derive(Debug, Default, Deserialize)]
+struct Fault {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    errors: Vec<FaultError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FaultError {
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
 async fn error_summary(res: Response) -> ErrorSummary {
-    let Ok(body) = res.json::<Value>().await else {
+    let Ok(body) = res.json::<Fault>().await else {
         return ErrorSummary::default();
     };
-    let text = |v: &Value| {
-        v.as_str()
+    let text = |v: &Option<String>| {
+        v.as_deref()
             .unwrap_or("")
             .chars()
             .take(80)
             .collect::<String>()
     };
-    let errors = body["errors"].as_array().cloned().unwrap_or_default();
     ErrorSummary {
-        message: text(&body["message"]),
-        resources: errors.iter().map(|e| text(&e["resource"])).collect(),
-        details: errors
+        message: text(&body.message),
+        resources: body.errors.iter().map(|e| text(&e.resource)).collect(),
+        details: body
+            .errors
             .iter()
-            .map(|e| {
-                format!(
-                    "{}.{} {}",
-                    text(&e["resource"]),
-                    text(&e["field"]),
-                    text(&e["code"])
-                )
-            })
+            .map(|e| format!("{}.{} {}", text(&e.resource), text(&e.field), text(&e.code)))
             .collect(),
     }
 }

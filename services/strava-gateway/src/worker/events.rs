@@ -26,7 +26,7 @@ use crate::strava::StravaError;
 use crate::tokens::TokenError;
 use chrono::{DateTime, Utc};
 use db::activities::ActivityRow;
-use db::inbox::Event;
+use db::inbox::{AspectType, Event, ObjectType};
 use diesel::sql_types::Integer;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::{ActivityId, ActivitySource, AthleteId};
@@ -75,7 +75,13 @@ impl From<StravaError> for Failure {
     }
 }
 
-/// Applies a claimed event and records the outcome on its row.
+/// Applies a claimed event and records the outcome on its row, in a span naming the
+/// event.
+#[tracing::instrument(
+    name = "webhook_event",
+    skip_all,
+    fields(event = event.id, object = %event.object_type, aspect = %event.aspect_type)
+)]
 pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
     let outcome = apply(ctx, &event).await;
     let mut conn = ctx.pool.get().await?;
@@ -110,7 +116,7 @@ pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
             tracing::warn!(
                 event = event.id,
                 attempts = event.attempts,
-                status,
+                %status,
                 %error,
                 "webhook event failed"
             );
@@ -121,10 +127,9 @@ pub(super) async fn process(ctx: &Context, event: Event) -> anyhow::Result<()> {
 
 async fn apply(ctx: &Context, event: &Event) -> Result<(), Failure> {
     let owner = AthleteId(event.owner_id);
-    match event.object_type.as_str() {
-        "athlete" => apply_athlete(ctx, event, owner).await,
-        "activity" => apply_activity(ctx, event, owner).await,
-        other => Err(Failure::Ignored(format!("unknown object type {other}"))),
+    match event.object_type {
+        ObjectType::Athlete => apply_athlete(ctx, event, owner).await,
+        ObjectType::Activity => apply_activity(ctx, event, owner).await,
     }
 }
 
@@ -198,7 +203,7 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
         // it. Decided under the object's lock and recorded as done, so that an event
         // of this object whose fetch began earlier sees it and fetches again rather
         // than writing back what Strava may just have deleted.
-        if event.aspect_type == "delete" {
+        if event.aspect_type == AspectType::Delete {
             let event = event.clone();
             let nothing_held = conn
                 .transaction(async |conn| {

@@ -12,30 +12,18 @@ use crate::tokens::TokenError;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use db::activities::ActivityRow;
-use db::jobs::{Job, NewJob};
-use db::sync::SyncStatus;
+use db::jobs::{Job, JobKind, NewJob};
+use db::sync::{SyncState, SyncStatus};
 use diesel_async::AsyncConnection;
 use domain::{ActivitySource, AthleteId};
 use tokio::sync::watch;
-
-/// Pages the athlete's whole history after connect; payload `{"athlete_id"}`.
-pub const BACKFILL: &str = "backfill";
-/// Re-lists the last `RECONCILE_DAYS` and drops rows Strava no longer lists.
-pub const RECONCILE: &str = "reconcile";
-/// Like reconcile over the whole history: refreshes every API row (retention).
-pub const REFRESH: &str = "refresh";
 
 /// Strava's largest page.
 const PER_PAGE: u32 = 200;
 
 /// The backfill job for an athlete (at most one queued or running per athlete).
 pub fn backfill_job(athlete: AthleteId) -> NewJob {
-    athlete_job(BACKFILL, athlete)
-}
-
-fn athlete_job(kind: &str, athlete: AthleteId) -> NewJob {
-    NewJob::now(kind, serde_json::json!({ "athlete_id": athlete.get() }))
-        .dedupe(format!("{kind}:{}", athlete.get()))
+    NewJob::for_athlete(JobKind::Backfill, athlete)
 }
 
 /// How a job run ended, short of an error.
@@ -50,17 +38,18 @@ enum End {
     Lost,
 }
 
-/// Runs a claimed job and records the outcome on its row.
+/// Runs a claimed job and records the outcome on its row, in a span naming the job so
+/// every line it logs can be tied to it.
+#[tracing::instrument(name = "job", skip_all, fields(job = job.id, kind = %job.kind, attempt = job.attempts))]
 pub(super) async fn process(
     ctx: &Context,
     job: Job,
     stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let result = match job.kind.as_str() {
-        BACKFILL => backfill(ctx, &job, stop).await,
-        RECONCILE => reconcile(ctx, &job, stop, false).await,
-        REFRESH => reconcile(ctx, &job, stop, true).await,
-        other => Err(anyhow::anyhow!("unknown job kind {other}")),
+    let result = match job.kind {
+        JobKind::Backfill => backfill(ctx, &job, stop).await,
+        JobKind::Reconcile => reconcile(ctx, &job, stop, false).await,
+        JobKind::Refresh => reconcile(ctx, &job, stop, true).await,
     };
     let mut conn = ctx.pool.get().await?;
     match result {
@@ -77,12 +66,12 @@ pub(super) async fn process(
             let error = format!("{e:#}");
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
             db::jobs::fail(&mut conn, &job, &error, ctx.settings.retry_base).await?;
-            if job.kind == BACKFILL && job.attempts >= job.max_attempts {
+            if job.kind == JobKind::Backfill && job.attempts >= job.max_attempts {
                 // Out of attempts: talk-app's progress bar must stop saying "syncing".
                 if let Ok(athlete) = athlete_of(&job)
                     && let Some(mut status) = db::sync::find(&mut conn, athlete).await?
                 {
-                    status.state = "error".into();
+                    status.state = SyncState::Error;
                     status.last_error = Some(error);
                     status.updated_at = Utc::now();
                     db::sync::save(&mut conn, &status).await?;
@@ -94,11 +83,7 @@ pub(super) async fn process(
 }
 
 fn athlete_of(job: &Job) -> anyhow::Result<AthleteId> {
-    job.payload
-        .get("athlete_id")
-        .and_then(serde_json::Value::as_i64)
-        .map(AthleteId)
-        .context("payload has no athlete_id")
+    job.athlete().map_err(anyhow::Error::msg)
 }
 
 /// What listing one page gave.
@@ -177,7 +162,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
         return Ok(End::Done);
     };
     let mut status = match db::sync::find(&mut conn, athlete).await? {
-        Some(s) if s.state == "backfilling" => s,
+        Some(s) if s.state == SyncState::Backfilling => s,
         // A new connect (or a reconnect after an earlier backfill) starts over.
         _ => SyncStatus::starting(athlete),
     };
@@ -199,7 +184,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
                 return Ok(End::Postponed(until));
             }
             Ok(Listing::Reconnect) => {
-                status.state = "error".into();
+                status.state = SyncState::Error;
                 status.last_error = Some("the athlete must reconnect to Strava".into());
                 status.updated_at = Utc::now();
                 db::sync::save(&mut conn, &status).await?;
@@ -214,7 +199,7 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
         };
         let now = Utc::now();
         if items.is_empty() {
-            status.state = "done".into();
+            status.state = SyncState::Done;
             status.estimated_total = Some(status.activities_synced);
             status.last_synced_at = Some(now);
             status.last_error = None;
@@ -340,13 +325,15 @@ async fn reconcile(
 /// within `RECONCILE_EVERY_HOURS`; queue a refresh for athletes with API rows nearing
 /// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
 /// athlete must reconnect), since Strava's terms do not let them stay; prune
-/// finished inbox events of the same age; and delete talk-app's demo copies past
-/// their day.
+/// finished inbox events and jobs of the same age and stale sessions and login
+/// tickets; and delete talk-app's demo copies past their day.
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
-    for athlete in db::upkeep::athletes_due_for(&mut conn, RECONCILE, s.reconcile_every).await? {
-        db::jobs::enqueue(&mut conn, &athlete_job(RECONCILE, athlete)).await?;
+    for athlete in
+        db::upkeep::athletes_due_for(&mut conn, JobKind::Reconcile, s.reconcile_every).await?
+    {
+        db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Reconcile, athlete)).await?;
     }
     let max_age = chrono::Duration::from_std(s.retention_max_age)?;
     // Refresh a day ahead of the limit (half of it for limits under two days), so a
@@ -356,11 +343,18 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     for athlete in
         db::upkeep::athletes_with_rows_fetched_before(&mut conn, now - max_age + margin).await?
     {
-        db::jobs::enqueue(&mut conn, &athlete_job(REFRESH, athlete)).await?;
+        db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Refresh, athlete)).await?;
     }
     // Finished events are kept as long as the data they touched, then dropped.
     db::inbox::prune(&mut conn, now - max_age).await?;
     db::inbox::prune_owner_calls(&mut conn, now - chrono::Duration::days(1)).await?;
+    // Finished jobs likewise, but never sooner than a reconcile period: the sweep above
+    // reads recent reconcile jobs to know whom it already queued.
+    let reconcile_every = chrono::Duration::from_std(s.reconcile_every)?;
+    db::jobs::prune_finished(&mut conn, now - max_age.max(reconcile_every)).await?;
+    // talk-app's spent sign-in state: stale sessions and used or expired tickets.
+    db::sessions::purge_stale(&mut conn, now).await?;
+    db::tickets::purge_stale(&mut conn).await?;
     let expired = db::upkeep::delete_fetched_before(&mut conn, now - max_age).await?;
     if expired > 0 {
         tracing::warn!(
@@ -382,7 +376,7 @@ mod tests {
     #[test]
     fn backfill_jobs_are_one_per_athlete() {
         let job = backfill_job(AthleteId(42));
-        assert_eq!(job.kind, BACKFILL);
+        assert_eq!(job.kind, JobKind::Backfill);
         assert_eq!(job.dedupe_key.as_deref(), Some("backfill:42"));
         assert_eq!(job.payload["athlete_id"], 42);
     }

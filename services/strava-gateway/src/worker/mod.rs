@@ -20,7 +20,7 @@
 mod events;
 mod jobs;
 
-pub use jobs::{BACKFILL, RECONCILE, REFRESH, backfill_job};
+pub use jobs::backfill_job;
 
 use crate::settings::WorkerSettings;
 use crate::strava::StravaClient;
@@ -131,12 +131,7 @@ async fn step(ctx: &Context, stop: &watch::Receiver<bool>) -> anyhow::Result<boo
     }
     let job = {
         let mut conn = ctx.pool.get().await?;
-        db::jobs::claim(
-            &mut conn,
-            &[BACKFILL, RECONCILE, REFRESH],
-            ctx.settings.lease,
-        )
-        .await?
+        db::jobs::claim(&mut conn, db::jobs::JobKind::ALL, ctx.settings.lease).await?
     };
     if let Some(job) = job {
         jobs::process(ctx, job, stop).await?;

@@ -1,6 +1,8 @@
 //! Backfill (paging, rate limits, crash and resume), reconciliation and retention.
 
 use crate::sync_support::{Harness, wait_until};
+use db::jobs::JobState;
+use db::sync::SyncState;
 use diesel_async::RunQueryDsl;
 use domain::AthleteId;
 use std::time::Duration;
@@ -63,7 +65,8 @@ async fn backfill_of_5000_with_short_pages_and_a_429_completes_with_correct_prog
 
     let postponed = wait_until(Duration::from_secs(60), || async {
         let j = job(&h, id).await;
-        j.state == "queued" && j.run_after > chrono::Utc::now() + chrono::Duration::seconds(5)
+        j.state == JobState::Queued
+            && j.run_after > chrono::Utc::now() + chrono::Duration::seconds(5)
     })
     .await;
     assert!(
@@ -75,7 +78,7 @@ async fn backfill_of_5000_with_short_pages_and_a_429_completes_with_correct_prog
     assert_eq!(j.attempts, 0, "waiting is not a failed attempt");
     assert!(j.last_error.is_none());
     let mid = status(&h, ada).await.unwrap();
-    assert_eq!(mid.state, "backfilling");
+    assert_eq!(mid.state, SyncState::Backfilling);
     assert!(
         mid.pages_fetched >= 1 && mid.activities_synced == mid.pages_fetched * 150,
         "{mid:?}"
@@ -92,7 +95,7 @@ async fn backfill_of_5000_with_short_pages_and_a_429_completes_with_correct_prog
     h.exec("NOTIFY stravatalk_jobs").await;
     assert!(
         wait_until(Duration::from_secs(120), || async {
-            job(&h, id).await.state == "done"
+            job(&h, id).await.state == JobState::Done
         })
         .await,
         "{:?}",
@@ -100,7 +103,7 @@ async fn backfill_of_5000_with_short_pages_and_a_429_completes_with_correct_prog
     );
     let done = status(&h, ada).await.unwrap();
     let pages = (5000 + 149) / 150;
-    assert_eq!(done.state, "done");
+    assert_eq!(done.state, SyncState::Done);
     assert_eq!(
         (
             done.pages_fetched,
@@ -151,12 +154,12 @@ async fn a_backfill_killed_mid_way_resumes_from_its_cursor_without_duplicates() 
     // Let a request in flight at the crash reach the fake before counting.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let crashed = status(&h, ada).await.unwrap();
-    assert_eq!(crashed.state, "backfilling");
+    assert_eq!(crashed.state, SyncState::Backfilling);
     assert_eq!(h.stored(ada).await.len() as i32, crashed.activities_synced);
     let before = list_requests(&h).len();
     assert_eq!(
         job(&h, id).await.state,
-        "running",
+        JobState::Running,
         "the dead worker's lease still holds"
     );
 
@@ -164,7 +167,7 @@ async fn a_backfill_killed_mid_way_resumes_from_its_cursor_without_duplicates() 
     let workers = h.start_workers();
     assert!(
         wait_until(Duration::from_secs(60), || async {
-            job(&h, id).await.state == "done"
+            job(&h, id).await.state == JobState::Done
         })
         .await,
         "{:?}",
@@ -178,12 +181,8 @@ async fn a_backfill_killed_mid_way_resumes_from_its_cursor_without_duplicates() 
     );
     let done = status(&h, ada).await.unwrap();
     assert_eq!(
-        (
-            done.state.as_str(),
-            done.pages_fetched,
-            done.activities_synced
-        ),
-        ("done", 50, 5000)
+        (done.state, done.pages_fetched, done.activities_synced),
+        (SyncState::Done, 50, 5000)
     );
     assert_eq!(h.stored(ada).await, h.on_strava(ada));
     workers.shutdown(Duration::from_secs(5)).await;
@@ -198,7 +197,7 @@ async fn reconcile_drops_rows_strava_no_longer_lists_and_retention_refreshes_or_
     let workers = h.start_workers();
     assert!(
         wait_until(Duration::from_secs(60), || async {
-            job(&h, id).await.state == "done"
+            job(&h, id).await.state == JobState::Done
         })
         .await
     );

@@ -26,7 +26,8 @@ async fn drained(h: &Harness) -> bool {
     wait_until(Duration::from_secs(30), || async {
         let now = chrono::Utc::now();
         h.inbox().await.iter().all(|e| {
-            e.status != "processing" && !(e.status == "pending" && e.next_attempt_at <= now)
+            e.status != db::inbox::InboxStatus::Processing
+                && !(e.status == db::inbox::InboxStatus::Pending && e.next_attempt_at <= now)
         })
     })
     .await
@@ -122,14 +123,16 @@ async fn a_forged_deauthorization_erases_nothing_and_a_real_one_still_erases_wit
         .inbox()
         .await
         .into_iter()
-        .filter(|e| e.object_type == "athlete")
+        .filter(|e| e.object_type == db::inbox::ObjectType::Athlete)
         .collect();
     assert_eq!(athlete_events.len(), 5);
     assert!(
-        athlete_events.iter().any(|e| e.status == "ignored"
-            && e.last_error
-                .as_deref()
-                .is_some_and(|n| n.contains("not confirmed"))),
+        athlete_events
+            .iter()
+            .any(|e| e.status == db::inbox::InboxStatus::Ignored
+                && e.last_error
+                    .as_deref()
+                    .is_some_and(|n| n.contains("not confirmed"))),
         "{athlete_events:?}"
     );
     assert!(
@@ -337,7 +340,7 @@ async fn one_athletes_burst_is_capped_per_quarter_hour_and_others_still_sync() {
         .iter()
         .filter(|e| {
             e.owner_id == ada.get()
-                && e.status == "pending"
+                && e.status == db::inbox::InboxStatus::Pending
                 && e.attempts == 0
                 && e.next_attempt_at > chrono::Utc::now()
         })
@@ -375,7 +378,12 @@ async fn events_repeated_for_one_activity_are_settled_by_one_fetch() {
     assert!(drained(&h).await);
     assert_eq!(api_requests(&h, &format!("/api/v3/activities/{id}")), 1);
     let inbox = h.inbox().await;
-    assert!(inbox.iter().all(|e| e.status == "done"), "{inbox:?}");
+    assert!(
+        inbox
+            .iter()
+            .all(|e| e.status == db::inbox::InboxStatus::Done),
+        "{inbox:?}"
+    );
     assert_eq!(
         inbox
             .iter()

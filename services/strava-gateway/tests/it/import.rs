@@ -150,7 +150,7 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
     assert_eq!(
         (
             athlete.firstname.as_str(),
-            athlete.measurement_preference.as_str()
+            athlete.measurement_preference.as_strava()
         ),
         ("Ada", "feet")
     );

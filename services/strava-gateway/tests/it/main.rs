@@ -9,6 +9,7 @@ mod hostile;
 mod import;
 mod import_zip;
 mod oauth;
+mod purge;
 mod service;
 mod subscription;
 mod sync_support;

@@ -177,7 +177,7 @@ async fn round_trip_connects_the_athlete_and_hands_over_a_ticket() {
         (row.firstname.as_str(), row.lastname.as_str()),
         ("Ada", "Lovelace")
     );
-    assert_eq!(row.measurement_preference, "feet");
+    assert_eq!(row.measurement_preference, Units::Imperial);
     assert_eq!(row.timezone, None);
     assert!(!row.needs_reconnect);
 
@@ -278,7 +278,7 @@ async fn without_profile_scope_units_stay_default_and_other_scopes_are_refused()
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.measurement_preference, "meters");
+    assert_eq!(row.measurement_preference, Units::Metric);
 }
 
 #[tokio::test(flavor = "multi_thread")]

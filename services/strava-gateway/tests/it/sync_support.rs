@@ -122,7 +122,7 @@ impl Harness {
                 id: athlete.get(),
                 firstname: firstname.into(),
                 lastname: "Test".into(),
-                measurement_preference: "meters".into(),
+                measurement_preference: domain::Units::Metric,
                 timezone: None,
                 is_demo: false,
             },

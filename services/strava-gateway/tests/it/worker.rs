@@ -13,7 +13,10 @@ async fn drained(h: &Harness, timeout: Duration) -> bool {
         let inbox = h.inbox().await;
         let open = inbox
             .iter()
-            .filter(|e| e.status == "pending" || e.status == "processing")
+            .filter(|e| {
+                e.status == db::inbox::InboxStatus::Pending
+                    || e.status == db::inbox::InboxStatus::Processing
+            })
             .count();
         open == 0
     })
@@ -120,11 +123,13 @@ async fn an_event_storm_with_duplicates_and_disorder_ends_in_exactly_stravas_row
     let inbox = h.inbox().await;
     assert_eq!(inbox.len(), deliveries.len() * 2, "duplicates stored once");
     assert!(
-        inbox.iter().all(|e| e.status == "done"),
+        inbox
+            .iter()
+            .all(|e| e.status == db::inbox::InboxStatus::Done),
         "{:?}",
         inbox
             .iter()
-            .filter(|e| e.status != "done")
+            .filter(|e| e.status != db::inbox::InboxStatus::Done)
             .collect::<Vec<_>>()
     );
 
@@ -286,7 +291,7 @@ async fn unknown_athletes_are_not_stored_and_failures_retry_until_they_stay_fail
     assert!(drained(&h, Duration::from_secs(20)).await);
     let inbox = h.inbox().await;
     assert_eq!(inbox.len(), 1, "the unknown athlete's event was not kept");
-    assert_eq!(inbox[0].status, "failed");
+    assert_eq!(inbox[0].status, db::inbox::InboxStatus::Failed);
     assert_eq!(inbox[0].attempts, 2);
     assert!(
         inbox[0].last_error.as_deref().unwrap().contains("500"),
@@ -342,9 +347,15 @@ async fn a_rate_limited_event_waits_without_spending_an_attempt() {
     let workers = h.start_workers();
     let waiting = wait_until(Duration::from_secs(20), || async {
         let inbox = h.inbox().await;
-        inbox.iter().filter(|e| e.status == "done").count() == 1
+        inbox
+            .iter()
+            .filter(|e| e.status == db::inbox::InboxStatus::Done)
+            .count()
+            == 1
             && inbox.iter().any(|e| {
-                e.status == "pending" && e.attempts == 0 && e.next_attempt_at > chrono::Utc::now()
+                e.status == db::inbox::InboxStatus::Pending
+                    && e.attempts == 0
+                    && e.next_attempt_at > chrono::Utc::now()
             })
     })
     .await;

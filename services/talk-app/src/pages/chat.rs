@@ -63,7 +63,7 @@ struct Exchange {
 fn exchanges(messages: Vec<MessageRow>) -> Vec<Exchange> {
     let mut out: Vec<Exchange> = Vec::new();
     for m in messages {
-        if m.role == "user" {
+        if m.role == db::chats::Role::User {
             out.push(Exchange {
                 question: m.content,
                 answer: None,
@@ -147,7 +147,7 @@ async fn render(
         .is_some_and(|a| a.is_demo);
     let sync = db::sync::find(&mut conn, session.athlete)
         .await?
-        .filter(|s| s.state == "backfilling");
+        .filter(|s| s.state == db::sync::SyncState::Backfilling);
     drop(conn);
 
     let wait = query

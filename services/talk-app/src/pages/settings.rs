@@ -123,11 +123,8 @@ fn SettingsPage(
         timezone,
         tokens,
     } = data;
-    let strava_units = Units::from_strava_or_default(Some(&athlete.measurement_preference));
-    let choice = athlete
-        .units_override
-        .as_deref()
-        .and_then(Units::from_strava);
+    let strava_units = athlete.measurement_preference;
+    let choice = athlete.units_override;
     let units_name = |u: Units| match u {
         Units::Metric => "metric: km, m",
         Units::Imperial => "imperial: miles, feet",

@@ -168,7 +168,7 @@ async fn backfill_progress_shows_and_refreshes_until_done() {
         "{page}"
     );
 
-    status.state = "done".into();
+    status.state = db::sync::SyncState::Done;
     db::sync::save(&mut conn, &status).await.unwrap();
     let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(!page.contains("<progress") && !page.contains("http-equiv"));

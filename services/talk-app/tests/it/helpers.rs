@@ -126,7 +126,7 @@ impl TestApp {
                 id: OTHER.get(),
                 firstname: "Other".into(),
                 lastname: "Athlete".into(),
-                measurement_preference: "feet".into(),
+                measurement_preference: domain::Units::Imperial,
                 timezone: Some("(GMT-05:00) America/New_York".into()),
                 is_demo: false,
             },

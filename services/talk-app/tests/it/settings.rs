@@ -25,7 +25,7 @@ async fn units_can_follow_strava_or_be_overridden() {
     assert_eq!(location(&res), "/settings?done=units");
     let mut conn = app.conn().await;
     let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
-    assert_eq!(row.units_override.as_deref(), Some("feet"));
+    assert_eq!(row.units_override, Some(domain::Units::Imperial));
     app.post_form("/settings/units", Some(&cookie), &[("units", "strava")])
         .await;
     let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
