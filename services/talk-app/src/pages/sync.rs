@@ -33,7 +33,7 @@ impl Progress {
             };
         };
         let synced = s.activities_synced.max(0);
-        let importing = s.state == "backfilling";
+        let importing = s.state == db::sync::SyncState::Backfilling;
         let total = s.estimated_total.filter(|t| *t > 0).map(|t| t.max(synced));
         let label = match (importing, total) {
             (false, _) => format!("All {synced} activities imported."),
