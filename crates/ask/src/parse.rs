@@ -921,7 +921,8 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
         (Some(m), _) => m,
         (None, Aggregation::Max | Aggregation::Min) if p.group.is_none() => {
             // "Longest run / ride / swim" means by distance; the answer gives the time
-            // too. Across sports ("longest activity") both readings are answered.
+            // too. Across sports ("longest activity") both readings are looked up, and
+            // asked about only when they differ.
             if p.ambiguous_extreme && p.filters.family().is_none() {
                 if p.limit.is_some_and(|n| n > 1) {
                     let word = if aggregation == Aggregation::Max {

@@ -425,7 +425,8 @@ pub struct Plan {
     /// A chart was asked for (grouped answers always get one).
     pub chart: Option<ChartKind>,
     /// A second measure the top activity is also ranked by, when the question fits
-    /// both ("my longest activity": by distance and by time); the answer gives both.
+    /// both ("my longest activity": by distance and by time). When one activity tops
+    /// both, that is the answer; otherwise the answer asks which, showing both.
     #[serde(default)]
     pub also_by: Option<Metric>,
     /// The measure a follow-up asks about the same activities ("and its duration?").

@@ -712,15 +712,21 @@ impl Renderer<'_> {
                 &rows[..1],
             )
         } else {
-            (
-                format!(
-                    "Your {} by distance was {}; by time it was {}.",
-                    phrase(&[word, &self.noun(1), period]),
-                    describe(&rows[0]),
-                    describe(&rows[1])
-                ),
-                rows,
-            )
+            // The readings differ: ask which was meant, showing both.
+            let what = phrase(&[word, &self.noun(1), period]);
+            let text = format!(
+                "Longest by distance or by time? By distance your {what} was {}; by time it \
+                 was {}. Which did you mean?",
+                describe(&rows[0]),
+                describe(&rows[1])
+            );
+            let noun = self.noun(1);
+            let options = [
+                format!("{word} {noun} by distance {period}"),
+                format!("{word} {noun} by time {period}"),
+            ]
+            .map(|o| o.trim().to_string());
+            return Answer::clarify(&text, &options);
         };
         Answer {
             kind: AnswerKind::Table,
