@@ -78,16 +78,13 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
             .map(|p| period_condition(p, &mut b).unwrap_or_else(|| "TRUE".into()))
             .collect();
         compare_sql(plan, filters, sides)
-    } else if !plan.compare_sports.is_empty() {
+    } else if !plan.compare_sides.is_empty() {
         let mut conds = filters;
         conds.extend(period_condition(&plan.period, &mut b));
         let sides = plan
-            .compare_sports
+            .compare_sides
             .iter()
-            .map(|s| {
-                let types = s.types.iter().map(|t| t.as_str().to_string()).collect();
-                format!("a.sport_type = ANY({})", b.add(Bind::TextArray(types)))
-            })
+            .map(|side| narrowing(plan, side, &mut b))
             .collect();
         compare_sql(plan, conds, sides)
     } else if !plan.compare.is_empty() {
@@ -109,12 +106,7 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         // "what percentage of my rides were commutes": the same figure over the part.
         let part = match &plan.share {
             Some(filters) => {
-                let mut narrow = plan.clone();
-                narrow.filters = filters.clone();
-                let conds = filter_conditions(&narrow, &mut b);
-                // The first condition is the athlete, already in the outer query.
-                let cond = conds[1..].join(" AND ");
-                let cond = if cond.is_empty() { "TRUE".into() } else { cond };
+                let cond = narrowing(plan, filters, &mut b);
                 format!(
                     ", count(*) FILTER (WHERE {cond}) AS part_n, \
                      (sum({}) FILTER (WHERE {cond}))::float8 AS part_value",
@@ -131,6 +123,19 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         )
     };
     Query { sql, binds: b.0 }
+}
+
+/// The condition `filters` add to `plan`'s own: one side of "runs vs rides", the part
+/// of a share.
+fn narrowing(plan: &Plan, filters: &Filters, b: &mut Binds) -> String {
+    let mut narrow = plan.clone();
+    narrow.filters = filters.clone();
+    // The first condition is the athlete, already in the outer query.
+    let conds = filter_conditions(&narrow, b);
+    match conds[1..].join(" AND ") {
+        c if c.is_empty() => "TRUE".into(),
+        c => c,
+    }
 }
 
 /// The activities a query reads: all that match, or only the first or last N of them

@@ -62,6 +62,8 @@ struct Parts {
     trend: bool,
     /// A second sport to set beside the first ("runs vs rides").
     other_sport: Option<SportSel>,
+    /// A second part of the day to set beside the first ("mornings vs evenings").
+    other_day_part: Option<DayPart>,
 }
 
 impl Parts {
@@ -664,10 +666,19 @@ fn read_flags(t: &mut Tokens, p: &mut Parts) {
             break;
         }
     }
-    for (part, words) in lexicon::DAY_PARTS {
-        if words.iter().any(|w| t.take_seq(&[w])) {
+    // In question order, so "mornings vs evenings" keeps its sides in that order.
+    for i in 0..t.len() {
+        let Some((part, _)) = lexicon::DAY_PARTS
+            .iter()
+            .find(|(_, words)| t.is_any(i, words))
+        else {
+            continue;
+        };
+        t.take(i, 1);
+        if p.filters.day_part.is_none() {
             p.filters.day_part = Some(*part);
-            break;
+        } else if p.filters.day_part != Some(*part) && p.other_day_part.is_none() {
+            p.other_day_part = Some(*part);
         }
     }
 }
@@ -829,7 +840,7 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     p.compare = p.compare || p.periods.len() >= 2;
     // "this year compared to my all-time average"; "how do my stats compare to last
     // year" (against this year); a single span compared is a series over it.
-    if p.compare && p.periods.len() == 1 && p.other_sport.is_none() {
+    if p.compare && p.periods.len() == 1 && p.other_sport.is_none() && p.other_day_part.is_none() {
         if p.all_time {
             p.periods.push(Period::All);
         } else if let Some(Period::Range { range, label }) = p.periods.first()
@@ -842,7 +853,12 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
             p.compare = false;
         }
     }
-    if p.compare && p.periods.len() < 2 && p.other_sport.is_none() && p.group.is_none() {
+    if p.compare
+        && p.periods.len() < 2
+        && p.other_sport.is_none()
+        && p.other_day_part.is_none()
+        && p.group.is_none()
+    {
         return Parsed::Clarify {
             text: "Compare what with what? Name two periods or two sports, for example:".into(),
             options: vec![
@@ -977,13 +993,37 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     }
     plan.also_by = also_by.filter(|_| plan.limit.is_none_or(|n| n == 1));
     plan.goal = p.goal;
-    // "runs vs rides this year": the sports side by side over the one period.
-    if let Some(other) = p.other_sport
-        && plan.compare.is_empty()
-        && plan.group.is_none()
-        && let Some(first) = plan.filters.sports.take()
+    // "runs vs rides this year", "mornings vs evenings": side by side over one period.
+    let sides: Vec<Filters> = if let Some(other) = p.other_sport
+        && let Some(first) = plan.filters.sports.clone()
     {
-        plan.compare_sports = vec![first, other];
+        [first, other]
+            .into_iter()
+            .map(|sports| Filters {
+                sports: Some(sports),
+                ..Filters::default()
+            })
+            .collect()
+    } else if let Some(other) = p.other_day_part
+        && let Some(first) = plan.filters.day_part
+    {
+        [first, other]
+            .into_iter()
+            .map(|part| Filters {
+                day_part: Some(part),
+                ..Filters::default()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !sides.is_empty() && plan.compare.is_empty() && plan.group.is_none() {
+        if sides[0].sports.is_some() {
+            plan.filters.sports = None;
+        } else {
+            plan.filters.day_part = None;
+        }
+        plan.compare_sides = sides;
         if plan.returns_activities() || plan.aggregation == Aggregation::List {
             plan.metric = named_metric.unwrap_or(Metric::Count);
             plan.aggregation = Aggregation::Total;

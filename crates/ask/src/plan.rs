@@ -439,9 +439,10 @@ pub struct Plan {
     /// This plan is a question asked back: the next turn completes it ("for runs").
     #[serde(default)]
     pub asked_back: bool,
-    /// Sports side by side ("runs vs rides this year"), instead of periods.
+    /// Groups of activities side by side over one period, each a narrowing of
+    /// `filters` ("runs vs rides this year", "morning runs vs evening runs").
     #[serde(default)]
-    pub compare_sports: Vec<SportSel>,
+    pub compare_sides: Vec<Filters>,
     /// A distance goal in metres ("how close am I to 100 km this month").
     #[serde(default)]
     pub goal: Option<f64>,
@@ -472,7 +473,7 @@ impl Plan {
             focus: None,
             within: None,
             asked_back: false,
-            compare_sports: Vec::new(),
+            compare_sides: Vec::new(),
             goal: None,
             summary: false,
             share: None,
@@ -494,7 +495,7 @@ impl Plan {
     pub fn returns_activities(&self) -> bool {
         self.group.is_none()
             && self.compare.is_empty()
-            && self.compare_sports.is_empty()
+            && self.compare_sides.is_empty()
             && matches!(
                 self.aggregation,
                 Aggregation::List | Aggregation::Max | Aggregation::Min

@@ -13,11 +13,17 @@ use domain::format;
 pub fn read_as(plan: &Plan, ctx: &Context) -> String {
     let units = plan.units_or(ctx.units);
     let mut parts = vec![subject(&plan.filters, units)];
-    if !plan.compare_sports.is_empty() {
-        let names: Vec<&str> = plan
-            .compare_sports
+    if !plan.compare_sides.is_empty() {
+        let names: Vec<String> = plan
+            .compare_sides
             .iter()
-            .map(|s| s.plural.as_str())
+            .map(|side| match (side.day_part, &side.sports) {
+                (Some(part), None) => {
+                    let (from, to) = part.hours();
+                    format!("{}s ({from:02}:00–{to:02}:00)", part.name())
+                }
+                _ => subject(side, units).to_lowercase(),
+            })
             .collect();
         parts[0] = format!("{} · {}", parts[0], names.join(" vs "));
     }

@@ -44,7 +44,7 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
         r.streak(rows)
     } else if plan.summary {
         r.summary(rows)
-    } else if !plan.compare.is_empty() || !plan.compare_sports.is_empty() {
+    } else if !plan.compare.is_empty() || !plan.compare_sides.is_empty() {
         r.compare(rows)
     } else if let Some(group) = plan.group {
         r.groups(group, rows)
@@ -921,13 +921,32 @@ impl Renderer<'_> {
 
     fn compare(&self, rows: &[Value]) -> Answer {
         let metric = self.plan.metric;
-        let by_sport = !self.plan.compare_sports.is_empty();
+        let by_sport = !self.plan.compare_sides.is_empty();
+        // Each side as its own renderer: its noun, and its units (swims in metres).
+        let side_plans: Vec<Plan> = self
+            .plan
+            .compare_sides
+            .iter()
+            .map(|side| Plan {
+                filters: Filters {
+                    sports: side.sports.clone().or(self.plan.filters.sports.clone()),
+                    race: side.race.or(self.plan.filters.race),
+                    day_part: side.day_part.or(self.plan.filters.day_part),
+                    ..self.plan.filters.clone()
+                },
+                ..self.plan.clone()
+            })
+            .collect();
+        let sides: Vec<Renderer> = side_plans
+            .iter()
+            .map(|plan| Renderer {
+                plan,
+                family: plan.filters.family(),
+                ..*self
+            })
+            .collect();
         let labels: Vec<String> = if by_sport {
-            self.plan
-                .compare_sports
-                .iter()
-                .map(|s| s.plural.clone())
-                .collect()
+            sides.iter().map(|r| r.noun(2)).collect()
         } else {
             self.plan
                 .compare
@@ -954,12 +973,7 @@ impl Renderer<'_> {
             .collect();
         // Each sport in its own units: swims in metres beside rides in kilometres.
         let show_side = |i: usize, v: Option<f64>| {
-            let family = if by_sport {
-                self.plan.compare_sports[i].family()
-            } else {
-                self.family
-            };
-            let side = Renderer { family, ..*self };
+            let side = sides.get(i).unwrap_or(self);
             v.map_or(format::MISSING.to_string(), |x| side.show(metric, x))
         };
         let pieces: Vec<String> = labels
