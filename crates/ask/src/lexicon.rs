@@ -237,6 +237,13 @@ const FILLER: &[&str] = &[
     "active",
     "strava",
     "data",
+    "different",
+    "counts",
+    "calculate",
+    "considering",
+    "organized",
+    "take",
+    "table",
     "am",
     "going",
     "looking",
@@ -958,7 +965,16 @@ pub const NEGATIONS: &[&[&str]] = &[
 ];
 
 /// Between a negation and what it negates: "not counting the", "without any".
-pub const NEGATION_GAP: &[&str] = &["the", "my", "any", "a", "counting", "including", "include"];
+pub const NEGATION_GAP: &[&str] = &[
+    "the",
+    "my",
+    "any",
+    "a",
+    "on",
+    "counting",
+    "including",
+    "include",
+];
 
 /// Gear named after a negation: "rides with no bike set", "runs without shoes".
 pub const GEAR_WORDS: &[&str] = &["gear", "bike", "bikes", "shoe", "shoes"];
@@ -1031,20 +1047,18 @@ pub const SHARE_WORDS: &[&[&str]] = &[
     &["fraction"],
 ];
 
-/// A share question split into the whole and the part, at the "were"/"was" after the
-/// share word: ("what percentage of my rides", "commutes").
+/// A share question split into the whole and the part at its "were"/"was": ("what
+/// percentage of my rides", "commutes").
 pub fn split_share(question: &str) -> Option<(String, String)> {
     let lower = question.to_lowercase();
-    let at = SHARE_WORDS.iter().filter_map(|w| lower.find(w[0])).min()?;
-    let rest = &lower[at..];
+    SHARE_WORDS.iter().find(|w| lower.contains(w[0]))?;
+    // "how much of my 2025 distance was cycling, in percent?": the share word may
+    // come last.
     let (cut, len) = [" were ", " was "]
         .iter()
-        .filter_map(|w| rest.find(w).map(|i| (i, w.len())))
+        .filter_map(|w| lower.find(w).map(|i| (i, w.len())))
         .min()?;
-    Some((
-        lower[..at + cut].to_string(),
-        lower[at + cut + len..].to_string(),
-    ))
+    Some((lower[..cut].to_string(), lower[cut + len..].to_string()))
 }
 
 /// Words that ask for the usual totals ("my running stats this year"): the distance,
@@ -1165,6 +1179,7 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
     (
         GroupBy::Sport,
         &[
+            &["most", "popular"],
             &["types", "of", "activities"],
             &["types", "of", "activity"],
             &["kinds", "of", "activities"],

@@ -829,7 +829,7 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
         p.metric = Some(Metric::Distance);
         p.aggregation = Some(Aggregation::Total);
     }
-    if p.stats && p.metric.is_none() && !p.wants_activities() && p.group.is_none() {
+    if p.stats && p.metric.is_none() && !p.wants_activities() {
         p.metric = Some(match p.filters.family() {
             Some(SportFamily::Foot | SportFamily::Swim) if p.performance => Metric::Pace,
             Some(SportFamily::Cycle) if p.performance => Metric::Speed,
