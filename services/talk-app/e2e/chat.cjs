@@ -48,6 +48,8 @@ async function chat(t) {
 
   const count = await ask(t, "how many runs this year", { slow: true });
   expect(/\d/.test(count), "a count answer with a figure: " + count);
+  const readAs = (await page.locator("#latest .read-as").innerText()).trim();
+  expect(readAs.includes("Runs") && readAs.includes("count"), "the answer says how it read the question: " + readAs);
   await ask(t, "show my runs last week");
   expect((await page.locator("#latest table").count()) === 1, "table answer");
   const cells = await page.locator("#latest td.num").count();
@@ -72,7 +74,7 @@ async function chat(t) {
   await t.check("conversation");
 
   await page.evaluate(() => { window.liveRegion = document.querySelector("ol.exchanges[aria-live]"); });
-  await ask(t, "what was my longest run?");
+  await ask(t, "my 3 longest activities");
   const option = page.locator("#latest .options button").first();
   expect((await option.count()) === 1, "clarify options as buttons");
   await option.click();

@@ -14,7 +14,7 @@ async function nojs(t) {
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}#latest$/);
   expect((await page.locator("#latest table").count()) === 1, "without JavaScript: a table answer by a plain form post");
   expect((await page.locator(".copy").count()) === 0, "without JavaScript: no Copy button that could not work");
-  await page.fill("#question", "what was my longest run?");
+  await page.fill("#question", "my 3 longest activities");
   await page.click("#ask button[type=submit]");
   await page.waitForSelector("#latest .options button");
   await page.locator("#latest .options button").first().click();
