@@ -946,19 +946,30 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
                     } else {
                         "shortest"
                     };
-                    let sport_words = sport_phrase(&p.filters);
                     let mut plan = Plan::new(Metric::Distance, aggregation);
                     plan.filters = p.filters.clone();
                     set_periods(&mut plan, p.periods.clone(), p.compare);
                     plan.limit = p.limit;
+                    // The options keep everything else the question said.
+                    let n = p.limit.unwrap_or(1);
+                    let plural = p
+                        .filters
+                        .sports
+                        .as_ref()
+                        .map_or("activities", |s| &s.plural);
+                    let option = |by: &str| {
+                        [&n.to_string(), word, plural, by, plan.period.label()]
+                            .iter()
+                            .filter(|s| !s.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
                     return Parsed::Clarify {
                         text: format!(
-                            "Do you mean the {word} {sport_words} by distance or by time?"
+                            "Do you mean your {n} {word} {plural} by distance or by time?"
                         ),
-                        options: vec![
-                            format!("{word} {sport_words} by distance"),
-                            format!("{word} {sport_words} by time"),
-                        ],
+                        options: vec![option("by distance"), option("by time")],
                         plan: Some(plan),
                     };
                 }
@@ -1111,16 +1122,6 @@ fn ask_sport(plan: Plan) -> Parsed {
         ],
         plan: Some(plan),
     }
-}
-
-/// "runs", or "activities" when no sport is named.
-fn sport_phrase(f: &Filters) -> String {
-    if let Some(r) = f.race {
-        return format!("{} run", r.label());
-    }
-    f.sports
-        .as_ref()
-        .map_or_else(|| "activity".to_string(), |s| s.singular.clone())
 }
 
 fn set_periods(plan: &mut Plan, mut periods: Vec<Period>, compare: bool) {

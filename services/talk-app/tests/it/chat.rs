@@ -75,7 +75,7 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
 
     let (_, page) = ask(&app, &cookie, Some(&id), "my 3 longest activities").await;
     assert!(
-        page.contains("name=\"question\" value=\"longest activity by distance\""),
+        page.contains("name=\"question\" value=\"3 longest activities by distance\""),
         "no clarify buttons"
     );
     assert!(page.contains("class=\"read-as\""), "no read-as line");
