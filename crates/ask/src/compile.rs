@@ -368,11 +368,18 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
         );
     }
     let from = scoped_activities(plan, &conds, b);
-    // `total` counts every match, before the limit: "293 activities; the first 200 shown".
+    // A plain list counts every match, before the limit: "293 activities; the first
+    // 200 shown". Top-N and first/last lists need no count, and skipping it lets the
+    // database keep only the top rows while sorting.
+    let total = if plan.aggregation == Aggregation::List && plan.limit.is_none() {
+        ", count(*) OVER () AS total"
+    } else {
+        ""
+    };
     format!(
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
-         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord, \
-         count(*) OVER () AS total FROM {from} ORDER BY {order} LIMIT {}) r",
+         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord{total} \
+         FROM {from} ORDER BY {order} LIMIT {}) r",
         b.add(Bind::BigInt(limit as i64))
     )
 }
