@@ -358,6 +358,34 @@ pub enum GearSel {
 }
 
 impl Filters {
+    /// The weekend, start-time, exclusion and gear filters as words for a sentence,
+    /// each with a leading space: " at weekends starting before 07:00 except virtual
+    /// rides with no gear recorded". Empty when none is set.
+    pub fn extra_words(&self) -> String {
+        let mut out = String::new();
+        if let Some(weekend) = self.weekend {
+            out.push_str(if weekend {
+                " at weekends"
+            } else {
+                " on weekdays"
+            });
+        }
+        if let Some((cmp, m)) = self.start_time {
+            let w = if cmp == Cmp::AtMost { "before" } else { "from" };
+            out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
+        }
+        if let Some(x) = &self.exclude {
+            out.push_str(&format!(" except {}", x.plural));
+        }
+        match &self.gear {
+            Some(GearSel::None) => out.push_str(" with no gear recorded"),
+            Some(GearSel::Any) => out.push_str(" with gear recorded"),
+            Some(GearSel::Id(id)) => out.push_str(&format!(" with gear {id}")),
+            None => {}
+        }
+        out
+    }
+
     /// The family the activities share, as far as the filters say.
     pub fn family(&self) -> Option<SportFamily> {
         if self.race.is_some() {

@@ -115,26 +115,7 @@ fn subject(f: &Filters, units: domain::Units) -> String {
         let (from, to) = part.hours();
         out.push_str(&format!(" starting {from:02}:00–{to:02}:00"));
     }
-    if let Some(weekend) = f.weekend {
-        out.push_str(if weekend {
-            " at weekends"
-        } else {
-            " on weekdays"
-        });
-    }
-    if let Some((cmp, m)) = f.start_time {
-        let w = if cmp == Cmp::AtMost { "before" } else { "from" };
-        out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
-    }
-    if let Some(x) = &f.exclude {
-        out.push_str(&format!(" except {}", x.plural));
-    }
-    match &f.gear {
-        Some(GearSel::None) => out.push_str(" with no gear recorded"),
-        Some(GearSel::Any) => out.push_str(" with gear recorded"),
-        Some(GearSel::Id(id)) => out.push_str(&format!(" with gear {id}")),
-        None => {}
-    }
+    out.push_str(&f.extra_words());
     let mut chars = out.chars();
     chars
         .next()

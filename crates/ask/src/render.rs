@@ -184,26 +184,7 @@ impl Renderer<'_> {
         if let Some(d) = f.weekday {
             out.push_str(&format!(" on {}s", weekday_name(d)));
         }
-        if let Some(weekend) = f.weekend {
-            out.push_str(if weekend {
-                " at weekends"
-            } else {
-                " on weekdays"
-            });
-        }
-        if let Some((cmp, m)) = f.start_time {
-            let w = if cmp == Cmp::AtMost { "before" } else { "from" };
-            out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
-        }
-        if let Some(x) = &f.exclude {
-            out.push_str(&format!(" (not counting {})", x.plural));
-        }
-        match &f.gear {
-            Some(GearSel::None) => out.push_str(" with no gear recorded"),
-            Some(GearSel::Any) => out.push_str(" with gear recorded"),
-            Some(GearSel::Id(id)) => out.push_str(&format!(" with gear {id}")),
-            None => {}
-        }
+        out.push_str(&f.extra_words());
         if let Some(part) = f.day_part {
             out.push_str(match part {
                 DayPart::Night => " at night",
