@@ -75,7 +75,7 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
     } else if plan.summary {
         let sides = summary_periods(ctx.today)
             .iter()
-            .map(|p| period_condition(p, &mut b).unwrap_or_else(|| "TRUE".into()))
+            .map(|p| period_side(p, &mut b))
             .collect();
         compare_sql(plan, filters, sides)
     } else if !plan.compare_sides.is_empty() {
@@ -91,7 +91,7 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
         let sides = plan
             .compare
             .iter()
-            .map(|p| period_condition(p, &mut b).unwrap_or_else(|| "TRUE".into()))
+            .map(|p| period_side(p, &mut b))
             .collect();
         compare_sql(plan, filters, sides)
     } else if let Some(group) = plan.group {
@@ -317,6 +317,11 @@ fn escape_like(s: &str) -> String {
 
 fn midnight(d: chrono::NaiveDate) -> NaiveDateTime {
     d.and_time(NaiveTime::MIN)
+}
+
+/// One period as a side of a comparison: its condition, or TRUE for all time.
+fn period_side(p: &Period, b: &mut Binds) -> String {
+    period_condition(p, b).unwrap_or_else(|| "TRUE".into())
 }
 
 fn period_condition(p: &Period, b: &mut Binds) -> Option<String> {

@@ -102,6 +102,14 @@ fn num(row: &Value, key: &str) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// The local day an activity row started, as people read it: "3 Mar 2024".
+fn activity_day(row: &Value) -> String {
+    text_of(row, "start_date_local")
+        .parse::<NaiveDateTime>()
+        .map(|d| day_label(d.date()))
+        .unwrap_or_default()
+}
+
 fn text_of<'v>(row: &'v Value, key: &str) -> &'v str {
     row.get(key).and_then(Value::as_str).unwrap_or("")
 }
@@ -514,10 +522,7 @@ impl Renderer<'_> {
         let n = rows.len() as i64;
         let first = &rows[0];
         let name = text_of(first, "name");
-        let date = text_of(first, "start_date_local")
-            .parse::<NaiveDateTime>()
-            .map(|d| day_label(d.date()))
-            .unwrap_or_default();
+        let date = activity_day(first);
         let period = self.period();
         if let Some(focus) = plan.focus
             && n == 1
@@ -632,10 +637,7 @@ impl Renderer<'_> {
     /// "and its duration?" about the one activity of the previous answer.
     fn focused(&self, metric: Metric, row: &Value) -> Answer {
         let name = text_of(row, "name");
-        let date = text_of(row, "start_date_local")
-            .parse::<NaiveDateTime>()
-            .map(|d| day_label(d.date()))
-            .unwrap_or_default();
+        let date = activity_day(row);
         let text = match num(row, metric.column()).filter(|_| metric != Metric::Count) {
             Some(v) => format!(
                 "The {} of {} on {} was {}.",
@@ -666,10 +668,7 @@ impl Renderer<'_> {
     /// "My longest activity": the top one by distance and by time, which may be the same.
     fn both_readings(&self, rows: &[Value]) -> Answer {
         let describe = |row: &Value| {
-            let date = text_of(row, "start_date_local")
-                .parse::<NaiveDateTime>()
-                .map(|d| day_label(d.date()))
-                .unwrap_or_default();
+            let date = activity_day(row);
             let dist = num(row, "distance_m").unwrap_or(0.0);
             let time = num(row, "moving_time_s").unwrap_or(0.0);
             format!(
