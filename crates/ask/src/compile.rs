@@ -297,7 +297,9 @@ fn filter_conditions(plan: &Plan, b: &mut Binds) -> Vec<String> {
         c.push("distance_m > 0 AND moving_time_s > 0".into());
     }
     // "shortest" means the shortest that went anywhere.
-    if plan.metric == Metric::Distance && plan.aggregation == Aggregation::Min {
+    if plan.metric == Metric::Distance
+        && (plan.aggregation == Aggregation::Min || plan.versus == Some(Versus::Extremes))
+    {
         c.push("distance_m > 0".into());
     }
     c
@@ -359,17 +361,21 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
         1
     };
     let limit = plan.limit.map_or(default, |n| (n as usize).min(MAX_ROWS));
-    if let Some(other) = plan.also_by {
-        // The top activity by each measure, in that order; the same one twice when the
-        // readings agree.
-        let other = column(other);
+    // The top activity by each measure, in that order (the same one twice when the
+    // readings agree); or the top and the bottom by one measure.
+    let ends = match (plan.also_by, plan.versus) {
+        (Some(other), _) => Some(format!("{} DESC", column(other))),
+        (None, Some(Versus::Extremes)) => Some(format!("{col} ASC")),
+        _ => None,
+    };
+    if let Some(second) = ends {
         let conds = conds.join(" AND ");
         return format!(
             "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
              (SELECT {ACTIVITY_COLUMNS}, 1 AS ord FROM activities WHERE {conds} \
              ORDER BY {col} DESC NULLS LAST, start_date_local DESC, id LIMIT 1) UNION ALL \
              (SELECT {ACTIVITY_COLUMNS}, 2 AS ord FROM activities WHERE {conds} \
-             ORDER BY {other} DESC NULLS LAST, start_date_local DESC, id LIMIT 1)) r"
+             ORDER BY {second} NULLS LAST, start_date_local DESC, id LIMIT 1)) r"
         );
     }
     let from = scoped_activities(plan, &conds, b);
@@ -381,11 +387,20 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
     } else {
         ""
     };
+    let limit = b.add(Bind::BigInt(limit as i64));
+    if !total.is_empty() {
+        return format!(
+            "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+             SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord{total} \
+             FROM {from} ORDER BY {order} LIMIT {limit}) r"
+        );
+    }
+    // Numbered after the limit: a window over every match would sort them all, where
+    // ORDER BY ... LIMIT keeps only the top rows.
     format!(
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
-         SELECT {ACTIVITY_COLUMNS}, row_number() OVER (ORDER BY {order}) AS ord{total} \
-         FROM {from} ORDER BY {order} LIMIT {}) r",
-        b.add(Bind::BigInt(limit as i64))
+         SELECT t.*, row_number() OVER (ORDER BY {order}) AS ord FROM (\
+         SELECT {ACTIVITY_COLUMNS} FROM {from} ORDER BY {order} LIMIT {limit}) t) r"
     )
 }
 
@@ -579,6 +594,8 @@ mod tests {
             "my longest streak",
             "average pace of my last 8 runs",
             "longest of my last 10 runs",
+            "my fastest vs slowest run this year",
+            "my last run vs the one before",
             "my longest activity",
             "distance per gear",
         ] {

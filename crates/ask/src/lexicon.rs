@@ -136,6 +136,9 @@ impl Tokens {
     /// The free word at `i` read as a non-negative number.
     pub fn number(&self, i: usize) -> Option<f64> {
         let w = self.free(i)?;
+        if let Some(n) = NUMBER_WORDS.iter().position(|x| *x == w) {
+            return Some(n as f64 + 2.0);
+        }
         if !w.starts_with(|c: char| c.is_ascii_digit()) || w.contains('-') {
             return None;
         }
@@ -174,6 +177,11 @@ impl Tokens {
         out
     }
 }
+
+/// Small numbers written out, from two ("my two longest rides"); "one" is filler.
+const NUMBER_WORDS: &[&str] = &[
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+];
 
 /// Whether a word carries no meaning for the engine wherever it stands.
 pub fn is_filler(w: &str) -> bool {
@@ -964,6 +972,12 @@ pub const NEGATIONS: &[&[&str]] = &[
     &["minus"],
 ];
 
+/// Before a sport that counts too: "runs including trail runs", "rides incl. virtual".
+pub const INCLUSIONS: &[&[&str]] = &[&["including"], &["include"], &["incl"], &["plus"]];
+
+/// After a sport that counts too: "trail runs included".
+pub const INCLUDED: &[&[&str]] = &[&["included"], &["too"], &["as", "well"]];
+
 /// Between a negation and what it negates: "not counting the", "without any".
 pub const NEGATION_GAP: &[&str] = &[
     "the",
@@ -1030,6 +1044,22 @@ pub const COMPARE_WORDS: &[&[&str]] = &[
     &["compared"],
     &["comparison"],
     &["against"],
+];
+
+/// In a comparison, the activity before the one named: "my last run vs the one before".
+pub const PREVIOUS_ONE: &[&[&str]] = &[
+    &["one", "before", "it"],
+    &["one", "before"],
+    &["previous", "one"],
+    &["previous"],
+];
+
+/// The highest and the lowest of one measure, named together: "fastest vs slowest".
+pub const EXTREME_PAIRS: &[(&[&str], &[&str])] = &[
+    (&["fastest", "quickest"], &["slowest"]),
+    (&["longest"], &["shortest"]),
+    (&["hilliest"], &["flattest"]),
+    (&["highest", "best"], &["lowest", "worst"]),
 ];
 
 /// Asking to see activities rather than a figure.

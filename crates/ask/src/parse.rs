@@ -64,6 +64,12 @@ struct Parts {
     other_sport: Option<SportSel>,
     /// A second part of the day to set beside the first ("mornings vs evenings").
     other_day_part: Option<DayPart>,
+    /// The highest and the lowest named together ("fastest vs slowest run").
+    extremes: bool,
+    /// "the one before": in a comparison, the activity before the one named.
+    previous_one: bool,
+    /// A sport that counts as well ("runs including trail runs").
+    included: Option<SportSel>,
 }
 
 impl Parts {
@@ -284,10 +290,14 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     read_name(t, &mut p);
     // Negations before the positive readers: "not commutes" is not "commutes".
     read_negation(t, &mut p);
+    read_inclusion(t, &mut p);
     let first_named = (0..t.len())
         .find_map(|i| lexicon::sport_at(t, i))
         .map(|(s, _)| s);
     p.filters.sports = lexicon::take_sport(t);
+    if let (Some(sports), Some(also)) = (&mut p.filters.sports, p.included.take()) {
+        include(sports, also);
+    }
     if p.filters.sports.is_some() {
         p.other_sport = lexicon::take_sport(t);
         // Keep the question's order: "swimming vs cycling" lists swims first.
@@ -303,6 +313,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     }
     read_units(t, &mut p);
     read_flags(t, &mut p);
+    read_versus(t, &mut p);
     read_metric(t, &mut p);
     read_aggregation(t, &mut p);
     p.list_verb = t.has_any(lexicon::LIST_VERBS);
@@ -531,6 +542,42 @@ fn read_negation(t: &mut Tokens, p: &mut Parts) {
     }
 }
 
+/// A sport that counts as well: "including trail runs", "virtual rides included".
+fn read_inclusion(t: &mut Tokens, p: &mut Parts) {
+    for i in 0..t.len() {
+        if let Some(w) = lexicon::INCLUSIONS.iter().find(|w| t.seq_at(i, w))
+            && let Some((sport, n)) = lexicon::sport_at(t, i + w.len())
+        {
+            t.take(i, w.len() + n);
+            p.included = Some(sport);
+            return;
+        }
+        if let Some((sport, n)) = lexicon::sport_at(t, i)
+            && let Some(w) = lexicon::INCLUDED.iter().find(|w| t.seq_at(i + n, w))
+        {
+            t.take(i, n + w.len());
+            p.included = Some(sport);
+            return;
+        }
+    }
+}
+
+/// Widens `sports` by `also`'s types; the name says so only when something was added
+/// ("runs" already hold trail runs).
+fn include(sports: &mut SportSel, also: SportSel) {
+    let added: Vec<_> = also
+        .types
+        .into_iter()
+        .filter(|t| !sports.types.contains(t))
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    sports.types.extend(added);
+    sports.singular = format!("{} or {}", sports.singular, also.singular);
+    sports.plural = format!("{} and {}", sports.plural, also.plural);
+}
+
 /// A Strava gear id: "b1234567" (a bike) or "g1234567" (shoes), split by the
 /// tokenizer into a letter and a number.
 fn read_gear_id(t: &mut Tokens, p: &mut Parts) {
@@ -680,6 +727,35 @@ fn read_flags(t: &mut Tokens, p: &mut Parts) {
         } else if p.filters.day_part != Some(*part) && p.other_day_part.is_none() {
             p.other_day_part = Some(*part);
         }
+    }
+}
+
+/// Two activities side by side: "fastest vs slowest run" (both ends of one measure),
+/// "my last run vs the one before", "my two long runs compared" (the two longest).
+fn read_versus(t: &mut Tokens, p: &mut Parts) {
+    for (top, bottom) in lexicon::EXTREME_PAIRS {
+        if t.has_any(top) && t.has_any(bottom) {
+            p.extremes = true;
+            // The top word says the measure; the bottom one only says "both ends".
+            for i in 0..t.len() {
+                if t.is_any(i, bottom) {
+                    t.take(i, 1);
+                }
+            }
+            break;
+        }
+    }
+    if !p.compare {
+        return;
+    }
+    if t.take_any_seq(lexicon::PREVIOUS_ONE) {
+        p.previous_one = true;
+    }
+    if let Some(i) = (0..t.len()).find(|&i| t.number(i) == Some(2.0) && t.is(i + 1, "long")) {
+        t.take(i, 2);
+        p.limit = Some(2);
+        p.aggregation = Some(Aggregation::Max);
+        p.ambiguous_extreme = true;
     }
 }
 
@@ -835,6 +911,13 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
             Some(SportFamily::Cycle) if p.performance => Metric::Speed,
             _ => Metric::Distance,
         });
+    }
+    let versus = match versus(&p) {
+        Ok(v) => v,
+        Err(text) => return Parsed::Unsupported { text },
+    };
+    if versus.is_some() {
+        p.compare = false;
     }
     // Two separate periods in one question are a comparison ("this year than last").
     p.compare = p.compare || p.periods.len() >= 2;
@@ -1052,6 +1135,37 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
         plan.focus = Some(m);
     }
     set_periods(&mut plan, p.periods, p.compare);
+    if let Some(v) = versus {
+        plan.versus = Some(v);
+        match v {
+            Versus::TopTwo => {
+                plan.limit = Some(2);
+                plan.within = None;
+                if p.previous_one && plan.aggregation == Aggregation::List {
+                    plan.order = p.order.unwrap_or(Order::Newest);
+                }
+            }
+            Versus::Extremes => {
+                plan.limit = None;
+                plan.within = None;
+                plan.focus = None;
+                if plan.aggregation == Aggregation::List {
+                    plan.aggregation = Aggregation::Max;
+                }
+                if plan.also_by.take().is_some() {
+                    let what = phrase_of(&plan);
+                    return Parsed::Clarify {
+                        text: format!("Longest and shortest by distance or by time? Your {what}:"),
+                        options: vec![
+                            format!("longest vs shortest {what} by distance"),
+                            format!("longest vs shortest {what} by time"),
+                        ],
+                        plan: Some(plan),
+                    };
+                }
+            }
+        }
+    }
     if metric.is_additive()
         && aggregation == Aggregation::Average
         && matches!(
@@ -1090,6 +1204,48 @@ fn build(mut p: Parts, today: NaiveDate) -> Parsed {
         };
     }
     Parsed::Plan(plan)
+}
+
+/// Whether the question sets two activities side by side, and which two; a refusal
+/// when it also sets periods, sports or groups side by side (not answered yet).
+fn versus(p: &Parts) -> Result<Option<Versus>, String> {
+    let other_sides = p.periods.len() >= 2
+        || p.other_sport.is_some()
+        || p.other_day_part.is_some()
+        || p.group.is_some();
+    let two_of_a_list =
+        p.compare && (p.previous_one || (p.limit == Some(2) && p.wants_activities()));
+    let v = if p.extremes {
+        Versus::Extremes
+    } else if two_of_a_list {
+        Versus::TopTwo
+    } else {
+        return Ok(None);
+    };
+    if other_sides || p.summary || p.trend {
+        return Err(
+            "I can set two activities side by side, or two periods or sports, but \
+                   not both in one question yet. Ask one of them, e.g. \"my fastest vs \
+                   slowest run this year\" or \"runs this year vs last year\"."
+                .into(),
+        );
+    }
+    Ok(Some(v))
+}
+
+/// "runs in 2025", "activities": what an option restates.
+fn phrase_of(plan: &Plan) -> String {
+    let noun = plan
+        .filters
+        .sports
+        .as_ref()
+        .map_or("activity", |s| s.singular.as_str());
+    [noun, plan.period.label()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Pace and speed mean different things per sport: they need one family.
@@ -1272,6 +1428,7 @@ fn merge(mut plan: Plan, p: Parts) -> Plan {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+    use domain::SportType;
 
     fn ctx() -> Context {
         Context {
@@ -1369,6 +1526,60 @@ mod tests {
         assert_eq!(p.compare.len(), 2);
         let p = plan("my longest streak");
         assert_eq!(p.aggregation, Aggregation::Streak);
+    }
+
+    #[test]
+    fn two_activities_side_by_side() {
+        let p = plan("my last run vs the one before");
+        assert_eq!(
+            (p.versus, p.aggregation, p.order, p.limit),
+            (
+                Some(Versus::TopTwo),
+                Aggregation::List,
+                Order::Newest,
+                Some(2)
+            )
+        );
+        let p = plan("compare my two longest rides this year");
+        assert_eq!(
+            (p.versus, p.metric, p.aggregation, p.limit),
+            (
+                Some(Versus::TopTwo),
+                Metric::Distance,
+                Aggregation::Max,
+                Some(2)
+            )
+        );
+        assert!(p.compare.is_empty() && p.group.is_none());
+        let p = plan("my fastest vs slowest run this year");
+        assert_eq!(
+            (p.versus, p.metric, p.limit),
+            (Some(Versus::Extremes), Metric::Speed, None)
+        );
+        // Without a sport, longest and shortest could mean distance or time.
+        assert!(matches!(
+            parse("longest vs shortest activity", &ctx()),
+            Parsed::Clarify { .. }
+        ));
+        // Two activities and two periods at once is not answered yet.
+        assert!(matches!(
+            parse("fastest vs slowest run this year vs last year", &ctx()),
+            Parsed::Unsupported { .. }
+        ));
+    }
+
+    #[test]
+    fn a_sport_included_widens_the_selection() {
+        let p = plan("walks including hikes this year");
+        let sports = p.filters.sports.expect("sports");
+        assert_eq!(
+            sports.types,
+            vec![SportType::new("Walk"), SportType::new("Hike")]
+        );
+        assert_eq!(sports.plural, "walks and hikes");
+        // Runs already hold trail runs: nothing to add, nothing to rename.
+        let p = plan("how many runs this year, trail runs included");
+        assert_eq!(p.filters.sports.expect("sports").plural, "runs");
     }
 
     #[test]

@@ -248,6 +248,17 @@ impl Race {
     }
 }
 
+/// Two activities set side by side, each with its figures and the difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Versus {
+    /// The first two of the plan's own ranking or date order: "my last run vs the one
+    /// before", "my two longest rides this year".
+    TopTwo,
+    /// The top and the bottom by the plan's measure: "my fastest vs slowest run".
+    Extremes,
+}
+
 /// Part of the day, by local start hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -481,6 +492,9 @@ pub struct Plan {
     /// commutes": commutes).
     #[serde(default)]
     pub share: Option<Filters>,
+    /// Two of the activities compared with each other rather than listed.
+    #[serde(default)]
+    pub versus: Option<Versus>,
 }
 
 impl Plan {
@@ -505,6 +519,7 @@ impl Plan {
             goal: None,
             summary: false,
             share: None,
+            versus: None,
         }
     }
 

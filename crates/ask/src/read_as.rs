@@ -162,6 +162,24 @@ fn measure(plan: &Plan) -> String {
         Some(n) if n > 1 => format!("top {n} {what}"),
         _ => what,
     };
+    match plan.versus {
+        Some(Versus::Extremes) => {
+            return match metric {
+                Metric::Distance | Metric::MovingTime | Metric::ElapsedTime => {
+                    format!("longest vs shortest by {}", metric.noun())
+                }
+                Metric::Pace | Metric::Speed => "fastest vs slowest".into(),
+                Metric::Elevation => "hilliest vs flattest".into(),
+                m => format!("highest vs lowest {}", m.noun()),
+            };
+        }
+        Some(Versus::TopTwo) => {
+            let mut unranked = plan.clone();
+            unranked.versus = None;
+            return format!("{}, side by side", measure(&unranked));
+        }
+        None => {}
+    }
     match plan.aggregation {
         Aggregation::Streak => "longest streak of active days".into(),
         Aggregation::Total if metric == Metric::Count => "count".into(),

@@ -532,6 +532,9 @@ impl Renderer<'_> {
         if plan.also_by.is_some() {
             return self.both_readings(rows);
         }
+        if plan.versus.is_some() {
+            return self.versus(rows);
+        }
         let text = match plan.aggregation {
             Aggregation::Max | Aggregation::Min => {
                 let which = self.superlative();
@@ -663,6 +666,161 @@ impl Renderer<'_> {
             sql: None,
             read_as: String::new(),
         }
+    }
+
+    /// Two activities side by side: each named, then how the first differs.
+    fn versus(&self, rows: &[Value]) -> Answer {
+        let period = self.period();
+        let noun = self.noun(1);
+        let (first, second) = self.versus_labels();
+        // Each named with the measure it was picked by (the distance, for a date order).
+        let measure = match self.plan.aggregation {
+            Aggregation::List => Metric::Distance,
+            _ => self.plan.metric,
+        };
+        let named = |row: &Value| {
+            let value = num(row, measure.column())
+                .map(|v| format!(" ({})", bold(&self.show(measure, v))))
+                .unwrap_or_default();
+            format!(
+                "{} on {}{value}",
+                bold(text_of(row, "name")),
+                bold(&activity_day(row))
+            )
+        };
+        let distinct = rows.len() == 2 && rows[0].get("id") != rows[1].get("id");
+        let (text, shown) = if distinct {
+            let diffs = self.differences(&rows[0], &rows[1]);
+            let diffs = if diffs.is_empty() {
+                "the same on every measure".to_string()
+            } else {
+                diffs.join(", ")
+            };
+            (
+                format!(
+                    "Your {}, {}, against {second}, {}: {diffs}.",
+                    phrase(&[first, &noun, period]),
+                    named(&rows[0]),
+                    named(&rows[1]),
+                ),
+                rows,
+            )
+        } else {
+            (
+                format!(
+                    "You have only one {}, so there is nothing to set beside it: {}.",
+                    phrase(&[&noun, period]),
+                    named(&rows[0])
+                ),
+                &rows[..1],
+            )
+        };
+        Answer {
+            kind: AnswerKind::Table,
+            text,
+            table: Some(self.activity_table(shown)),
+            chart: None,
+            sql: None,
+            read_as: String::new(),
+        }
+    }
+
+    /// What the two activities of a comparison are called: "fastest" and "the slowest",
+    /// "last" and "the one before".
+    fn versus_labels(&self) -> (&'static str, &'static str) {
+        let plan = self.plan;
+        let max = plan.aggregation == Aggregation::Max;
+        let ranked = |top: &'static str, bottom: &'static str, second: &'static str| match (
+            plan.versus,
+            max,
+        ) {
+            (Some(Versus::Extremes), _) => (top, bottom),
+            (_, true) => (top, second),
+            (_, false) => (bottom, second),
+        };
+        match plan.aggregation {
+            Aggregation::List if plan.order == Order::Newest => ("last", "the one before"),
+            Aggregation::List => ("first", "the one after"),
+            _ => match plan.metric {
+                Metric::Distance | Metric::MovingTime | Metric::ElapsedTime => {
+                    ranked("longest", "the shortest", "the next one")
+                }
+                Metric::Pace | Metric::Speed => ranked("fastest", "the slowest", "the next one"),
+                Metric::Elevation => ranked("hilliest", "the flattest", "the next one"),
+                _ => ranked("highest", "the lowest", "the next one"),
+            },
+        }
+    }
+
+    /// How `a` differs from `b`, measure by measure, skipping what either lacks:
+    /// "**3.10 km longer**", "**0:12 /km faster**".
+    fn differences(&self, a: &Value, b: &Value) -> Vec<String> {
+        let family = self.family.unwrap_or(SportFamily::Other);
+        let mut out = Vec::new();
+        let mut say = |text: String| out.push(bold(&text));
+        let both = |key: &str| Some((num(a, key)?, num(b, key)?));
+        if let Some((x, y)) = both("distance_m")
+            && (x - y).abs() >= 1.0
+        {
+            let w = if x > y { "longer" } else { "shorter" };
+            say(format!(
+                "{} {w}",
+                format::distance_for(family, (x - y).abs(), self.units)
+            ));
+        }
+        if let Some((x, y)) = both("moving_time_s")
+            && (x - y).abs() >= 1.0
+        {
+            let w = if x > y { "more" } else { "less" };
+            say(format!(
+                "{} {w} moving time",
+                format::duration_f64((x - y).abs())
+            ));
+        }
+        if let Some((x, y)) = both("average_speed_mps")
+            && x > 0.0
+            && y > 0.0
+        {
+            match PaceUnit::for_family(family, self.units) {
+                Some(unit) => {
+                    let (px, py) = (format::pace_seconds(x, unit), format::pace_seconds(y, unit));
+                    if let (Some(px), Some(py)) = (px, py)
+                        && (px - py).abs() >= 1.0
+                    {
+                        let w = if px < py { "faster" } else { "slower" };
+                        say(format!(
+                            "{} {} {w}",
+                            format::duration_short((px - py).abs().round() as i64),
+                            unit.label()
+                        ));
+                    }
+                }
+                None if (x - y).abs() * self.units.speed_factor() >= 0.05 => {
+                    let w = if x > y { "faster" } else { "slower" };
+                    say(format!("{} {w}", format::speed((x - y).abs(), self.units)));
+                }
+                None => {}
+            }
+        }
+        if let Some((x, y)) = both("total_elevation_gain_m")
+            && (x - y).abs() >= 1.0
+        {
+            let w = if x > y { "more" } else { "less" };
+            say(format!(
+                "{} {w} climbing",
+                format::elevation((x - y).abs(), self.units)
+            ));
+        }
+        if let Some((x, y)) = both("average_heartrate")
+            && (x - y).abs() >= 0.5
+        {
+            let w = if x > y { "higher" } else { "lower" };
+            say(format!(
+                "{} bpm {w} average heart rate",
+                format::number((x - y).abs(), 0)
+            ));
+        }
+        out
     }
 
     /// "My longest activity": the top one by distance and by time, which may be the same.

@@ -61,6 +61,11 @@ pub struct Figure {
     pub pr: Option<bool>,
     /// Only the N most recent of the activities the other filters keep.
     pub last: Option<usize>,
+    /// Only the N with the highest `metric` (of those the other filters keep).
+    pub highest: Option<usize>,
+    /// Only the one with the highest and the one with the lowest `metric`.
+    #[serde(default)]
+    pub ends: bool,
     /// For pct: the activities the share is taken of.
     pub of: Option<Box<Figure>>,
     /// For remaining: the goal in the metric's base unit (metres, seconds).
@@ -134,6 +139,22 @@ impl Figure {
         if let Some(n) = self.last {
             let skip = acts.len().saturating_sub(n);
             acts.drain(..skip);
+        }
+        if self.highest.is_some() || self.ends {
+            let mut ranked: Vec<(&Activity, f64)> = acts
+                .iter()
+                .filter_map(|a| self.value(a).filter(|v| *v > 0.0).map(|v| (*a, v)))
+                .collect();
+            ranked.sort_by(|x, y| y.1.total_cmp(&x.1));
+            acts = match self.highest {
+                Some(n) => ranked.iter().take(n).map(|(a, _)| *a).collect(),
+                None => ranked
+                    .first()
+                    .into_iter()
+                    .chain(ranked.last())
+                    .map(|(a, _)| *a)
+                    .collect(),
+            };
         }
         acts
     }
