@@ -5,7 +5,7 @@ use crate::QueryResult;
 use crate::schema::{conversations, messages};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
 use uuid::Uuid;
 
@@ -66,93 +66,82 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// The conversation `id` of `athlete`, created (titled after `first_question`) if no
-/// conversation has that id. `None` when the id belongs to another athlete.
-pub async fn find_or_create(
+/// A conversation as a new question finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Opened {
+    /// No conversation has this id yet: storing the first exchange creates it.
+    New,
+    /// The athlete's own, with the plan of its latest answer if that had one. Only the
+    /// latest: a turn after a refusal or a question asked back must not silently pick
+    /// up an older question.
+    Existing { plan: Option<serde_json::Value> },
+    /// Another athlete's.
+    NotTheirs,
+}
+
+/// Looks up conversation `id` for a question of `athlete`: both reads are sent at
+/// once (pipelined), so this costs one round trip.
+pub async fn open(conn: &AsyncPgConnection, id: Uuid, athlete: AthleteId) -> QueryResult<Opened> {
+    use conversations::dsl as c;
+    use messages::dsl as m;
+    let owner = c::conversations
+        .find(id)
+        .select(c::athlete_id)
+        .first::<i64>(&mut &*conn);
+    let plan = m::messages
+        .filter(m::conversation_id.eq(id).and(m::role.eq(Role::Assistant)))
+        .order(m::id.desc())
+        .select(m::plan)
+        .first::<Option<serde_json::Value>>(&mut &*conn);
+    let (owner, plan) = tokio::join!(owner, plan);
+    Ok(match owner.optional()? {
+        None => Opened::New,
+        Some(owner) if owner != athlete.get() => Opened::NotTheirs,
+        Some(_) => Opened::Existing {
+            plan: plan.optional()?.flatten(),
+        },
+    })
+}
+
+/// Stores a question and its answer (with the plan, if any) in conversation `id`,
+/// creating the conversation (titled after the question) if it is new: one statement,
+/// so one round trip and one commit. False, storing nothing, when the id belongs to
+/// another athlete.
+pub async fn append_exchange(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     athlete: AthleteId,
-    first_question: &str,
-) -> QueryResult<Option<ConversationRow>> {
-    use conversations::dsl as c;
-    let title: String = first_question.trim().chars().take(TITLE_CHARS).collect();
-    diesel::insert_into(c::conversations)
-        .values((
-            c::id.eq(id),
-            c::athlete_id.eq(athlete.get()),
-            c::title.eq(title),
-        ))
-        .on_conflict(c::id)
-        .do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(find(conn, id)
-        .await?
-        .filter(|row| row.athlete_id == athlete.get()))
-}
-
-/// Stores a question and its answer (with the plan, if any) in one transaction.
-pub async fn append_exchange(
-    conn: &mut AsyncPgConnection,
-    conversation: &ConversationRow,
     question: &str,
     answer: &serde_json::Value,
     plan: Option<&serde_json::Value>,
-) -> QueryResult<()> {
-    let (id, athlete_id) = (conversation.id, conversation.athlete_id);
-    conn.transaction(async |conn| {
-        let rows = [
-            NewMessage {
-                conversation_id: id,
-                athlete_id,
-                role: Role::User,
-                content: question,
-                answer: None,
-                plan: None,
-            },
-            NewMessage {
-                conversation_id: id,
-                athlete_id,
-                role: Role::Assistant,
-                content: answer.get("text").and_then(|t| t.as_str()).unwrap_or(""),
-                answer: Some(answer),
-                plan,
-            },
-        ];
-        diesel::insert_into(messages::table)
-            .values(&rows[..])
-            .execute(conn)
-            .await?;
-        use conversations::dsl as c;
-        diesel::update(c::conversations.find(id))
-            .set(c::updated_at.eq(diesel::dsl::now))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
-}
-
-/// The plan of the conversation's latest answer, if it had one. Only the latest: a
-/// turn after a refusal or a question asked back must not silently pick up an older
-/// question.
-pub async fn latest_plan(
-    conn: &mut AsyncPgConnection,
-    conversation: Uuid,
-) -> QueryResult<Option<serde_json::Value>> {
-    use messages::dsl as m;
-    let plan: Option<Option<serde_json::Value>> = m::messages
-        .filter(
-            m::conversation_id
-                .eq(conversation)
-                .and(m::role.eq("assistant")),
-        )
-        .order(m::id.desc())
-        .select(m::plan)
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(plan.flatten())
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
+    let title: String = question.trim().chars().take(TITLE_CHARS).collect();
+    let answer_text = answer.get("text").and_then(|t| t.as_str()).unwrap_or("");
+    // Message ids follow the row order, so the question sorts before its answer.
+    let stored = diesel::sql_query(
+        "WITH c AS (\
+           INSERT INTO conversations (id, athlete_id, title) VALUES ($1, $2, $3) \
+           ON CONFLICT (id) DO UPDATE SET updated_at = now() \
+           WHERE conversations.athlete_id = EXCLUDED.athlete_id \
+           RETURNING id, athlete_id) \
+         INSERT INTO messages (conversation_id, athlete_id, role, content, answer, plan) \
+         SELECT c.id, c.athlete_id, m.role, m.content, m.answer, m.plan \
+         FROM c CROSS JOIN (VALUES \
+           (1, 'user', $4, NULL::jsonb, NULL::jsonb), \
+           (2, 'assistant', $5, $6, $7)) AS m (ord, role, content, answer, plan) \
+         ORDER BY m.ord",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<BigInt, _>(athlete.get())
+    .bind::<Text, _>(title)
+    .bind::<Text, _>(question)
+    .bind::<Text, _>(answer_text)
+    .bind::<Jsonb, _>(answer)
+    .bind::<Nullable<Jsonb>, _>(plan)
+    .execute(conn)
+    .await?;
+    Ok(stored == 2)
 }
 
 /// An athlete's conversations, most recently active first.

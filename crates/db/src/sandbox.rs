@@ -11,7 +11,7 @@
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use domain::AthleteId;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,22 +39,19 @@ where
     T: Send,
     E: From<diesel::result::Error> + Send,
 {
-    let timeout_ms = timeout.as_millis().max(1).to_string();
-    let athlete = athlete.get().to_string();
+    // Both values are numbers we format, never user text, so the settings travel as
+    // one simple-protocol statement: one round trip, where bind parameters would cost
+    // a prepare and an execute.
+    let scope = format!(
+        "SET LOCAL statement_timeout = {}; SET LOCAL stravatalk.athlete_id = '{}'; \
+         SET LOCAL ROLE {READER_ROLE}",
+        timeout.as_millis().max(1),
+        athlete.get()
+    );
     conn.build_transaction()
         .read_only()
         .run(async move |conn| {
-            diesel::sql_query(
-                "SELECT set_config('statement_timeout', $1, true), \
-                        set_config('stravatalk.athlete_id', $2, true)",
-            )
-            .bind::<Text, _>(timeout_ms)
-            .bind::<Text, _>(athlete)
-            .execute(conn)
-            .await?;
-            diesel::sql_query(format!("SET LOCAL ROLE {READER_ROLE}"))
-                .execute(conn)
-                .await?;
+            conn.batch_execute(&scope).await?;
             f(conn).await
         })
         .await

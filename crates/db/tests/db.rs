@@ -876,3 +876,70 @@ mod tls;
 
 #[path = "suites/model_sandbox.rs"]
 mod model_sandbox;
+
+#[tokio::test]
+async fn an_exchange_creates_its_conversation_and_never_lands_in_another_athletes() {
+    use db::chats::{self, Opened, Role};
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    athletes::upsert(&mut conn, &athlete(301)).await.unwrap();
+    athletes::upsert(&mut conn, &athlete(302)).await.unwrap();
+    let id = uuid::Uuid::new_v4();
+    assert_eq!(
+        chats::open(&conn, id, AthleteId(301)).await.unwrap(),
+        Opened::New
+    );
+
+    let plan = serde_json::json!({ "metric": "count" });
+    let first = serde_json::json!({ "text": "12 runs" });
+    let stored =
+        chats::append_exchange(&mut conn, id, AthleteId(301), "runs?", &first, Some(&plan))
+            .await
+            .unwrap();
+    assert!(stored);
+    assert_eq!(
+        chats::open(&conn, id, AthleteId(301)).await.unwrap(),
+        Opened::Existing {
+            plan: Some(plan.clone())
+        }
+    );
+    // The latest answer decides: one without a plan leaves nothing to build on.
+    let second = serde_json::json!({ "text": "I can't answer that" });
+    assert!(
+        chats::append_exchange(
+            &mut conn,
+            id,
+            AthleteId(301),
+            "and kudos givers?",
+            &second,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        chats::open(&conn, id, AthleteId(301)).await.unwrap(),
+        Opened::Existing { plan: None }
+    );
+    let messages = chats::messages(&mut conn, id).await.unwrap();
+    let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::User, Role::Assistant]
+    );
+    assert_eq!(messages[0].content, "runs?");
+    assert_eq!(messages[1].content, "12 runs");
+    let title = chats::find(&mut conn, id).await.unwrap().unwrap().title;
+    assert_eq!(title, "runs?");
+
+    // Another athlete can neither read nor write it.
+    assert_eq!(
+        chats::open(&conn, id, AthleteId(302)).await.unwrap(),
+        Opened::NotTheirs
+    );
+    let stored = chats::append_exchange(&mut conn, id, AthleteId(302), "mine?", &first, None)
+        .await
+        .unwrap();
+    assert!(!stored);
+    assert_eq!(chats::messages(&mut conn, id).await.unwrap().len(), 4);
+}

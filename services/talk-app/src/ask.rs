@@ -100,13 +100,14 @@ pub async fn ask(
     let tz = dates::pick_zone(own_zone, latest_zone.as_deref());
 
     let id = conversation.unwrap_or_else(Uuid::new_v4);
-    let chat = chats::find_or_create(&mut conn, id, athlete, question)
-        .await?
-        .ok_or(AskError::ConversationNotFound(id))?;
-    // A plan stored by an older version may not read any more: start afresh then.
-    let previous = chats::latest_plan(&mut conn, id)
-        .await?
-        .and_then(|v| serde_json::from_value::<Plan>(v).ok());
+    let previous = match chats::open(&conn, id, athlete).await? {
+        chats::Opened::NotTheirs => return Err(AskError::ConversationNotFound(id)),
+        chats::Opened::New => None,
+        // A plan stored by an older version may not read any more: start afresh then.
+        chats::Opened::Existing { plan } => {
+            plan.and_then(|v| serde_json::from_value::<Plan>(v).ok())
+        }
+    };
     let ctx = Context {
         today: dates::today(now, tz),
         units: profile.units(),
@@ -173,6 +174,17 @@ pub async fn ask(
     answer.fit();
     let answer_json = serde_json::to_value(&answer)?;
     let plan_json = plan.as_ref().map(serde_json::to_value).transpose()?;
-    chats::append_exchange(&mut conn, &chat, question, &answer_json, plan_json.as_ref()).await?;
+    let stored = chats::append_exchange(
+        &mut conn,
+        id,
+        athlete,
+        question,
+        &answer_json,
+        plan_json.as_ref(),
+    )
+    .await?;
+    if !stored {
+        return Err(AskError::ConversationNotFound(id));
+    }
     Ok((id, answer))
 }

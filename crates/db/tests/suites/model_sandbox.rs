@@ -39,14 +39,18 @@ async fn seed(conn: &mut AsyncPgConnection) {
     activities::upsert_many(conn, &rows(&[theirs]))
         .await
         .unwrap();
-    let chat = chats::find_or_create(conn, uuid::Uuid::new_v4(), THEM, "canary-message")
-        .await
-        .unwrap()
-        .unwrap();
     let answer = serde_json::json!({ "text": "canary-message" });
-    chats::append_exchange(conn, &chat, "canary-message", &answer, None)
-        .await
-        .unwrap();
+    let stored = chats::append_exchange(
+        conn,
+        uuid::Uuid::new_v4(),
+        THEM,
+        "canary-message",
+        &answer,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(stored);
 }
 
 #[derive(diesel::QueryableByName, Debug, PartialEq)]

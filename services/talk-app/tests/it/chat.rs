@@ -245,10 +245,18 @@ async fn conversations_can_be_renamed_deleted_and_paged() {
     let mut conn = app.conn().await;
     for i in 0..30 {
         let title = format!("runs in {}", 2000 + i);
-        db::chats::find_or_create(&mut conn, uuid::Uuid::new_v4(), athlete, &title)
-            .await
-            .unwrap()
-            .unwrap();
+        let answer = serde_json::json!({ "text": "noted" });
+        let stored = db::chats::append_exchange(
+            &mut conn,
+            uuid::Uuid::new_v4(),
+            athlete,
+            &title,
+            &answer,
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(stored);
     }
     let first = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
     assert!(
