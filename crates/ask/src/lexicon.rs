@@ -3,7 +3,7 @@
 //! later rules do not read it twice ("last" in "last week" is not "my last run").
 
 use crate::plan::{DayPart, GroupBy, Metric, SportSel};
-use domain::SportType;
+use domain::{SportType, Units};
 
 /// A question cut into lowercase words, with the quoted parts kept apart.
 #[derive(Debug, Clone, Default)]
@@ -1485,6 +1485,93 @@ pub const MAX_SUPERLATIVES: &[&str] = &["farthest", "furthest", "hilliest", "fas
 
 /// Superlatives that mean the lowest value.
 pub const MIN_SUPERLATIVES: &[&str] = &["slowest", "flattest"];
+
+/// What a single word says about how values combine or which activities come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggWord {
+    /// "total", "altogether".
+    Total,
+    /// "average", "typically".
+    Average,
+    /// "best", "quickest": the fastest.
+    Best,
+    /// "most": the top group, or the maximum.
+    Most,
+    /// "longest", "biggest": the maximum of a measure still to be named.
+    Longest,
+    /// "shortest", "smallest": the minimum of a measure still to be named.
+    Shortest,
+    /// "highest", "peak".
+    Highest,
+    /// "lowest", "least".
+    Lowest,
+    /// "first", "earliest": oldest first.
+    First,
+    /// "recent": a few, newest first.
+    Recent,
+    /// "last", "latest": newest first.
+    Last,
+}
+
+const AGGREGATION_WORDS: &[(&[&str], AggWord)] = &[
+    (
+        &[
+            "total",
+            "sum",
+            "altogether",
+            "overall",
+            "combined",
+            "cumulative",
+        ],
+        AggWord::Total,
+    ),
+    (
+        &["average", "avg", "mean", "typical", "typically", "usually"],
+        AggWord::Average,
+    ),
+    (&["best", "quickest"], AggWord::Best),
+    (&["most"], AggWord::Most),
+    (&["longest", "biggest", "largest"], AggWord::Longest),
+    (&["shortest", "smallest"], AggWord::Shortest),
+    (
+        &["highest", "max", "maximum", "top", "peak"],
+        AggWord::Highest,
+    ),
+    (&["lowest", "min", "minimum", "least"], AggWord::Lowest),
+    (&["first", "earliest"], AggWord::First),
+    (&["recent"], AggWord::Recent),
+    (&["last", "latest", "newest"], AggWord::Last),
+];
+
+/// The aggregation or order a single word names, if any.
+pub fn aggregation_word(w: &str) -> Option<AggWord> {
+    AGGREGATION_WORDS
+        .iter()
+        .find(|(words, _)| words.contains(&w))
+        .map(|(_, word)| *word)
+}
+
+/// After "most", these make it an order: "my most recent run".
+pub const RECENT_AFTER_MOST: &[&str] = &["recent", "recently"];
+
+/// Unit words named outside a threshold, with the units and the measure they imply:
+/// "in miles" is set by [`distance_unit`]; "mph" also says speed.
+pub const UNIT_WORDS: &[(&str, Units, Option<Metric>)] = &[
+    ("imperial", Units::Imperial, None),
+    ("metric", Units::Metric, None),
+    ("mph", Units::Imperial, Some(Metric::Speed)),
+    ("kmh", Units::Metric, Some(Metric::Speed)),
+    ("kph", Units::Metric, Some(Metric::Speed)),
+    ("ft", Units::Imperial, Some(Metric::Elevation)),
+    ("feet", Units::Imperial, Some(Metric::Elevation)),
+    ("foot", Units::Imperial, Some(Metric::Elevation)),
+    ("meters", Units::Metric, None),
+    ("metres", Units::Metric, None),
+    ("meter", Units::Metric, None),
+    ("metre", Units::Metric, None),
+    ("yards", Units::Imperial, Some(Metric::Distance)),
+    ("yd", Units::Imperial, Some(Metric::Distance)),
+];
 
 /// Asking for a count.
 pub const COUNT_PHRASES: &[&[&str]] = &[

@@ -3,7 +3,7 @@
 //! words it recognises. What is left decides between a fresh plan, a follow-up merged
 //! into the previous plan, a clarifying question, or "not understood".
 
-use crate::lexicon::{self, Tokens};
+use crate::lexicon::{self, AggWord, Tokens};
 use crate::plan::*;
 use crate::time::{self, WEEKDAYS};
 use crate::{Context, Parsed};
@@ -665,16 +665,11 @@ fn read_name(t: &mut Tokens, p: &mut Parts) {
 fn read_units(t: &mut Tokens, p: &mut Parts) {
     for i in 0..t.len() {
         let Some(w) = t.free(i) else { continue };
-        let (units, metric) = match w {
-            "imperial" => (Units::Imperial, None),
-            "metric" => (Units::Metric, None),
-            "mph" => (Units::Imperial, Some(Metric::Speed)),
-            "kmh" | "kph" => (Units::Metric, Some(Metric::Speed)),
-            "ft" | "feet" | "foot" => (Units::Imperial, Some(Metric::Elevation)),
-            "meters" | "metres" | "meter" | "metre" => (Units::Metric, None),
-            "yards" | "yd" => (Units::Imperial, Some(Metric::Distance)),
-            other => match lexicon::distance_unit(other) {
-                Some((_, imperial)) if other != "m" => (
+        let named = lexicon::UNIT_WORDS.iter().find(|(word, ..)| *word == w);
+        let (units, metric) = match named {
+            Some((_, units, metric)) => (*units, *metric),
+            None => match lexicon::distance_unit(w) {
+                Some((_, imperial)) if w != "m" => (
                     if imperial {
                         Units::Imperial
                     } else {
@@ -812,51 +807,52 @@ fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
             continue;
         };
         let w = w.as_str();
-        let agg = match w {
-            "total" | "sum" | "altogether" | "overall" | "combined" | "cumulative" => {
-                Some(Aggregation::Total)
+        let Some(word) = lexicon::aggregation_word(w) else {
+            if w == "per" && t.is_any(i + 1, lexicon::PER_ACTIVITY_NOUNS) {
+                t.take(i, 1);
+                p.aggregation = p.aggregation.or(Some(Aggregation::Average));
             }
-            "average" | "avg" | "mean" | "typical" | "typically" | "usually" => {
-                Some(Aggregation::Average)
-            }
-            "best" | "quickest" => {
+            continue;
+        };
+        let agg = match word {
+            AggWord::Total => Some(Aggregation::Total),
+            AggWord::Average => Some(Aggregation::Average),
+            AggWord::Best => {
                 p.best = true;
                 Some(Aggregation::Max)
             }
-            "most" => {
+            AggWord::Most => {
                 p.most = true;
                 Some(Aggregation::Max)
             }
-            "longest" | "biggest" | "largest" | "shortest" | "smallest" => {
+            AggWord::Longest | AggWord::Shortest => {
                 p.ambiguous_extreme = true;
-                Some(if matches!(w, "shortest" | "smallest") {
+                Some(if word == AggWord::Shortest {
                     Aggregation::Min
                 } else {
                     Aggregation::Max
                 })
             }
-            "highest" | "max" | "maximum" | "top" | "peak" => Some(Aggregation::Max),
-            "lowest" | "min" | "minimum" | "least" => Some(Aggregation::Min),
-            "first" | "earliest" => {
+            AggWord::Highest => Some(Aggregation::Max),
+            AggWord::Lowest => Some(Aggregation::Min),
+            AggWord::First => {
                 p.order = Some(Order::Oldest);
                 None
             }
-            "recent" => {
+            AggWord::Recent => {
                 // "recent runs": a few of them; "my most recent run" is caught below.
                 p.order = Some(Order::Newest);
                 p.recent = true;
                 None
             }
-            "last" | "latest" | "newest" => {
+            AggWord::Last => {
                 p.order = Some(Order::Newest);
                 None
             }
-            "per" if t.is_any(i + 1, lexicon::PER_ACTIVITY_NOUNS) => Some(Aggregation::Average),
-            _ => continue,
         };
         t.take(i, 1);
         // "most recent" is an order, not a maximum.
-        if w == "most" && t.is_any(i + 1, &["recent", "recently"]) {
+        if word == AggWord::Most && t.is_any(i + 1, lexicon::RECENT_AFTER_MOST) {
             p.order = Some(Order::Newest);
             t.take(i + 1, 1);
             continue;
