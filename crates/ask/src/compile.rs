@@ -259,16 +259,23 @@ fn filter_conditions(plan: &Plan, b: &mut Binds) -> Vec<String> {
         let op = if weekend { ">=" } else { "<" };
         c.push(format!("EXTRACT(ISODOW FROM start_date_local) {op} 6"));
     }
-    if let Some((cmp, minutes)) = f.start_time {
-        // Before 7am excludes 7:00 itself; after 9pm includes 21:00.
-        let op = match cmp {
-            Cmp::AtMost => "<",
-            Cmp::AtLeast => ">=",
-        };
-        c.push(format!(
-            "(EXTRACT(HOUR FROM start_date_local) * 60 + EXTRACT(MINUTE FROM start_date_local)) {op} {}",
-            b.add(Bind::Int(i32::try_from(minutes).unwrap_or(0)))
-        ));
+    if let Some(span) = f.start_time {
+        let minute =
+            "(EXTRACT(HOUR FROM start_date_local) * 60 + EXTRACT(MINUTE FROM start_date_local))";
+        let mut bind = |m: u32| b.add(Bind::Int(i32::try_from(m).unwrap_or(0)));
+        c.push(match (span.from, span.to) {
+            (Some(from), Some(to)) => {
+                let joiner = if from > to { "OR" } else { "AND" };
+                format!(
+                    "({minute} >= {} {joiner} {minute} < {})",
+                    bind(from),
+                    bind(to)
+                )
+            }
+            (Some(from), None) => format!("{minute} >= {}", bind(from)),
+            (None, Some(to)) => format!("{minute} < {}", bind(to)),
+            (None, None) => "TRUE".into(),
+        });
     }
     if let Some(x) = &f.exclude {
         let types = x.types.iter().map(|t| t.as_str().to_string()).collect();

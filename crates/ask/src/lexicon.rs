@@ -1004,6 +1004,12 @@ pub const BEFORE_TIME: &[&[&str]] = &[&["earlier", "than"], &["prior", "to"], &[
 /// Before a clock time: "after 9pm", "later than 20:00".
 pub const AFTER_TIME: &[&[&str]] = &[&["later", "than"], &["after"]];
 
+/// Before the first clock time of a window: "between 6am and 8am", "from 6 to 8am".
+pub const CLOCK_RANGE_LEADS: &[&str] = &["between", "from"];
+
+/// Between the two clock times of a window.
+pub const CLOCK_RANGE_JOINS: &[&str] = &["and", "to", "until", "till"];
+
 /// Verbs that say a clock time is when the activity started.
 pub const START_VERBS: &[&str] = &[
     "began", "begin", "begun", "started", "start", "starting", "starts",

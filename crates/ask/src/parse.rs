@@ -440,26 +440,70 @@ fn read_goal(t: &mut Tokens, p: &mut Parts) {
 /// "before 7am", "after 9pm", "began before 6:30", "later than 20:00".
 fn read_start_time(t: &mut Tokens, p: &mut Parts) {
     for i in 0..t.len() {
-        for (cmp, phrases) in [
-            (Cmp::AtMost, lexicon::BEFORE_TIME),
-            (Cmp::AtLeast, lexicon::AFTER_TIME),
-        ] {
-            for ph in phrases {
-                if !t.seq_at(i, ph) {
-                    continue;
+        if let Some((span, used)) = clock_range(t, i) {
+            p.filters.start_time = Some(span);
+            t.take(i, used);
+            break;
+        }
+        let bound = [(false, lexicon::BEFORE_TIME), (true, lexicon::AFTER_TIME)]
+            .into_iter()
+            .find_map(|(after, phrases)| {
+                let ph = phrases.iter().find(|ph| t.seq_at(i, ph))?;
+                let (minutes, used) = clock_time(t, i + ph.len())?;
+                Some((after, minutes, ph.len() + used))
+            });
+        if let Some((after, minutes, used)) = bound {
+            p.filters.start_time = Some(if after {
+                ClockSpan {
+                    from: Some(minutes),
+                    to: None,
                 }
-                let j = i + ph.len();
-                if let Some((minutes, used)) = clock_time(t, j) {
-                    p.filters.start_time = Some((cmp, minutes));
-                    t.take(i, ph.len() + used);
-                    for w in lexicon::START_VERBS {
-                        t.take_seq(&[w]);
-                    }
-                    return;
+            } else {
+                ClockSpan {
+                    from: None,
+                    to: Some(minutes),
                 }
-            }
+            });
+            t.take(i, used);
+            break;
         }
     }
+    if p.filters.start_time.is_some() {
+        for w in lexicon::START_VERBS {
+            t.take_seq(&[w]);
+        }
+    }
+}
+
+/// "between 6am and 8am", "from 6 to 8am", "between 10pm and 2am" at word `i`: the
+/// window and the words it takes. A bare first hour takes the second's am or pm.
+fn clock_range(t: &Tokens, i: usize) -> Option<(ClockSpan, usize)> {
+    if !t.is_any(i, lexicon::CLOCK_RANGE_LEADS) {
+        return None;
+    }
+    let j = i + 1;
+    let (first, first_used, explicit) = match clock_time(t, j) {
+        Some((m, used)) => (m, used, true),
+        None => {
+            let hour = t.free(j)?.parse::<u32>().ok().filter(|h| *h <= 24)?;
+            (hour * 60, 1, false)
+        }
+    };
+    let k = j + first_used;
+    if !t.is_any(k, lexicon::CLOCK_RANGE_JOINS) {
+        return None;
+    }
+    let (second, second_used) = clock_time(t, k + 1)?;
+    let mut from = first;
+    // "from 6 to 8pm": the first hour is in the afternoon too.
+    if !explicit && second >= 12 * 60 && from < 12 * 60 && from + 12 * 60 <= second {
+        from += 12 * 60;
+    }
+    let span = ClockSpan {
+        from: Some(from % (24 * 60)),
+        to: Some(second % (24 * 60)),
+    };
+    Some((span, 1 + first_used + 1 + second_used))
 }
 
 /// A clock time at word `i` in minutes after midnight, and the words it takes: "7 am",
@@ -1562,6 +1606,30 @@ mod tests {
             parse("fastest vs slowest run this year vs last year", &ctx()),
             Parsed::Unsupported { .. }
         ));
+    }
+
+    #[test]
+    fn start_time_windows() {
+        let span = |q: &str| plan(q).filters.start_time.map(|s| (s.from, s.to));
+        assert_eq!(span("runs before 7am"), Some((None, Some(420))));
+        assert_eq!(span("activities after 9pm"), Some((Some(1260), None)));
+        assert_eq!(
+            span("runs that started between 6am and 8am in 2025"),
+            Some((Some(360), Some(480)))
+        );
+        // A bare first hour takes the second's pm; a window may wrap past midnight.
+        assert_eq!(span("rides from 6 to 8pm"), Some((Some(1080), Some(1200))));
+        assert_eq!(
+            span("walks between 10pm and 2am"),
+            Some((Some(1320), Some(120)))
+        );
+        // Not clock times: "between 5 and 10 km" is left for a distance rule.
+        match parse("runs between 5 and 10 km", &ctx()) {
+            Parsed::Partial {
+                plan: Some(plan), ..
+            } => assert_eq!(plan.filters.start_time, None),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

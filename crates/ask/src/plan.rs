@@ -344,16 +344,39 @@ pub struct Filters {
     /// Weekend days only (true) or weekdays only (false).
     #[serde(default)]
     pub weekend: Option<bool>,
-    /// Local start time bound, in minutes after midnight: "before 7am" is
-    /// `(AtMost, 420)`, exclusive; "after 9pm" is `(AtLeast, 1260)`.
+    /// Local start time window ("before 7am", "after 9pm", "between 6am and 8am").
     #[serde(default)]
-    pub start_time: Option<(Cmp, u32)>,
+    pub start_time: Option<ClockSpan>,
     /// Sport types left out ("excluding virtual rides").
     #[serde(default)]
     pub exclude: Option<SportSel>,
     /// Which gear: a Strava gear id, or none recorded.
     #[serde(default)]
     pub gear: Option<GearSel>,
+}
+
+/// A window of local start times, in minutes after midnight: `from` inclusive, `to`
+/// exclusive ("before 7am" starts before 07:00; "after 9pm" includes 21:00). A window
+/// with `from` after `to` wraps past midnight ("between 10pm and 2am").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockSpan {
+    /// Earliest start, if bounded.
+    pub from: Option<u32>,
+    /// Start before this, if bounded.
+    pub to: Option<u32>,
+}
+
+impl ClockSpan {
+    /// "before 07:00", "from 21:00", "between 06:00 and 08:00".
+    pub fn words(self) -> String {
+        let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        match (self.from, self.to) {
+            (Some(a), Some(b)) => format!("between {} and {}", hm(a), hm(b)),
+            (Some(a), None) => format!("from {}", hm(a)),
+            (None, Some(b)) => format!("before {}", hm(b)),
+            (None, None) => "at any time".into(),
+        }
+    }
 }
 
 /// A gear filter.
@@ -381,9 +404,8 @@ impl Filters {
                 " on weekdays"
             });
         }
-        if let Some((cmp, m)) = self.start_time {
-            let w = if cmp == Cmp::AtMost { "before" } else { "from" };
-            out.push_str(&format!(" starting {w} {:02}:{:02}", m / 60, m % 60));
+        if let Some(span) = self.start_time {
+            out.push_str(&format!(" starting {}", span.words()));
         }
         if let Some(x) = &self.exclude {
             out.push_str(&format!(" except {}", x.plural));
