@@ -77,7 +77,7 @@ async fn same_origin_posts(
             .map_or("", |(_, h)| h);
         if origin_host != req.connection_info().host() {
             let res = if req.path().starts_with("/api/") {
-                crate::api::error(StatusCode::FORBIDDEN, "cross-site requests are refused")
+                crate::error::json(StatusCode::FORBIDDEN, "cross-site requests are refused")
             } else {
                 crate::error::page(
                     StatusCode::FORBIDDEN,
