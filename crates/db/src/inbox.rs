@@ -278,30 +278,6 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Event>> {
         .await
 }
 
-/// How many events are in each status, for `status` in the given list.
-pub async fn count_with_status(
-    conn: &mut AsyncPgConnection,
-    statuses: &[InboxStatus],
-) -> QueryResult<i64> {
-    use webhook_events::dsl as w;
-    w::webhook_events
-        .filter(w::status.eq_any(statuses))
-        .count()
-        .get_result(conn)
-        .await
-}
-
-/// One event by dedupe key.
-pub async fn find_by_key(conn: &mut AsyncPgConnection, key: &str) -> QueryResult<Option<Event>> {
-    use webhook_events::dsl as w;
-    w::webhook_events
-        .filter(w::dedupe_key.eq(key))
-        .select(Event::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
 #[derive(QueryableByName)]
 struct Flag {
     #[diesel(sql_type = diesel::sql_types::Bool)]

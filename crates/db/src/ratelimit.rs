@@ -83,7 +83,7 @@ pub fn quarter_start(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Start of the UTC day containing `t`.
-pub fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
+fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::days(1)).unwrap_or(t)
 }
 

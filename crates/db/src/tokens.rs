@@ -1,6 +1,5 @@
 //! Strava OAuth tokens, stored encrypted; only the gateway reads them.
 
-use crate::QueryResult;
 use crate::crypto::{CryptoError, TokenCipher};
 use crate::schema::strava_tokens;
 use chrono::{DateTime, Utc};
@@ -93,12 +92,4 @@ pub async fn load(
         })
     })
     .transpose()
-}
-
-/// Forgets the athlete's tokens; returns whether there were any.
-pub async fn delete(conn: &mut AsyncPgConnection, athlete: AthleteId) -> QueryResult<bool> {
-    let n = diesel::delete(strava_tokens::table.find(athlete.get()))
-        .execute(conn)
-        .await?;
-    Ok(n > 0)
 }

@@ -1,5 +1,5 @@
 //! Run-time plumbing shared by both services: layered configuration that names the
-//! variable at fault, tracing set-up, the `/healthz` and `/readyz` endpoints, and the
+//! variable at fault, tracing set-up, the HTTP server with `/healthz` and `/readyz`, and the
 //! HTML escaper, exit codes and the `Secure` cookie rule.
 
 pub mod access_log;
@@ -12,4 +12,4 @@ pub mod server;
 pub mod telemetry;
 
 pub use config::{ConfigError, Env};
-pub use server::{DbSettings, HttpSettings};
+pub use server::{Application, DbSettings, HttpSettings};

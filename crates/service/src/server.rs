@@ -1,9 +1,68 @@
 //! Settings and steps every service's start-up shares: where to listen, which database,
-//! and the `migrate` subcommand.
+//! the HTTP server around each service's own routes, and the `migrate` subcommand.
 
 use crate::{ConfigError, Env};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, web};
 use domain::Secret;
 use std::net::{IpAddr, TcpListener};
+
+/// Seconds a stopping server gives in-flight requests to finish.
+const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+/// A bound, not yet running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener and prepares the server. `app` builds what is the service's
+    /// own (app data, its own middleware, routes); every service gets the same around
+    /// it: the pool as app data, `/healthz` and `/readyz`, request ids, tracing and the
+    /// access log. Port 0 picks a free port (tests).
+    pub fn build<F, T, B>(http: &HttpSettings, pool: db::Pool, app: F) -> anyhow::Result<Self>
+    where
+        F: Fn() -> App<T> + Send + Clone + 'static,
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        let listener = http.bind()?;
+        let port = listener.local_addr()?.port();
+        let pool = web::Data::new(pool);
+        let server = HttpServer::new(move || {
+            app()
+                .app_data(pool.clone())
+                .configure(crate::health::configure)
+                .wrap(crate::access_log::access_log())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::access_log::echo_request_id,
+                ))
+                .wrap(crate::access_log::request_tracing())
+        })
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
 
 /// Where the HTTP server listens (`BIND_ADDRESS`, `PORT`).
 #[derive(Debug, Clone)]

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use strava_fake::{FakeConfig, FakeStrava, NewAthlete};
+use strava_gateway::Settings;
 use strava_gateway::worker::{Context, Workers, backfill_job};
-use strava_gateway::{Application, Settings};
 use testkit::TestDb;
 
 const CONNECTIONS: usize = 64;
@@ -120,7 +120,7 @@ async fn webhooks(args: &Args) {
         .await
         .expect("owner 1 connected");
     }
-    let app = Application::build(
+    let app = strava_gateway::startup::build(
         &settings(&db, &fake, &[("STRAVA_SUBSCRIPTION_ID", "1")]),
         pool,
     )

@@ -1,7 +1,7 @@
 //! The command line: `serve`, `worker`, `migrate`, `import`, `seed-demo`,
 //! `subscription ensure|show|delete`, `disconnect`.
 
-use crate::{Application, Settings, settings};
+use crate::{Settings, settings};
 use clap::{Parser, Subcommand};
 use service::DbSettings;
 use service::exit::Exit;
@@ -78,7 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env(&env)?;
             service::telemetry::init(settings.log_format);
             let pool = settings.db.pool()?;
-            let app = Application::build(&settings, pool.clone())?;
+            let app = crate::startup::build(&settings, pool.clone())?;
             let workers = crate::worker::Workers::spawn(worker_context(
                 &settings.strava,
                 settings.token_cipher.clone(),

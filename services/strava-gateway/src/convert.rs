@@ -1,5 +1,6 @@
 //! Strava's activity JSON (SummaryActivity from listings, DetailedActivity from
-//! `/activities/{id}`, or an imported array of either) into [`domain::Activity`].
+//! `/activities/{id}`, or an imported array of either) read into [`StravaActivity`],
+//! then into [`domain::Activity`].
 //!
 //! Strava writes `start_date_local` with a trailing `Z` although it is the wall-clock
 //! time where the activity happened, not UTC: it is read as a naive local time, never
@@ -10,29 +11,160 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType};
+use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
 /// Heart rates above this are sensor noise or a typo, not a person.
 pub(crate) const MAX_HEARTRATE_BPM: f64 = 300.0;
 
-/// Converts one activity; the error names the field at fault.
+/// An activity as Strava sends it (SummaryActivity, DetailedActivity): the fields we
+/// read, typed, `None` where Strava leaves one out (or sends `null`). Fields Strava adds
+/// are ignored. Reading one checks every field: a wrong type or an impossible value is
+/// an error naming the field (`activity 7: distance: -5 is negative`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StravaActivity {
+    pub id: i64,
+    /// `athlete.id` (a MetaAthlete).
+    pub athlete_id: i64,
+    pub name: Option<String>,
+    /// `sport_type`, or the older `type` when it is absent.
+    pub sport_type: String,
+    pub start_date: DateTime<Utc>,
+    /// Wall-clock time where the activity happened (Strava's trailing `Z` ignored).
+    pub start_date_local: NaiveDateTime,
+    pub timezone: Option<String>,
+    pub distance: Option<f64>,
+    pub moving_time: Option<i32>,
+    pub elapsed_time: Option<i32>,
+    pub total_elevation_gain: Option<f64>,
+    pub elev_high: Option<f64>,
+    pub elev_low: Option<f64>,
+    pub average_speed: Option<f64>,
+    pub max_speed: Option<f64>,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub average_watts: Option<f64>,
+    pub weighted_average_watts: Option<i32>,
+    pub max_watts: Option<i32>,
+    pub kilojoules: Option<f64>,
+    /// DetailedActivity only.
+    pub calories: Option<f64>,
+    pub device_watts: Option<bool>,
+    pub kudos_count: Option<i32>,
+    pub comment_count: Option<i32>,
+    pub achievement_count: Option<i32>,
+    pub pr_count: Option<i32>,
+    pub commute: Option<bool>,
+    pub trainer: Option<bool>,
+    pub manual: Option<bool>,
+    pub private: Option<bool>,
+    pub flagged: Option<bool>,
+    pub workout_type: Option<i32>,
+    pub gear_id: Option<String>,
+    /// The object exactly as sent, kept in `activities.raw`.
+    pub raw: Value,
+}
+
+impl StravaActivity {
+    /// Reads one activity object; the error names the field at fault.
+    pub fn from_json(raw: Value) -> Result<Self, String> {
+        let obj = raw
+            .as_object()
+            .ok_or_else(|| format!("expected an activity object, got {}", kind_of(&raw)))?;
+        let id = positive_id(obj.get("id")).ok_or("id is missing or not a positive integer")?;
+        let mut activity = Fields(obj)
+            .read(id)
+            .map_err(|e| format!("activity {id}: {e}"))?;
+        activity.raw = raw;
+        Ok(activity)
+    }
+
+    /// The activity in our terms. Strava leaves out what it has none of: no flag is
+    /// false, no count or quantity is 0, and 0 calories is none.
+    pub fn to_activity(&self, source: ActivitySource) -> Activity {
+        let flag = |v: Option<bool>| v.unwrap_or(false);
+        let zero = |v: Option<f64>| v.unwrap_or(0.0);
+        let count = |v: Option<i32>| v.unwrap_or(0);
+        let text = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Activity {
+            id: ActivityId(self.id),
+            athlete_id: AthleteId(self.athlete_id),
+            name: self.name.clone().unwrap_or_default(),
+            sport_type: SportType::new(self.sport_type.clone()),
+            start_date: self.start_date,
+            start_date_local: self.start_date_local,
+            timezone: text(&self.timezone),
+            distance_m: zero(self.distance),
+            moving_time_s: count(self.moving_time),
+            elapsed_time_s: count(self.elapsed_time),
+            total_elevation_gain_m: zero(self.total_elevation_gain),
+            elev_high_m: self.elev_high,
+            elev_low_m: self.elev_low,
+            average_speed_mps: zero(self.average_speed),
+            max_speed_mps: zero(self.max_speed),
+            average_heartrate: self.average_heartrate,
+            max_heartrate: self.max_heartrate,
+            average_cadence: self.average_cadence,
+            average_watts: self.average_watts,
+            weighted_average_watts: self.weighted_average_watts,
+            max_watts: self.max_watts,
+            kilojoules: self.kilojoules,
+            calories: self.calories.filter(|c| *c > 0.0),
+            device_watts: flag(self.device_watts),
+            kudos_count: count(self.kudos_count),
+            comment_count: count(self.comment_count),
+            achievement_count: count(self.achievement_count),
+            pr_count: count(self.pr_count),
+            commute: flag(self.commute),
+            trainer: flag(self.trainer),
+            manual: flag(self.manual),
+            private: flag(self.private),
+            flagged: flag(self.flagged),
+            workout_type: self.workout_type,
+            gear_id: text(&self.gear_id),
+            source,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StravaActivity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::from_json(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// One item of an activity listing: a page is read item by item, so one activity
+/// that does not read is skipped (with its reason) rather than losing the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    /// The item's `id` as sent, even when the rest does not read: it exists on Strava.
+    pub id: Option<i64>,
+    pub activity: Result<StravaActivity, String>,
+}
+
+impl<'de> Deserialize<'de> for Listed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Value::deserialize(d)?;
+        Ok(Self {
+            id: raw.get("id").and_then(Value::as_i64),
+            activity: StravaActivity::from_json(raw),
+        })
+    }
+}
+
+/// Converts one activity object (an API answer or an item of an imported array); the
+/// error names the field at fault.
 pub fn activity_from_strava(json: &Value, source: ActivitySource) -> Result<Activity, String> {
-    let obj = json
-        .as_object()
-        .ok_or_else(|| format!("expected an activity object, got {}", kind_of(json)))?;
-    let id = positive_id(obj.get("id")).ok_or("id is missing or not a positive integer")?;
-    let fields = Fields(obj);
-    fields
-        .convert(id, source)
-        .map_err(|e| format!("activity {id}: {e}"))
+    StravaActivity::from_json(json.clone()).map(|a| a.to_activity(source))
 }
 
 /// The fields of one activity object, read with their types checked.
 struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
-    fn convert(&self, id: i64, source: ActivitySource) -> Result<Activity, String> {
-        let athlete = match self.0.get("athlete") {
+    fn read(&self, id: i64) -> Result<StravaActivity, String> {
+        let athlete_id = match self.0.get("athlete") {
             Some(Value::Object(a)) => positive_id(a.get("id")),
             _ => None,
         }
@@ -53,30 +185,24 @@ impl Fields<'_> {
             .text("start_date_local")?
             .and_then(parse_local)
             .ok_or("start_date_local is missing or not an ISO 8601 time")?;
-        let flag = |name: &str| self.flag(name).map(|v| v.unwrap_or(false));
-        let quantity = |name: &str| self.quantity(name).map(|v| v.unwrap_or(0.0));
-        let count = |name: &str| self.whole(name).map(|v| v.unwrap_or(0));
-        let moving_time_s = count("moving_time")?;
-        Ok(Activity {
-            id: ActivityId(id),
-            athlete_id: AthleteId(athlete),
-            name: self.text("name")?.unwrap_or("").to_owned(),
-            sport_type: SportType::new(sport.to_owned()),
+        let text = |name: &str| self.text(name).map(|v| v.map(str::to_owned));
+        Ok(StravaActivity {
+            id,
+            athlete_id,
+            name: text("name")?,
+            sport_type: sport.to_owned(),
             start_date,
             start_date_local,
-            timezone: self
-                .text("timezone")?
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            distance_m: quantity("distance")?,
-            moving_time_s,
-            elapsed_time_s: count("elapsed_time")?,
-            total_elevation_gain_m: quantity("total_elevation_gain")?,
+            timezone: text("timezone")?,
+            distance: self.quantity("distance")?,
+            moving_time: self.whole("moving_time")?,
+            elapsed_time: self.whole("elapsed_time")?,
+            total_elevation_gain: self.quantity("total_elevation_gain")?,
             // Elevations may be below sea level.
-            elev_high_m: self.number("elev_high")?,
-            elev_low_m: self.number("elev_low")?,
-            average_speed_mps: quantity("average_speed")?,
-            max_speed_mps: quantity("max_speed")?,
+            elev_high: self.number("elev_high")?,
+            elev_low: self.number("elev_low")?,
+            average_speed: self.quantity("average_speed")?,
+            max_speed: self.quantity("max_speed")?,
             average_heartrate: self.heartrate("average_heartrate")?,
             max_heartrate: self.heartrate("max_heartrate")?,
             average_cadence: self.quantity("average_cadence")?,
@@ -84,24 +210,20 @@ impl Fields<'_> {
             weighted_average_watts: self.whole("weighted_average_watts")?,
             max_watts: self.whole("max_watts")?,
             kilojoules: self.quantity("kilojoules")?,
-            // Only DetailedActivity has calories; Strava sends 0 when it has none.
-            calories: self.quantity("calories")?.filter(|c| *c > 0.0),
-            device_watts: flag("device_watts")?,
-            kudos_count: count("kudos_count")?,
-            comment_count: count("comment_count")?,
-            achievement_count: count("achievement_count")?,
-            pr_count: count("pr_count")?,
-            commute: flag("commute")?,
-            trainer: flag("trainer")?,
-            manual: flag("manual")?,
-            private: flag("private")?,
-            flagged: flag("flagged")?,
+            calories: self.quantity("calories")?,
+            device_watts: self.flag("device_watts")?,
+            kudos_count: self.whole("kudos_count")?,
+            comment_count: self.whole("comment_count")?,
+            achievement_count: self.whole("achievement_count")?,
+            pr_count: self.whole("pr_count")?,
+            commute: self.flag("commute")?,
+            trainer: self.flag("trainer")?,
+            manual: self.flag("manual")?,
+            private: self.flag("private")?,
+            flagged: self.flag("flagged")?,
             workout_type: self.whole("workout_type")?,
-            gear_id: self
-                .text("gear_id")?
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            source,
+            gear_id: text("gear_id")?,
+            raw: Value::Null,
         })
     }
 
@@ -350,5 +472,37 @@ mod tests {
         assert_eq!((a.name.as_str(), a.commute, a.kudos_count), ("", false, 0));
         assert_eq!((a.average_heartrate, a.elev_low_m), (None, Some(-12.5)));
         assert_eq!(a.elapsed_time_s, 4500);
+    }
+
+    #[test]
+    fn a_listing_reads_item_by_item_and_keeps_each_object_as_sent() {
+        let mut bad = sample();
+        bad["id"] = json!(7);
+        bad["distance"] = json!("far");
+        let mut added = sample();
+        added["id"] = json!(8);
+        added["a_field_strava_adds_later"] = json!({"x": 1});
+        let page: Vec<Listed> =
+            serde_json::from_value(json!([sample(), bad, added.clone()])).unwrap();
+        assert_eq!(page.len(), 3);
+        assert_eq!(page[0].activity.as_ref().unwrap().id, 154504250376);
+        assert_eq!(
+            page[1].id,
+            Some(7),
+            "an item that does not read still has its id"
+        );
+        assert_eq!(
+            page[1].activity.as_ref().unwrap_err(),
+            "activity 7: distance: expected a number, got the string \"far\""
+        );
+        let read = page[2].activity.as_ref().unwrap();
+        assert_eq!(read.raw, added);
+        assert_eq!(read.kudos_count, Some(3));
+        assert_eq!(read.average_heartrate, None);
+        // One activity alone is all or nothing, with the same message.
+        let err = serde_json::from_value::<StravaActivity>(json!({"id": 9, "athlete": {"id": 1}}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "activity 9: sport_type is missing");
     }
 }

@@ -137,17 +137,16 @@ fn can_read_activities(granted: &str) -> bool {
 }
 
 async fn authorize(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
+    start(&req, &oauth).unwrap_or_else(|e| e.page(&oauth))
+}
+
+/// Sends the browser to Strava's consent page with a signed state and its nonce cookie.
+fn start(req: &HttpRequest, oauth: &OAuth) -> Result<HttpResponse, OAuthError> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    let Some(scope) = requested_scopes(query.get("scope").map(String::as_str)) else {
-        return page(
-            &oauth,
-            StatusCode::BAD_REQUEST,
-            "Unknown permission",
-            "The link asked Strava for a permission StravaTalk does not use. Please start again from StravaTalk.",
-        );
-    };
+    let scope =
+        requested_scopes(query.get("scope").map(String::as_str)).ok_or(OAuthError::UnknownScope)?;
     let nonce =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(db::crypto::random_bytes::<32>());
     let now = Utc::now();
@@ -157,16 +156,8 @@ async fn authorize(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
         iat: now.timestamp(),
         exp: (now + STATE_TTL).timestamp(),
     };
-    let Ok(state) = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &oauth.encoding)
-    else {
-        tracing::error!("could not sign the OAuth state");
-        return page(
-            &oauth,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Please try again",
-            "StravaTalk could not start connecting to Strava just now.",
-        );
-    };
+    let state = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &oauth.encoding)
+        .map_err(|_| OAuthError::NotStarted("could not sign the OAuth state"))?;
     let params = [
         ("client_id", oauth.client.client_id()),
         ("redirect_uri", oauth.redirect_uri.as_str()),
@@ -175,16 +166,10 @@ async fn authorize(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
         ("scope", scope.as_str()),
         ("state", state.as_str()),
     ];
-    let Ok(location) = reqwest::Url::parse_with_params(&oauth.client.authorize_url(), &params)
-    else {
-        tracing::error!("STRAVA_OAUTH_BASE_URL does not make a valid authorize URL");
-        return page(
-            &oauth,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Please try again",
-            "StravaTalk could not start connecting to Strava just now.",
-        );
-    };
+    let location = reqwest::Url::parse_with_params(&oauth.client.authorize_url(), &params)
+        .map_err(|_| {
+            OAuthError::NotStarted("STRAVA_OAUTH_BASE_URL does not make a valid authorize URL")
+        })?;
     let cookie = Cookie::build(NONCE_COOKIE, nonce)
         .path("/oauth")
         .http_only(true)
@@ -192,11 +177,11 @@ async fn authorize(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
         .secure(oauth.secure_cookie)
         .max_age(CookieDuration::seconds(STATE_TTL.num_seconds()))
         .finish();
-    HttpResponse::Found()
+    Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, location.as_str()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(cookie)
-        .finish()
+        .finish())
 }
 
 /// Checks the state's signature, expiry and audience; returns its claims.
@@ -213,7 +198,9 @@ async fn callback(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    let mut res = handle_callback(&req, &oauth, &query).await;
+    let mut res = complete_callback(&req, &oauth, &query)
+        .await
+        .unwrap_or_else(|e| e.page(&oauth));
     // The nonce is spent (or useless) whatever happened: drop the cookie.
     let mut gone = Cookie::build(NONCE_COOKIE, "")
         .path("/oauth")
@@ -236,32 +223,17 @@ async fn callback(req: HttpRequest, oauth: web::Data<OAuth>) -> HttpResponse {
     res
 }
 
-async fn handle_callback(
-    req: &HttpRequest,
-    oauth: &OAuth,
-    query: &HashMap<String, String>,
-) -> HttpResponse {
-    match complete_callback(req, oauth, query).await {
-        Ok(response) => response,
-        Err(e) => {
-            e.log();
-            let (status, title, text) = e.words();
-            page(oauth, status, title, text)
-        }
-    }
-}
-
-/// The callback's checks in order; each failure is one `CallbackError`, which says
+/// The callback's checks in order; each failure is one `OAuthError`, which says
 /// what the browser sees and logs its cause once.
 async fn complete_callback(
     req: &HttpRequest,
     oauth: &OAuth,
     query: &HashMap<String, String>,
-) -> Result<HttpResponse, CallbackError> {
+) -> Result<HttpResponse, OAuthError> {
     let claims = query
         .get("state")
         .and_then(|s| verify_state(oauth, s))
-        .ok_or(CallbackError::Expired)?;
+        .ok_or(OAuthError::Expired)?;
     let cookie_matches = req.cookie(NONCE_COOKIE).is_some_and(|c| {
         bool::from(
             nonce_hash(c.value())
@@ -270,52 +242,58 @@ async fn complete_callback(
         )
     });
     if !cookie_matches {
-        return Err(CallbackError::OtherBrowser);
+        return Err(OAuthError::OtherBrowser);
     }
     let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
     let mut conn = oauth.pool.get().await.map_err(|e| {
-        CallbackError::Internal(format!(
+        OAuthError::Internal(format!(
             "no database connection for the OAuth callback: {e}"
         ))
     })?;
     let first_use = db::oauth_states::consume(&mut conn, &claims.nonce_hash, expires_at)
         .await
-        .map_err(|e| CallbackError::Internal(format!("could not record the OAuth state: {e}")))?;
+        .map_err(|e| OAuthError::Internal(format!("could not record the OAuth state: {e}")))?;
     drop(conn);
     if !first_use {
-        return Err(CallbackError::AlreadyUsed);
+        return Err(OAuthError::AlreadyUsed);
     }
     match query.get("error").map(String::as_str) {
-        Some("access_denied") => return Err(CallbackError::Denied),
-        Some(_) => return Err(CallbackError::NotCompleted),
+        Some("access_denied") => return Err(OAuthError::Denied),
+        Some(_) => return Err(OAuthError::NotCompleted),
         None => {}
     }
     let code = query
         .get("code")
         .filter(|c| !c.is_empty())
-        .ok_or(CallbackError::Incomplete)?;
+        .ok_or(OAuthError::Incomplete)?;
     let granted = query.get("scope").map(String::as_str).unwrap_or("");
     if !can_read_activities(granted) {
-        return Err(CallbackError::ScopeMissing);
+        return Err(OAuthError::ScopeMissing);
     }
     let (athlete, ticket) = connect(oauth, code, granted).await.map_err(|e| match e {
-        ConnectError::Strava(e) => CallbackError::Strava(e),
+        ConnectError::Strava(e) => OAuthError::Strava(e),
         ConnectError::Internal(e) => {
-            CallbackError::Internal(format!("storing a new Strava connection failed: {e}"))
+            OAuthError::Internal(format!("storing a new Strava connection failed: {e}"))
         }
     })?;
     tracing::info!(athlete = %athlete, "athlete connected Strava");
     let mut to = reqwest::Url::parse(&format!("{}/auth/complete", oauth.talk_app_url))
-        .map_err(|_| CallbackError::Internal("TALK_APP_URL does not make a valid URL".into()))?;
+        .map_err(|_| OAuthError::Internal("TALK_APP_URL does not make a valid URL".into()))?;
     to.query_pairs_mut().append_pair("ticket", &ticket);
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, to.as_str()))
         .finish())
 }
 
-/// Why the OAuth callback did not connect an athlete.
+/// Why connecting to Strava did not start (`/oauth/authorize`) or did not finish
+/// (`/oauth/callback`). The gateway's pages are these two; every failure on them
+/// becomes one page through [`OAuthError::page`], which logs the cause once.
 #[derive(Debug)]
-enum CallbackError {
+enum OAuthError {
+    /// The link asked for a scope we do not use.
+    UnknownScope,
+    /// The consent link could not be made (a bug or bad configuration); for the log.
+    NotStarted(&'static str),
     /// The signed state is missing, forged or expired.
     Expired,
     /// The nonce cookie is not this state's: another browser, or a forged link.
@@ -336,11 +314,21 @@ enum CallbackError {
     Internal(String),
 }
 
-impl CallbackError {
+impl OAuthError {
     /// Status, title and sentence of the page; constant text only.
     fn words(&self) -> (StatusCode, &'static str, &'static str) {
         const AGAIN: StatusCode = StatusCode::BAD_REQUEST;
         match self {
+            Self::UnknownScope => (
+                AGAIN,
+                "Unknown permission",
+                "The link asked Strava for a permission StravaTalk does not use. Please start again from StravaTalk.",
+            ),
+            Self::NotStarted(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "StravaTalk could not start connecting to Strava just now.",
+            ),
             Self::Expired => (
                 AGAIN,
                 "This link has expired",
@@ -395,8 +383,18 @@ impl CallbackError {
         match self {
             Self::Strava(e) => tracing::warn!(error = %e, "Strava did not complete the connection"),
             Self::Internal(e) => tracing::error!(error = %e, "the OAuth callback failed"),
+            Self::NotStarted(e) => {
+                tracing::error!(error = %e, "connecting to Strava did not start")
+            }
             _ => {}
         }
+    }
+
+    /// Logs the cause and renders the page the browser sees.
+    fn page(&self, oauth: &OAuth) -> HttpResponse {
+        self.log();
+        let (status, title, text) = self.words();
+        page(oauth, status, title, text)
     }
 }
 

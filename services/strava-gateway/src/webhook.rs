@@ -204,7 +204,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET /webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
-async fn handshake(req: HttpRequest, settings: web::Data<WebhookSettings>) -> HttpResponse {
+async fn handshake(
+    req: HttpRequest,
+    settings: web::Data<WebhookSettings>,
+) -> Result<HttpResponse, WebhookError> {
     let query = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
@@ -219,12 +222,9 @@ async fn handshake(req: HttpRequest, settings: web::Data<WebhookSettings>) -> Ht
     match query.get("hub.challenge") {
         Some(challenge) if mode_ok && token_ok => {
             settings.subscription.handshake_passed();
-            HttpResponse::Ok().json(serde_json::json!({ "hub.challenge": challenge }))
+            Ok(HttpResponse::Ok().json(serde_json::json!({ "hub.challenge": challenge })))
         }
-        _ => {
-            tracing::warn!(mode_ok, token_ok, "webhook handshake refused");
-            message(StatusCode::FORBIDDEN, "handshake refused")
-        }
+        _ => Err(WebhookError::HandshakeRefused { mode_ok, token_ok }),
     }
 }
 
@@ -320,37 +320,70 @@ async fn receive(
     body: web::Bytes,
     settings: web::Data<WebhookSettings>,
     inbox: web::Data<InboxWriter>,
-) -> HttpResponse {
-    let event = match EventBody::parse(&body) {
-        Ok(event) => event,
-        Err(reason) => {
-            tracing::info!(%reason, "webhook event refused");
-            return message(StatusCode::BAD_REQUEST, &reason);
-        }
-    };
-    let Some(ours) = settings.subscription.current() else {
-        // Strava delivers again later, by when the id is known.
-        return message(StatusCode::SERVICE_UNAVAILABLE, "try again");
-    };
+) -> Result<HttpResponse, WebhookError> {
+    let event = EventBody::parse(&body).map_err(WebhookError::Malformed)?;
+    // Strava delivers again later, by when the id is known.
+    let ours = settings
+        .subscription
+        .current()
+        .ok_or(WebhookError::NotReady)?;
     if event.subscription_id != ours {
         // Answered as if accepted: a different answer would let anyone find our id
         // by posting guesses.
         settings.subscription.note_refused(event.subscription_id);
-        return HttpResponse::Ok().finish();
+        return Ok(HttpResponse::Ok().finish());
     }
     match tokio::time::timeout(STORE_TIMEOUT, inbox.store(event.into_new_event())).await {
-        Ok(Ok(())) => HttpResponse::Ok().finish(),
-        // The writer logged the cause; Strava retries a non-200.
-        Ok(Err(StoreError)) => message(StatusCode::SERVICE_UNAVAILABLE, "try again"),
-        Err(_) => {
-            tracing::warn!("webhook event not stored in time; asking Strava to retry");
-            message(StatusCode::SERVICE_UNAVAILABLE, "try again")
-        }
+        Ok(Ok(())) => Ok(HttpResponse::Ok().finish()),
+        Ok(Err(StoreError)) => Err(WebhookError::NotStored),
+        Err(_) => Err(WebhookError::StoreTimedOut),
     }
 }
 
-fn message(status: StatusCode, text: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({ "error": text }))
+/// Why `/webhook` refused a handshake or an event. Each renders as `{"error": …}`
+/// (Strava retries a non-200 event) and logs its cause once, when it renders.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("handshake refused")]
+    HandshakeRefused { mode_ok: bool, token_ok: bool },
+    /// The body is not an event; the reason is short enough to send back.
+    #[error("{0}")]
+    Malformed(String),
+    /// Our subscription id is not known yet.
+    #[error("try again")]
+    NotReady,
+    /// The database failed; the writer logged the cause.
+    #[error("try again")]
+    NotStored,
+    #[error("try again")]
+    StoreTimedOut,
+}
+
+impl actix_web::ResponseError for WebhookError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::HandshakeRefused { .. } => StatusCode::FORBIDDEN,
+            Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::NotReady | Self::NotStored | Self::StoreTimedOut => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::HandshakeRefused { mode_ok, token_ok } => {
+                tracing::warn!(mode_ok, token_ok, "webhook handshake refused");
+            }
+            Self::Malformed(reason) => tracing::info!(%reason, "webhook event refused"),
+            Self::StoreTimedOut => {
+                tracing::warn!("webhook event not stored in time; asking Strava to retry");
+            }
+            Self::NotReady | Self::NotStored => {}
+        }
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": self.to_string() }))
+    }
 }
 
 /// The event could not be stored (the database failed); the cause is logged once,

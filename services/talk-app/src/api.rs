@@ -8,9 +8,8 @@
 //! Cookie-authenticated calls are safe from cross-site forms because the body must be
 //! `application/json`, which a form cannot send without a CORS preflight we never grant.
 
-use crate::ask::AskError;
 use crate::ask_limits::{self, Admission, AskLimits};
-use crate::error::AppError;
+use crate::error::{ApiError, AppError};
 use crate::session::Visitor;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -36,32 +35,6 @@ pub struct AskRequest {
     /// Continue this conversation (created with that id if new).
     #[serde(default)]
     pub conversation: Option<Uuid>,
-}
-
-/// A JSON error body `{"error": message}`: every `/api/*` failure answers this way.
-pub fn error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "error": message }))
-}
-
-/// The database is unreachable or the pool is exhausted.
-fn unavailable() -> HttpResponse {
-    let mut res = error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the service is busy or its database is unreachable; try again in a moment",
-    );
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-    res
-}
-
-/// 429 with `Retry-After`.
-fn too_many(retry_after: u64, message: &str) -> HttpResponse {
-    HttpResponse::TooManyRequests()
-        .insert_header((header::RETRY_AFTER, retry_after.to_string()))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "error": message }))
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -93,51 +66,36 @@ pub async fn ask(
     pool: web::Data<db::Pool>,
     limits: web::Data<AskLimits>,
     llm: web::Data<Option<crate::llm::LlmClient>>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
-    let athlete = match caller(&req, &pool).await {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-                .json(serde_json::json!({
-                    "error": "sign in, or send a personal API token as `Authorization: Bearer <token>`"
-                }));
-        }
-        Err(e) => {
-            tracing::error!(error = %crate::error::chain(&e), "api authentication failed");
-            return unavailable();
-        }
-    };
+    let athlete = caller(&req, &pool).await?.ok_or(AppError::SignInNeeded)?;
     if crate::question::has_control_characters(&body.question) {
-        return error(
-            StatusCode::BAD_REQUEST,
+        return Err(AppError::BadRequest(
             "the question contains control characters; send plain text",
-        );
+        )
+        .into());
     }
-    let permit = match ask_limits::admit(&pool, &limits, athlete, now).await {
-        Ok(Admission::Granted(permit)) => permit,
-        Ok(Admission::TooMany { retry_after }) => {
-            return too_many(
+    let permit = match ask_limits::admit(&pool, &limits, athlete, now).await? {
+        Admission::Granted(permit) => permit,
+        Admission::TooMany { retry_after } => {
+            return Err(AppError::TooMany {
                 retry_after,
-                &format!(
+                message: format!(
                     "too many questions: at most {} a minute; try again in {retry_after} s",
                     limits.per_minute
                 ),
-            );
+            }
+            .into());
         }
-        Ok(Admission::Busy { retry_after }) => {
-            return too_many(
+        Admission::Busy { retry_after } => {
+            return Err(AppError::TooMany {
                 retry_after,
-                &format!(
+                message: format!(
                     "{} questions of yours are being answered already; ask again when one is done",
                     limits.in_flight
                 ),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %crate::error::chain(&e), "question limits unavailable");
-            return unavailable();
+            }
+            .into());
         }
     };
     let AskRequest {
@@ -154,32 +112,16 @@ pub async fn ask(
     )
     .await;
     permit.release().await;
-    match result {
-        Ok((id, answer)) => HttpResponse::Ok()
-            .insert_header((CONVERSATION_HEADER, id.to_string()))
-            .insert_header(("Cache-Control", "no-store"))
-            .json(answer),
-        Err(AskError::ConversationNotFound(_)) => {
-            error(StatusCode::NOT_FOUND, "no such conversation")
-        }
-        Err(e) if e.is_bad_request() => error(StatusCode::BAD_REQUEST, &e.to_string()),
-        Err(AskError::Pool(e)) => {
-            tracing::error!(error = %crate::error::chain(&e), "api ask had no database connection");
-            unavailable()
-        }
-        Err(e) => {
-            tracing::error!(error = %crate::error::chain(&e), "api ask failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the question could not be answered; please try again",
-            )
-        }
-    }
+    let (id, answer) = result?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONVERSATION_HEADER, id.to_string()))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(answer))
 }
 
 /// Anything under `/api` that is not an endpoint.
 pub async fn not_found() -> HttpResponse {
-    error(
+    crate::error::json(
         StatusCode::NOT_FOUND,
         "no such endpoint; questions go to POST /api/ask",
     )
@@ -251,7 +193,7 @@ pub fn json_config() -> web::JsonConfig {
                     "the body must be JSON like {\"question\": \"…\"}",
                 ),
             };
-            let response = error(status, message);
+            let response = crate::error::json(status, message);
             actix_web::error::InternalError::from_response(err, response).into()
         })
 }

@@ -64,6 +64,33 @@ impl AskError {
     }
 }
 
+/// Runs the engine's compiled `query` for `athlete` in the athlete-scoped sandbox
+/// (`db::questions::run`), its binds passed as the database's typed parameters.
+pub async fn run_query(
+    conn: &mut db::AsyncPgConnection,
+    athlete: AthleteId,
+    query: &ask::Query,
+    timeout: Duration,
+) -> Result<serde_json::Value, questions::QuestionError> {
+    use ask::Bind;
+    use questions::Param;
+    let params = query
+        .binds
+        .iter()
+        .cloned()
+        .map(|bind| match bind {
+            Bind::Int(v) => Param::Int(v),
+            Bind::BigInt(v) => Param::BigInt(v),
+            Bind::Float(v) => Param::Float(v),
+            Bind::Bool(v) => Param::Bool(v),
+            Bind::Text(v) => Param::Text(v),
+            Bind::TextArray(v) => Param::TextArray(v),
+            Bind::Timestamp(v) => Param::Timestamp(v),
+        })
+        .collect();
+    questions::run(conn, athlete, &query.sql, params, timeout).await
+}
+
 /// Answers `question` for `athlete` at instant `now`, in conversation `conversation`
 /// (created with that id if new, a fresh one if `None`); returns the conversation id
 /// and the answer. Runs in a span per question (athlete and conversation; never the
@@ -121,7 +148,7 @@ pub async fn ask(
     let answer = match parsed {
         Parsed::Plan(plan) => {
             let query = ask::compile(&plan, &ctx);
-            match questions::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await {
+            match run_query(&mut conn, athlete, &query, QUERY_TIMEOUT).await {
                 Ok(rows) => {
                     let mut answer = ask::render(&plan, &rows, &ctx);
                     answer.sql = Some(query.sql);

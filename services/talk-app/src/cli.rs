@@ -1,6 +1,6 @@
 //! The command line: `serve`, `migrate`, `ask`.
 
-use crate::{Application, Settings, settings};
+use crate::{Settings, settings};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use domain::AthleteId;
@@ -57,7 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env(&env)?;
             service::telemetry::init(settings.log_format);
             let pool = settings.db.pool()?;
-            let app = Application::build(&settings, pool)?;
+            let app = crate::startup::build(&settings, pool)?;
             tracing::info!(port = app.port(), "talk-app listening");
             app.run_until_stopped().await?;
             tracing::info!("talk-app stopped");

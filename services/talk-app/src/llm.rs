@@ -12,7 +12,7 @@
 
 use ask::{Answer, AnswerKind, Chart, ChartKind, Table};
 use chrono::NaiveDate;
-use db::questions::{GENERATED_ROW_CAP, GeneratedRows};
+use db::questions::{GENERATED_ROW_CAP, GeneratedRows, RowCaps};
 use domain::Secret;
 use domain::Units;
 use serde::Deserialize;
@@ -270,6 +270,12 @@ pub async fn consult(llm: &LlmClient, prompt: &Prompt<'_>) -> Consulted {
     }
 }
 
+/// Generated rows are cut to what an answer's table keeps.
+const ROW_CAPS: RowCaps = RowCaps {
+    cell_chars: ask::CELL_CHARS,
+    table_bytes: ask::TABLE_BYTES,
+};
+
 /// Runs a checked query for `athlete` in the model sandbox and writes the answer.
 /// Never fails: a timeout or a failing query becomes an answer saying so.
 pub async fn run(
@@ -278,7 +284,7 @@ pub async fn run(
     query: &CheckedQuery,
     timeout: Duration,
 ) -> Answer {
-    match db::questions::run_generated(conn, athlete, &query.sql, timeout).await {
+    match db::questions::run_generated(conn, athlete, &query.sql, ROW_CAPS, timeout).await {
         Ok(rows) => render(&rows, &query.proposal, &query.sql),
         Err(e) if e.is_timeout() => Answer::text(
             "That question took too long to answer. Try a shorter period or a single sport.",

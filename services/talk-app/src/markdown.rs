@@ -1,76 +1,29 @@
-//! A deliberately small Markdown subset for answer texts: everything is HTML-escaped
-//! first, then only `**bold**`, bullet lists (`- ` or `* `), paragraphs (blank lines)
-//! and line breaks become markup. No links, images or raw HTML, so an answer can never
-//! inject markup into the page.
+//! Answer texts are Markdown, rendered by `pulldown-cmark`. Answers carry the asker's
+//! own words (and, with an LLM, its words), so nothing in them may become markup of its
+//! own: raw HTML is shown as text, links and images as their text only. Line breaks
+//! inside a paragraph are kept, as answers are written line by line.
+//!
+//! Every `<` is handed to the parser as `&lt;`, so it never starts an HTML block
+//! (which would also stop the Markdown around it from being read); raw HTML events are
+//! turned into text as well, in case a construct reaches the parser anyway.
 
-use service::html::escape;
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-/// Escaped text with `**…**` pairs turned into `<strong>`; an unpaired `**` stays text.
-fn inline(text: &str) -> String {
-    let escaped = escape(text);
-    let parts: Vec<&str> = escaped.split("**").collect();
-    // An even number of parts means an odd number of markers: the last is unpaired.
-    let paired = if parts.len().is_multiple_of(2) {
-        parts.len() - 1
-    } else {
-        parts.len()
-    };
-    let mut out = String::with_capacity(escaped.len() + 16);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            if i < paired {
-                out.push_str(if i % 2 == 1 { "<strong>" } else { "</strong>" });
-            } else {
-                out.push_str("**");
-            }
-        }
-        out.push_str(part);
-    }
-    out
-}
-
-/// Renders the subset to safe HTML.
+/// Renders answer Markdown to HTML that carries no markup of the text's own.
 pub fn to_html(markdown: &str) -> String {
-    let mut out = String::new();
-    let mut paragraph: Vec<String> = Vec::new();
-    let mut list: Vec<String> = Vec::new();
-    let flush_paragraph = |out: &mut String, p: &mut Vec<String>| {
-        if !p.is_empty() {
-            out.push_str("<p>");
-            out.push_str(&p.join("<br>"));
-            out.push_str("</p>");
-            p.clear();
-        }
-    };
-    let flush_list = |out: &mut String, l: &mut Vec<String>| {
-        if !l.is_empty() {
-            out.push_str("<ul>");
-            for item in l.drain(..) {
-                out.push_str("<li>");
-                out.push_str(&item);
-                out.push_str("</li>");
-            }
-            out.push_str("</ul>");
-        }
-    };
-    for line in markdown.lines() {
-        let trimmed = line.trim();
-        if let Some(item) = trimmed
-            .strip_prefix("- ")
-            .or_else(|| trimmed.strip_prefix("* "))
-        {
-            flush_paragraph(&mut out, &mut paragraph);
-            list.push(inline(item.trim()));
-        } else if trimmed.is_empty() {
-            flush_paragraph(&mut out, &mut paragraph);
-            flush_list(&mut out, &mut list);
-        } else {
-            flush_list(&mut out, &mut list);
-            paragraph.push(inline(trimmed));
-        }
-    }
-    flush_paragraph(&mut out, &mut paragraph);
-    flush_list(&mut out, &mut list);
+    let source = markdown.replace('<', "&lt;");
+    let events = Parser::new(&source).filter_map(|event| match event {
+        // Escaped by the HTML writer like any other text.
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::SoftBreak => Some(Event::HardBreak),
+        // A link or image keeps its text (an image its alt text) and loses its target,
+        // so no `javascript:` URL or remote image gets onto the page.
+        Event::Start(Tag::Link { .. } | Tag::Image { .. })
+        | Event::End(TagEnd::Link | TagEnd::Image) => None,
+        other => Some(other),
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut out, events);
     out
 }
 
@@ -104,15 +57,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_before_formatting() {
+    fn html_in_the_text_is_shown_as_text() {
         assert_eq!(
             to_html("<script>alert('x')</script> **5.0 km**"),
-            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; <strong>5.0 km</strong></p>"
+            "<p>&lt;script&gt;alert('x')&lt;/script&gt; <strong>5.0 km</strong></p>\n"
         );
-        assert_eq!(to_html("a ** b"), "<p>a ** b</p>");
+        // A block of raw HTML on its own lines, and an attribute trying to run script.
+        let html = to_html("<div onmouseover=\"alert(1)\">\n<script>alert(2)</script>\n</div>");
+        assert!(
+            !html.contains("<script") && !html.contains("<div"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;div onmouseover="), "{html}");
+        assert_eq!(to_html("a ** b"), "<p>a ** b</p>\n");
         assert_eq!(
             to_html("**a** and **b** **c"),
-            "<p><strong>a</strong> and <strong>b</strong> **c</p>"
+            "<p><strong>a</strong> and <strong>b</strong> **c</p>\n"
+        );
+    }
+
+    #[test]
+    fn links_and_images_keep_only_their_text() {
+        assert_eq!(
+            to_html(
+                "[click](javascript:alert(1)) ![a map](https://example.com/x.png) <https://example.com>"
+            ),
+            "<p>click a map &lt;https://example.com&gt;</p>\n"
         );
     }
 
@@ -120,7 +94,7 @@ mod tests {
     fn lists_paragraphs_and_breaks() {
         assert_eq!(
             to_html("Which?\n- by distance\n- by **time**\n\nOr\nelse"),
-            "<p>Which?</p><ul><li>by distance</li><li>by <strong>time</strong></li></ul><p>Or<br>else</p>"
+            "<p>Which?</p>\n<ul>\n<li>by distance</li>\n<li>by <strong>time</strong></li>\n</ul>\n<p>Or<br />\nelse</p>\n"
         );
         assert_eq!(
             bullet_items("Which?\n- a b\n* c"),

@@ -1,12 +1,14 @@
-//! Builds the HTTP application on a bound listener, so tests can use port 0.
+//! What talk-app's HTTP application is made of: its app data, security headers,
+//! static files, the JSON API and the pages; `service::Application` does the rest.
 
 use crate::Settings;
 use crate::session::SessionKeys;
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, HttpServer, middleware, web};
+use actix_web::{HttpRequest, HttpResponse, middleware, web};
+pub use service::Application;
 
 /// Content-Security-Policy for every response: no inline script, no third parties.
 /// Pages need only their own stylesheet and script; charts are inline SVG elements.
@@ -15,83 +17,45 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; 
 /// Largest accepted form body.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-/// A bound, not yet running talk-app.
-pub struct Application {
-    port: u16,
-    server: Server,
-}
-
-impl Application {
-    /// Binds the listener and prepares the server.
-    pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Self> {
-        let listener = settings.http.bind()?;
-        let addr = listener.local_addr()?;
-        let pool = web::Data::new(pool);
-        let llm = web::Data::new(settings.llm.clone().map(crate::llm::LlmClient::new));
-        let keys = web::Data::new(SessionKeys::new(&settings.web)?);
-        let web_settings = web::Data::new(settings.web.clone());
-        let limits = web::Data::new(crate::ask_limits::AskLimits::new(settings));
-        let server = HttpServer::new(move || {
-            actix_web::App::new()
-                .app_data(pool.clone())
-                .app_data(llm.clone())
-                .app_data(keys.clone())
-                .app_data(web_settings.clone())
-                .app_data(limits.clone())
-                .app_data(crate::api::json_config())
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(MAX_FORM_BYTES)
-                        .error_handler(bad_form),
-                )
-                .app_data(web::QueryConfig::default().error_handler(bad_query))
-                .wrap(
-                    middleware::DefaultHeaders::new()
-                        .add(("Content-Security-Policy", CSP))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("Referrer-Policy", "same-origin")),
-                )
-                .wrap(middleware::from_fn(same_origin_posts))
-                .wrap(service::access_log::access_log())
-                .wrap(actix_web::middleware::from_fn(
-                    service::access_log::echo_request_id,
-                ))
-                .wrap(service::access_log::request_tracing())
-                .wrap(middleware::Compress::default())
-                .configure(service::health::configure)
-                .route("/static/app.css", web::get().to(stylesheet))
-                .route("/static/app.js", web::get().to(script))
-                .service(
-                    web::scope("/api")
-                        .wrap(
-                            middleware::ErrorHandlers::new()
-                                .default_handler(crate::api::json_errors),
-                        )
-                        // A resource, so another method on it is a 405, not a 404.
-                        .service(web::resource("/ask").route(web::post().to(crate::api::ask)))
-                        .default_service(web::to(crate::api::not_found)),
-                )
-                .configure(crate::pages::configure)
-                .default_service(web::to(crate::app::not_found))
-        })
-        .shutdown_timeout(10)
-        .listen(listener)?
-        .run();
-        Ok(Self {
-            port: addr.port(),
-            server,
-        })
-    }
-
-    /// The port actually bound.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+/// Binds the listener and prepares talk-app; port 0 picks a free port (tests).
+pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Application> {
+    let llm = web::Data::new(settings.llm.clone().map(crate::llm::LlmClient::new));
+    let keys = web::Data::new(SessionKeys::new(&settings.web)?);
+    let web_settings = web::Data::new(settings.web.clone());
+    let limits = web::Data::new(crate::ask_limits::AskLimits::new(settings));
+    Application::build(&settings.http, pool, move || {
+        actix_web::App::new()
+            .app_data(llm.clone())
+            .app_data(keys.clone())
+            .app_data(web_settings.clone())
+            .app_data(limits.clone())
+            .app_data(crate::api::json_config())
+            .app_data(
+                web::FormConfig::default()
+                    .limit(MAX_FORM_BYTES)
+                    .error_handler(bad_form),
+            )
+            .app_data(web::QueryConfig::default().error_handler(bad_query))
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add(("Content-Security-Policy", CSP))
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            .wrap(middleware::from_fn(same_origin_posts))
+            .wrap(middleware::Compress::default())
+            .route("/static/app.css", web::get().to(stylesheet))
+            .route("/static/app.js", web::get().to(script))
+            .service(
+                web::scope("/api")
+                    .wrap(middleware::ErrorHandlers::new().default_handler(crate::api::json_errors))
+                    // A resource, so another method on it is a 405, not a 404.
+                    .service(web::resource("/ask").route(web::post().to(crate::api::ask)))
+                    .default_service(web::to(crate::api::not_found)),
+            )
+            .configure(crate::pages::configure)
+            .default_service(web::to(crate::app::not_found))
+    })
 }
 
 /// Refuses a POST whose `Origin` names another site, or is `null` (what browsers send
@@ -113,7 +77,7 @@ async fn same_origin_posts(
             .map_or("", |(_, h)| h);
         if origin_host != req.connection_info().host() {
             let res = if req.path().starts_with("/api/") {
-                crate::api::error(StatusCode::FORBIDDEN, "cross-site requests are refused")
+                crate::error::json(StatusCode::FORBIDDEN, "cross-site requests are refused")
             } else {
                 crate::error::page(
                     StatusCode::FORBIDDEN,

@@ -650,7 +650,7 @@ async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
             .into(),
         binds: vec![],
     };
-    let rows = db::questions::run(&mut conn, OTHER, &everyone, timeout)
+    let rows = talk_app::ask::run_query(&mut conn, OTHER, &everyone, timeout)
         .await
         .unwrap();
     assert_eq!(rows, serde_json::json!([{"athlete_id": 2}]));
@@ -662,7 +662,7 @@ async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
         binds: vec![],
     };
     assert!(
-        db::questions::run(&mut conn, DEMO, &write, timeout)
+        talk_app::ask::run_query(&mut conn, DEMO, &write, timeout)
             .await
             .is_err()
     );
@@ -672,7 +672,7 @@ async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
         binds: vec![],
     };
     assert!(
-        db::questions::run(&mut conn, DEMO, &tokens, timeout)
+        talk_app::ask::run_query(&mut conn, DEMO, &tokens, timeout)
             .await
             .is_err()
     );
@@ -681,7 +681,7 @@ async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
         sql: "SELECT pg_sleep(2)::text AS result".into(),
         binds: vec![],
     };
-    let err = db::questions::run(
+    let err = talk_app::ask::run_query(
         &mut conn,
         DEMO,
         &slow,

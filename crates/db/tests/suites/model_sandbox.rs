@@ -2,14 +2,21 @@
 //! the guard in front, and generated queries capped in bytes by the database.
 
 use super::{activity, athlete, count, rows};
-use ask::{CELL_CHARS, TABLE_BYTES};
-use db::questions::{self, GENERATED_ROW_CAP};
+use db::questions::{self, GENERATED_ROW_CAP, RowCaps};
 use db::{activities, athletes, chats, sandbox};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
 use std::time::Duration;
 use testkit::TestDb;
+
+/// The answer table's limits, as talk-app passes them.
+const CELL_CHARS: usize = 200;
+const TABLE_BYTES: usize = 256 * 1024;
+const CAPS: RowCaps = RowCaps {
+    cell_chars: CELL_CHARS,
+    table_bytes: TABLE_BYTES,
+};
 
 const ME: AthleteId = AthleteId(101);
 const THEM: AthleteId = AthleteId(202);
@@ -225,7 +232,7 @@ async fn generated_queries_are_capped_in_rows_and_bytes_by_the_database() {
         ),
     )
     .await;
-    let wrapped = questions::wrap_generated(&checked);
+    let wrapped = questions::wrap_generated(&checked, CAPS);
     let started = std::time::Instant::now();
     let text = sandbox::run_as_model(&mut conn, ME, &wrapped, Duration::from_secs(30))
         .await
@@ -242,7 +249,7 @@ async fn generated_queries_are_capped_in_rows_and_bytes_by_the_database() {
     assert!(uncapped > 100_000_000);
     assert!(text.len() < TABLE_BYTES + 1024, "{} bytes", text.len());
 
-    let result = questions::run_generated(&mut conn, ME, &checked, Duration::from_secs(30))
+    let result = questions::run_generated(&mut conn, ME, &checked, CAPS, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(result.fetched, GENERATED_ROW_CAP + 1);
@@ -270,6 +277,7 @@ async fn generated_queries_are_capped_in_rows_and_bytes_by_the_database() {
         &mut conn,
         ME,
         "SELECT name, distance_m FROM activities ORDER BY id",
+        CAPS,
         Duration::from_secs(5),
     )
     .await

@@ -11,12 +11,12 @@ pub mod governor;
 
 pub use governor::{Clock, Governor};
 
+pub use crate::convert::{Listed, StravaActivity};
 use crate::settings::StravaSettings;
 use chrono::{DateTime, Utc};
 use domain::{ActivityId, Secret};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,7 +84,7 @@ struct TokenBody {
     access_token: String,
     refresh_token: String,
     expires_at: i64,
-    athlete: Option<Value>,
+    athlete: Option<serde_json::Value>,
 }
 
 /// A Strava client for this application; cheap to clone (one connection pool).
@@ -255,7 +255,8 @@ impl StravaClient {
         decode(res).await
     }
 
-    /// One page of the athlete's activities (SummaryActivity), newest first.
+    /// One page of the athlete's activities (SummaryActivity), newest first; each item
+    /// read on its own, so one that does not read does not lose the page.
     pub async fn list_activities(
         &self,
         access: &Secret<String>,
@@ -263,7 +264,7 @@ impl StravaClient {
         per_page: u32,
         before: Option<i64>,
         after: Option<i64>,
-    ) -> Result<Vec<Value>, StravaError> {
+    ) -> Result<Vec<Listed>, StravaError> {
         let mut query: Vec<(&str, String)> = vec![
             ("page", page.max(1).to_string()),
             ("per_page", per_page.clamp(1, 200).to_string()),
@@ -282,12 +283,13 @@ impl StravaClient {
         decode(res).await
     }
 
-    /// One activity (DetailedActivity); `None` when Strava no longer has it.
+    /// One activity (DetailedActivity); `None` when Strava no longer has it. One that
+    /// does not read is [`StravaError::Decode`], naming the field.
     pub async fn get_activity(
         &self,
         access: &Secret<String>,
         id: ActivityId,
-    ) -> Result<Option<Value>, StravaError> {
+    ) -> Result<Option<StravaActivity>, StravaError> {
         let path = format!("/activities/{id}");
         match self
             .api(Method::GET, &path, |r| r.bearer_auth(access.expose()))

@@ -230,15 +230,14 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
         drop(conn);
         spend_owner_call(ctx, event).await?;
         let row = match fetch(ctx, owner, id).await? {
-            Some(json) => {
-                let activity = crate::convert::activity_from_strava(&json, ActivitySource::Api)
-                    .map_err(|e| Failure::Retry(format!("activity {}: {e}", id.get())))?;
+            Some(fetched) => {
+                let activity = fetched.to_activity(ActivitySource::Api);
                 if activity.athlete_id != owner {
                     return Err(Failure::Ignored(
                         "activity belongs to another athlete".into(),
                     ));
                 }
-                Some(ActivityRow::new(&activity, Some(json), Utc::now()))
+                Some(ActivityRow::new(&activity, Some(fetched.raw), Utc::now()))
             }
             // Deleted, or no longer visible to us (made private without
             // activity:read_all): either way it must not stay here.
@@ -295,7 +294,7 @@ async fn fetch(
     ctx: &Context,
     owner: AthleteId,
     id: ActivityId,
-) -> Result<Option<serde_json::Value>, Failure> {
+) -> Result<Option<crate::strava::StravaActivity>, Failure> {
     let strava = &ctx.strava;
     let fetched = crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
         let strava = strava.clone();

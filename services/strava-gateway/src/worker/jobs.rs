@@ -7,7 +7,7 @@
 //! reopens (it waits, it does not fail); other errors retry with backoff.
 
 use super::Context;
-use crate::strava::StravaError;
+use crate::strava::{Listed, StravaError};
 use crate::tokens::TokenError;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -88,7 +88,7 @@ fn athlete_of(job: &Job) -> anyhow::Result<AthleteId> {
 
 /// What listing one page gave.
 enum Listing {
-    Page(Vec<serde_json::Value>),
+    Page(Vec<Listed>),
     /// Strava's rate limit: wait until then.
     RateLimited(DateTime<Utc>),
     /// No usable authorization: the athlete must reconnect.
@@ -125,23 +125,20 @@ async fn list(
 
 /// Converts one listed page to rows; items that do not convert or belong to someone
 /// else are skipped (and said so once per page).
-fn rows_of(
-    items: &[serde_json::Value],
-    athlete: AthleteId,
-    now: DateTime<Utc>,
-) -> Vec<ActivityRow> {
+fn rows_of(items: &[Listed], athlete: AthleteId, now: DateTime<Utc>) -> Vec<ActivityRow> {
     let mut rows = Vec::with_capacity(items.len());
     let mut skipped = Vec::new();
     for item in items {
-        match crate::convert::activity_from_strava(item, ActivitySource::Api) {
-            Ok(a) if a.athlete_id == athlete => {
-                rows.push(ActivityRow::new(&a, Some(item.clone()), now))
+        match &item.activity {
+            Ok(listed) => {
+                let a = listed.to_activity(ActivitySource::Api);
+                if a.athlete_id == athlete {
+                    rows.push(ActivityRow::new(&a, Some(listed.raw.clone()), now));
+                } else {
+                    skipped.push(format!("{}: another athlete's", a.id.get()));
+                }
             }
-            Ok(a) => skipped.push(format!("{}: another athlete's", a.id.get())),
-            Err(e) => skipped.push(format!(
-                "{}: {e}",
-                item.get("id").unwrap_or(&serde_json::Value::Null)
-            )),
+            Err(e) => skipped.push(e.clone()),
         }
     }
     if !skipped.is_empty() {
@@ -290,11 +287,7 @@ async fn reconcile(
             break;
         }
         // Ids of items we could not convert count as seen: they exist on Strava.
-        seen.extend(
-            items
-                .iter()
-                .filter_map(|i| i.get("id").and_then(serde_json::Value::as_i64)),
-        );
+        seen.extend(items.iter().filter_map(|i| i.id));
         let rows = rows_of(&items, athlete, Utc::now());
         db::activities::upsert_many(&mut conn, &rows).await?;
         if !db::jobs::heartbeat(

@@ -50,8 +50,14 @@ async fn listed_and_detailed_activities_convert_with_local_time_unshifted() {
         .await
         .unwrap();
     assert_eq!(listed.len(), 31);
-    for json in &listed {
-        let mut got = activity_from_strava(json, ActivitySource::Api).unwrap();
+    for item in &listed {
+        let read = item.activity.as_ref().unwrap();
+        // The object is kept as sent, and reads the same through the import path.
+        assert_eq!(
+            activity_from_strava(&read.raw, ActivitySource::Api).unwrap(),
+            read.to_activity(ActivitySource::Api)
+        );
+        let mut got = read.to_activity(ActivitySource::Api);
         let mut want = h.fake.activity(got.id).unwrap();
         // Strava's summary has no calories; the source is ours to set.
         got.calories = None;
@@ -61,7 +67,7 @@ async fn listed_and_detailed_activities_convert_with_local_time_unshifted() {
     }
 
     let detailed = client.get_activity(&access, id).await.unwrap().unwrap();
-    let a = activity_from_strava(&detailed, ActivitySource::Api).unwrap();
+    let a = detailed.to_activity(ActivitySource::Api);
     assert_eq!(a.name, "Evening run");
     assert_eq!(
         a.start_date,

@@ -4,7 +4,7 @@
 use service::Env;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use strava_gateway::{Application, Settings};
+use strava_gateway::Settings;
 use testkit::TestDb;
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // 32 bytes 0..31
@@ -36,7 +36,7 @@ fn settings(db: &TestDb) -> Settings {
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_is_current() {
     let db = TestDb::new().await;
-    let app = Application::build(&settings(&db), db.pool().clone()).unwrap();
+    let app = strava_gateway::startup::build(&settings(&db), db.pool().clone()).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
@@ -55,7 +55,7 @@ async fn readyz_fails_while_migrations_are_pending() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let app = Application::build(&settings(&db), db.pool().clone()).unwrap();
+    let app = strava_gateway::startup::build(&settings(&db), db.pool().clone()).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let res = reqwest::get(format!("{base}/readyz")).await.unwrap();

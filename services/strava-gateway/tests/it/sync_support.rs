@@ -8,8 +8,8 @@ use service::Env;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use strava_fake::{FakeConfig, FakeStrava, NewAthlete};
+use strava_gateway::Settings;
 use strava_gateway::worker::{Context, Workers};
-use strava_gateway::{Application, Settings};
 use testkit::TestDb;
 
 /// 32 bytes 0..31, base64.
@@ -51,7 +51,8 @@ impl Harness {
 
     /// Starts the HTTP app; returns its base URL.
     pub fn start_app(&self) -> String {
-        let app = Application::build(&self.settings, self.db.pool().clone()).expect("app builds");
+        let app = strava_gateway::startup::build(&self.settings, self.db.pool().clone())
+            .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         base

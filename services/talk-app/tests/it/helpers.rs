@@ -6,8 +6,8 @@ use domain::AthleteId;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use service::Env;
+use talk_app::Settings;
 use talk_app::session::SessionKeys;
-use talk_app::{Application, Settings};
 use testkit::TestDb;
 
 pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
@@ -46,7 +46,7 @@ pub async fn spawn_with_pool(extra: &[(&str, &str)], pool_size: Option<usize>) -
         Some(size) => db::connect_pool(db.url(), size).unwrap(),
         None => db.pool().clone(),
     };
-    let app = Application::build(&settings, pool).unwrap();
+    let app = talk_app::startup::build(&settings, pool).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
@@ -76,7 +76,7 @@ pub async fn spawn_without_database() -> (String, SessionKeys) {
     let settings = Settings::from_env(&env).unwrap();
     let keys = SessionKeys::new(&settings.web).unwrap();
     let pool = db::connect_pool(url, 2).unwrap();
-    let app = Application::build(&settings, pool).unwrap();
+    let app = talk_app::startup::build(&settings, pool).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     (base, keys)
@@ -92,7 +92,7 @@ impl TestApp {
     /// replica would run; returns its base URL.
     pub fn replica(&self) -> String {
         let pool = db::connect_pool(self.db.url(), 5).unwrap();
-        let app = Application::build(&self.settings, pool).unwrap();
+        let app = talk_app::startup::build(&self.settings, pool).unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         base
@@ -102,7 +102,7 @@ impl TestApp {
     /// base URL and the pool, so a test can take that connection away.
     pub fn replica_with_one_connection(&self) -> (String, db::Pool) {
         let pool = db::connect_pool(self.db.url(), 1).unwrap();
-        let app = Application::build(&self.settings, pool.clone()).unwrap();
+        let app = talk_app::startup::build(&self.settings, pool.clone()).unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         (base, pool)
