@@ -858,7 +858,7 @@ impl Renderer<'_> {
             };
             text.push_str(&format!(
                 " {most} {} with {}",
-                bold(label),
+                bold(&format::date_key(label)),
                 bold(&self.show(metric, v))
             ));
             if metric != Metric::Count {

@@ -159,10 +159,12 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     if y_cols.is_empty() || table.rows.is_empty() {
         return None;
     }
+    // Dates as people write them ("7 Sep 2026"); the axis shortens them further.
     let labels: Vec<String> = table
         .rows
         .iter()
         .map(|r| r.get(x_col).map(label_of).unwrap_or_default())
+        .map(|l| domain::format::date_key(&l))
         .collect();
     let series: Vec<Vec<Option<f64>>> = y_cols
         .iter()
@@ -182,7 +184,11 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     let y_max = ((hi / step).ceil() * step).max(y_min + step);
 
     let n = labels.len();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let ticks: Vec<String> = labels
+        .iter()
+        .map(|l| domain::format::date_key_short(l).chars().take(12).collect())
+        .collect();
+    let longest = ticks.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // About 6.5 units per character at the chart's type size.
     let rotate = (longest.max(1) as f64) * 6.5 * n as f64 > WIDTH - LEFT - RIGHT;
     // Slanted labels reach left of their tick: leave room for the first one.
@@ -249,11 +255,10 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
         1
     }
     .max(1);
-    for (i, label) in labels.iter().enumerate() {
+    for (i, short) in ticks.iter().enumerate() {
         if i % every != 0 {
             continue;
         }
-        let short: String = label.chars().take(12).collect();
         let x = x_of(i);
         let y = plot_bottom + 16.0;
         if rotate {
@@ -391,6 +396,18 @@ mod tests {
         assert!(out.contains("Distance (km)") && out.contains(">Month<"));
         assert_eq!(out.matches("<rect").count(), 2);
         assert!(out.contains("&lt;b&gt;") && !out.contains("<b>"));
+        // Months read as people write them, never ISO.
+        assert!(out.contains(">Jan 2025<") && !out.contains("2025-01"));
+        let weeks = Table {
+            columns: vec!["week".into(), "distance_km".into()],
+            rows: vec![vec![json!("2026-09-07"), json!(30.5)]],
+        };
+        let weekly = Chart {
+            x: "week".into(),
+            ..chart.clone()
+        };
+        let out = svg(&weeks, &weekly).unwrap();
+        assert!(out.contains(">7 Sep<") && out.contains("7 Sep 2026: 30.5"));
         let line = svg(
             &table,
             &Chart {
