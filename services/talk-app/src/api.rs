@@ -18,6 +18,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use db::api_tokens::ApiTokenRow;
 use domain::AthleteId;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -74,16 +75,33 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Who is calling: a token wins over a cookie (the cookie is then not looked at);
-/// `None` when neither is valid.
-async fn caller(req: &HttpRequest, pool: &db::Pool) -> Result<Option<AthleteId>, AppError> {
+/// `None` when neither is valid. With a token, its row comes too.
+async fn caller(
+    req: &HttpRequest,
+    pool: &db::Pool,
+) -> Result<Option<(AthleteId, Option<ApiTokenRow>)>, AppError> {
     if let Some(token) = bearer(req) {
         let mut conn = pool.get().await?;
-        return Ok(db::api_tokens::authenticate(&mut conn, token, Utc::now()).await?);
+        let row = db::api_tokens::authenticate(&mut conn, token, Utc::now()).await?;
+        return Ok(row.map(|r| (AthleteId(r.athlete_id), Some(r))));
     }
     Ok(match crate::session::visitor(req.clone()).await? {
-        Visitor::SignedIn(s) => Some(s.athlete),
+        Visitor::SignedIn(s) => Some((s.athlete, None)),
         _ => None,
     })
+}
+
+/// The conversation of token `t`, created (or created again after a delete) titled
+/// "API: <token name>".
+async fn token_conversation(
+    pool: &db::Pool,
+    athlete: AthleteId,
+    t: &ApiTokenRow,
+) -> Result<Uuid, AppError> {
+    let mut conn = pool.get().await?;
+    let title = format!("API: {}", t.name);
+    db::chats::find_or_create(&mut conn, t.id, athlete, &title).await?;
+    Ok(t.id)
 }
 
 /// `POST /api/ask`.
@@ -95,7 +113,7 @@ pub async fn ask(
     llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> HttpResponse {
     let now = Utc::now();
-    let athlete = match caller(&req, &pool).await {
+    let (athlete, token) = match caller(&req, &pool).await {
         Ok(Some(a)) => a,
         Ok(None) => {
             return HttpResponse::Unauthorized()
@@ -144,6 +162,21 @@ pub async fn ask(
         question,
         conversation,
     } = body.into_inner();
+    // A token's questions without a conversation id go to the token's own
+    // conversation, "API: <token name>", whose id is the token's: one per token
+    // instead of one per question.
+    let conversation = match (conversation, token) {
+        (Some(c), _) => Some(c),
+        (None, Some(t)) => match token_conversation(&pool, athlete, &t).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                permit.release().await;
+                tracing::error!(error = %crate::error::chain(&e), "api token conversation unavailable");
+                return unavailable();
+            }
+        },
+        (None, None) => None,
+    };
     let result = crate::ask::ask(
         &pool,
         llm.get_ref().as_ref(),

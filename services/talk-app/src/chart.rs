@@ -159,13 +159,13 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     if y_cols.is_empty() || table.rows.is_empty() {
         return None;
     }
-    // Dates as people write them ("7 Sep 2026"); the axis shortens them further.
-    let labels: Vec<String> = table
+    let keys: Vec<String> = table
         .rows
         .iter()
         .map(|r| r.get(x_col).map(label_of).unwrap_or_default())
-        .map(|l| domain::format::date_key(&l))
         .collect();
+    // Dates as people write them ("7 Sep 2026"); the axis shortens them ("7 Sep").
+    let labels: Vec<String> = keys.iter().map(|k| domain::format::date_key(k)).collect();
     let series: Vec<Vec<Option<f64>>> = y_cols
         .iter()
         .map(|&c| {
@@ -184,7 +184,7 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     let y_max = ((hi / step).ceil() * step).max(y_min + step);
 
     let n = labels.len();
-    let ticks: Vec<String> = labels
+    let ticks: Vec<String> = keys
         .iter()
         .map(|l| domain::format::date_key_short(l).chars().take(12).collect())
         .collect();
@@ -407,7 +407,10 @@ mod tests {
             ..chart.clone()
         };
         let out = svg(&weeks, &weekly).unwrap();
-        assert!(out.contains(">7 Sep<") && out.contains("7 Sep 2026: 30.5"));
+        assert!(
+            out.contains(">7 Sep<") && out.contains("7 Sep 2026: 30.5"),
+            "{out}"
+        );
         let line = svg(
             &table,
             &Chart {

@@ -98,10 +98,14 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
                 .map(|&c| {
                     let cell = row.get(c).cloned().unwrap_or(Value::Null);
                     let text = cell_text(&table.columns[c], &cell, places[c]);
+                    // Dates sort by their ISO form, which orders as time does.
                     let sort_key = number(&cell)
                         .filter(|_| numeric[c])
                         .map(|v| v.to_string())
-                        .unwrap_or_else(|| text.clone());
+                        .unwrap_or_else(|| match &cell {
+                            Value::String(raw) => raw.clone(),
+                            _ => text.clone(),
+                        });
                     let class = numeric[c].then_some("num");
                     let content = match (&link, Some(c) == name_col) {
                         (Some(href), true) => view! {

@@ -255,7 +255,7 @@ fn TimeZoneSection(timezone: Option<String>, zone: Tz) -> impl IntoView {
                     <select id="timezone" name="timezone">
                         {chrono_tz::TZ_VARIANTS.iter().map(|tz| {
                             let name = tz.name();
-                            view! { <option value=name selected=name == current>{name}</option> }
+                            view! { <option value=name selected={name == current}>{name}</option> }
                         }).collect_view()}
                     </select>
                     <button type="submit" class="button">"Save time zone"</button>
