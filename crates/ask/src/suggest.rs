@@ -77,6 +77,8 @@ fn candidates(plan: &Plan) -> Vec<Vec<String>> {
     let other = match family {
         Some(SportFamily::Foot) => Some("rides"),
         Some(SportFamily::Cycle | SportFamily::Swim) => Some("runs"),
+        // Every sport so far: narrowing to runs is the usual next step.
+        None if plan.filters.sports.is_none() => Some("runs"),
         _ => None,
     };
     if let Some(sport) = other.filter(|_| plan.filters.race.is_none()) {

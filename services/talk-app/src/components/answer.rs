@@ -97,8 +97,9 @@ pub fn AnswerView(
             {sql.map(|q| view! {
                 <details class="sql"><summary>"SQL"</summary><pre><code>{q}</code></pre></details>
             })}
-            {suggestions}
         </div>
+        // Below the answer, not inside it: next steps, not part of what was said.
+        {suggestions}
     }
     .into_any()
 }
