@@ -265,13 +265,13 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="end" transform="rotate(-45 {x:.1} {y:.1})">{}</text>"#,
-                escape(&short)
+                escape(short)
             );
         } else {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="middle">{}</text>"#,
-                escape(&short)
+                escape(short)
             );
         }
     }
