@@ -20,6 +20,7 @@ pub mod parse;
 pub mod plan;
 pub mod read_as;
 pub mod render;
+pub mod suggest;
 pub mod time;
 
 pub use answer::{
@@ -32,6 +33,7 @@ pub use plan::{
     SportSel,
 };
 pub use render::{not_understood, render};
+pub use suggest::suggestions;
 
 use chrono::NaiveDate;
 use domain::Units;

@@ -790,7 +790,7 @@ impl Renderer<'_> {
                         let w = if px < py { "faster" } else { "slower" };
                         say(format!(
                             "{} {} {w}",
-                            format::duration_short((px - py).abs().round() as i64),
+                            format::duration_f64((px - py).abs()),
                             unit.label()
                         ));
                     }
@@ -1016,7 +1016,7 @@ impl Renderer<'_> {
             };
             text.push_str(&format!(
                 " {most} {} with {}",
-                bold(label),
+                bold(&format::date_key(label)),
                 bold(&self.show(metric, v))
             ));
             if metric != Metric::Count {

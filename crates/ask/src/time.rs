@@ -95,7 +95,7 @@ fn month_name(m: u32) -> &'static str {
 
 /// A date as people read it: "3 Mar 2024".
 pub fn day_label(d: NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
+    domain::format::day(d)
 }
 
 /// One time expression found in the question.

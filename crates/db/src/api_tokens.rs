@@ -48,14 +48,15 @@ pub async fn create(
     Ok((row, token))
 }
 
-/// The athlete a live (unrevoked) token belongs to; records its use. Tokens of the
+/// The live (unrevoked) token `token` is, with the athlete it belongs to; records its
+/// use. Tokens of the
 /// demo template and of demo copies past their expiry do not authenticate (upkeep may
 /// not have deleted the copy yet).
 pub async fn authenticate(
     conn: &mut AsyncPgConnection,
     token: &str,
     now: DateTime<Utc>,
-) -> QueryResult<Option<AthleteId>> {
+) -> QueryResult<Option<ApiTokenRow>> {
     use api_tokens::dsl as t;
     use athletes::dsl as a;
     let closed_demos = a::athletes
@@ -63,18 +64,17 @@ pub async fn authenticate(
         .filter(a::demo_expires_at.is_null().or(a::demo_expires_at.le(now)))
         .select(a::id);
     // Lookup is by hash; equality on a digest leaks nothing useful about the secret.
-    let athlete: Option<i64> = diesel::update(
+    diesel::update(
         t::api_tokens
             .filter(t::token_hash.eq(hash(token)))
             .filter(t::revoked_at.is_null())
             .filter(diesel::dsl::not(t::athlete_id.eq_any(closed_demos))),
     )
     .set(t::last_used_at.eq(now))
-    .returning(t::athlete_id)
+    .returning(ApiTokenRow::as_returning())
     .get_result(conn)
     .await
-    .optional()?;
-    Ok(athlete.map(AthleteId))
+    .optional()
 }
 
 /// The athlete's tokens, newest first, revoked ones included.

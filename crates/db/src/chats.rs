@@ -66,6 +66,31 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// Creates conversation `id` of `athlete` titled `title` unless one has that id (an
+/// API token's own conversation); whether the conversation is the athlete's.
+pub async fn ensure(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    athlete: AthleteId,
+    title: &str,
+) -> QueryResult<bool> {
+    use conversations::dsl as c;
+    let title: String = title.trim().chars().take(TITLE_CHARS).collect();
+    diesel::insert_into(c::conversations)
+        .values((
+            c::id.eq(id),
+            c::athlete_id.eq(athlete.get()),
+            c::title.eq(title),
+        ))
+        .on_conflict(c::id)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(find(conn, id)
+        .await?
+        .is_some_and(|row| row.athlete_id == athlete.get()))
+}
+
 /// A conversation as a new question finds it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Opened {

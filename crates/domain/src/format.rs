@@ -5,9 +5,10 @@
 //! instead of a panic or a nonsense string like "inf:NaN /km".
 //!
 //! Choices:
-//! - [`duration`] always writes `h:mm:ss` ("0:25:03"), so a column of durations lines
-//!   up and "25:03" can never be misread as 25 hours. [`duration_short`] drops the
-//!   hour under an hour ("25:03"), which is how paces and race times read naturally.
+//! - [`duration`] writes times the way Strava and athletes do: "22:38" under an hour,
+//!   "1:02:03" from an hour, never "0:22:38". Paces use the same style ("5:03 /km").
+//! - Dates read "6 Sep 2026" ([`day`]), or "6 Sep" where the year is plain from
+//!   around them ([`day_month`]), always in the athlete's local time.
 //! - Distances get two decimals ("10.02 km"), speeds one ("28.4 km/h"), elevations and
 //!   swim distances none ("1,234 m", "1,500 m"); thousands are separated by commas.
 //! - A pace slower than [`MAX_PACE_SECONDS`] per unit is treated as no pace: it comes
@@ -15,6 +16,7 @@
 
 use crate::Units;
 use crate::sport::SportFamily;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// Metres in a kilometre.
 pub const METRES_PER_KILOMETRE: f64 = 1000.0;
@@ -152,15 +154,19 @@ pub fn elevation(metres: f64, units: Units) -> String {
     )
 }
 
-/// A duration as `h:mm:ss`, always with hours: 3723 -> "1:02:03", 95 -> "0:01:35".
-/// Hours are not folded into days, so weekly or yearly totals stay comparable.
-/// Negative durations give [`MISSING`].
+/// A duration as athletes write it: `m:ss` under an hour and `h:mm:ss` from an hour:
+/// 1358 -> "22:38", 3723 -> "1:02:03". Hours are not folded into days, so weekly or
+/// yearly totals stay comparable. Negative durations give [`MISSING`].
 pub fn duration(seconds: i64) -> String {
     if seconds < 0 {
         return MISSING.to_string();
     }
     let (h, m, s) = split_hms(seconds);
-    format!("{h}:{m:02}:{s:02}")
+    if h == 0 {
+        format!("{m}:{s:02}")
+    } else {
+        format!("{h}:{m:02}:{s:02}")
+    }
 }
 
 /// Like [`duration`] for fractional seconds (rounded to the nearest second).
@@ -171,16 +177,67 @@ pub fn duration_f64(seconds: f64) -> String {
     }
 }
 
-/// A duration as `m:ss` under an hour and `h:mm:ss` from an hour: 1503 -> "25:03".
-pub fn duration_short(seconds: i64) -> String {
-    if seconds < 0 {
-        return MISSING.to_string();
+/// A calendar day as Strava writes it: "6 Sep 2026".
+pub fn day(date: NaiveDate) -> String {
+    date.format("%-d %b %Y").to_string()
+}
+
+/// A day without its year, for axes and lists where the year is plain: "6 Sep".
+pub fn day_month(date: NaiveDate) -> String {
+    date.format("%-d %b").to_string()
+}
+
+/// A local date-time as a day and a 24-hour clock: "6 Sep 2026 07:10".
+pub fn day_time(at: NaiveDateTime) -> String {
+    format!("{} {}", day(at.date()), at.format("%H:%M"))
+}
+
+/// A date key as machines write it, as a person reads it: "2026-09-07" -> "7 Sep
+/// 2026", "2026-09-07T07:10:00" -> "7 Sep 2026 07:10", "2026-09" -> "Sep 2026".
+/// Anything else (a year, a sport name) comes back unchanged.
+pub fn date_key(text: &str) -> String {
+    match DateKey::parse(text) {
+        Some(DateKey::Day(d)) => day(d),
+        Some(DateKey::DayTime(t)) => day_time(t),
+        Some(DateKey::Month(d)) => d.format("%b %Y").to_string(),
+        None => text.to_string(),
     }
-    let (h, m, s) = split_hms(seconds);
-    if h == 0 {
-        format!("{m}:{s:02}")
-    } else {
-        format!("{h}:{m:02}:{s:02}")
+}
+
+/// [`date_key`] short enough for a chart axis: "7 Sep", "Sep 2026".
+pub fn date_key_short(text: &str) -> String {
+    match DateKey::parse(text) {
+        Some(DateKey::Day(d)) => day_month(d),
+        Some(DateKey::DayTime(t)) => day_month(t.date()),
+        Some(DateKey::Month(d)) => d.format("%b %Y").to_string(),
+        None => text.to_string(),
+    }
+}
+
+enum DateKey {
+    Day(NaiveDate),
+    DayTime(NaiveDateTime),
+    Month(NaiveDate),
+}
+
+impl DateKey {
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Some(Self::Day(d));
+        }
+        for layout in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(text, layout) {
+                return Some(Self::DayTime(t));
+            }
+        }
+        // "2026-09": chrono needs a day to make a date.
+        if text.len() == 7 && text.as_bytes()[4] == b'-' {
+            return NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+                .ok()
+                .map(Self::Month);
+        }
+        None
     }
 }
 
@@ -275,7 +332,7 @@ pub fn pace_seconds(speed_mps: f64, unit: PaceUnit) -> Option<f64> {
 pub fn pace(speed_mps: f64, unit: PaceUnit) -> String {
     // Round to whole seconds before splitting, so 5:59.7 becomes 6:00, not 5:60.
     match pace_seconds(speed_mps, unit).and_then(whole_seconds) {
-        Some(secs) => format!("{} {}", duration_short(secs), unit.label()),
+        Some(secs) => format!("{} {}", duration(secs), unit.label()),
         None => MISSING.to_string(),
     }
 }
@@ -356,14 +413,15 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(duration(0), "0:00:00");
-        assert_eq!(duration(95), "0:01:35");
+        assert_eq!(duration(0), "0:00");
+        assert_eq!(duration(95), "1:35");
+        assert_eq!(duration(1358), "22:38");
+        assert_eq!(duration(3599), "59:59");
+        assert_eq!(duration(3600), "1:00:00");
         assert_eq!(duration(3723), "1:02:03");
         assert_eq!(duration(100 * 3600), "100:00:00");
         assert_eq!(duration(-1), MISSING);
-        assert_eq!(duration_short(1503), "25:03");
-        assert_eq!(duration_short(3600), "1:00:00");
-        assert_eq!(duration_f64(59.6), "0:01:00");
+        assert_eq!(duration_f64(59.6), "1:00");
         assert_eq!(duration_f64(f64::NAN), MISSING);
         assert_eq!(duration_f64(1e300), MISSING);
         assert_eq!(parse_duration("1:02:03"), Some(3723));
@@ -373,6 +431,26 @@ mod tests {
         assert_eq!(parse_duration("1::3"), None);
         assert_eq!(parse_duration("-1:00"), None);
         assert_eq!(parse_duration("1:2:3:4"), None);
+    }
+
+    #[test]
+    fn days() {
+        let d = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+        assert_eq!(day(d), "6 Sep 2026");
+        assert_eq!(day_month(d), "6 Sep");
+        assert_eq!(
+            day_time(d.and_hms_opt(7, 10, 0).unwrap()),
+            "6 Sep 2026 07:10"
+        );
+        assert_eq!(date_key("2026-09-06"), "6 Sep 2026");
+        assert_eq!(date_key("2026-09-06T07:10:00"), "6 Sep 2026 07:10");
+        assert_eq!(date_key("2026-09"), "Sep 2026");
+        assert_eq!(date_key_short("2026-09-06"), "6 Sep");
+        assert_eq!(date_key_short("2026-09-06T07:10:00"), "6 Sep");
+        // Not dates: left alone.
+        for text in ["2026", "Run", "2026-13", "2026-02-30", "b1234", "2026-9"] {
+            assert_eq!(date_key(text), text);
+        }
     }
 
     #[test]
@@ -436,11 +514,12 @@ mod tests {
         #[test]
         fn duration_round_trips(secs in 0i64..10_000_000) {
             prop_assert_eq!(parse_duration(&duration(secs)), Some(secs));
-            prop_assert_eq!(parse_duration(&duration_short(secs)), Some(secs));
             let text = duration(secs);
             let parts: Vec<&str> = text.split(':').collect();
-            prop_assert_eq!(parts.len(), 3);
-            prop_assert!(parts[1].len() == 2 && parts[2].len() == 2);
+            // Never a zero hour in front: "22:38", not "0:22:38".
+            prop_assert_eq!(parts.len(), if secs < 3600 { 2 } else { 3 });
+            prop_assert!(!text.starts_with("0:") || secs < 60);
+            prop_assert!(parts[1..].iter().all(|p| p.len() == 2));
         }
 
         #[test]
@@ -453,7 +532,7 @@ mod tests {
                 }
                 let _ = (distance(v, units), swim_distance(v, units), elevation(v, units), speed(v, units));
             }
-            let _ = (duration(i), duration_short(i), duration_f64(v), group_thousands(i));
+            let _ = (duration(i), duration_f64(v), group_thousands(i));
         }
 
         #[test]

@@ -54,12 +54,30 @@ async function chat(t) {
   expect((await page.locator("#latest table").count()) === 1, "table answer");
   const cells = await page.locator("#latest td.num").count();
   expect(cells > 0, "numbers in their own right-aligned cells");
+  const tableText = await page.locator("#latest table").innerText();
+  expect(!/\d{4}-\d{2}-\d{2}/.test(tableText), "dates as '6 Sep 2026', never ISO: " + tableText.slice(0, 200));
+  expect(/\d{1,2} [A-Z][a-z]{2} \d{4}/.test(tableText), "dates in the table read '6 Sep 2026'");
+  expect(!/(^|\s)0:\d{2}:\d{2}/.test(tableText), "times under an hour read '22:38', not '0:22:38'");
+  const offered = await page.locator("#latest .suggestions button").allInnerTexts();
+  expect(offered.length >= 2 && offered.length <= 3, "two or three follow-ups under the answer: " + JSON.stringify(offered));
   await t.check("table");
 
   await ask(t, "weekly running distance this year as a chart");
   expect((await page.locator("#latest svg.chart").count()) === 1, "chart answer");
   const chartLabel = await page.locator("#latest svg.chart").getAttribute("aria-label");
   expect(/\d/.test(chartLabel || ""), "the chart's label summarises its values: " + chartLabel);
+  const axis = await page.locator("#latest svg.chart text.tick").allTextContents();
+  expect(!axis.some((x) => /\d{4}-\d{2}/.test(x)) && axis.some((x) => /^\d{1,2} [A-Z][a-z]{2}$/.test(x)),
+    "weekly axis labelled '6 Sep', not ISO: " + JSON.stringify(axis.slice(0, 4)));
+  // A follow-up button asks its question in this conversation; only the newest answer offers any.
+  const follow = page.locator("#latest .suggestions button").first();
+  const followText = (await follow.innerText()).trim();
+  const answersBefore = await page.locator("li.exchange .answer").count();
+  await follow.click();
+  await page.waitForFunction((n) => document.querySelectorAll("li.exchange .answer").length > n && !document.querySelector("li.exchange.pending"), answersBefore);
+  expect((await page.locator("#latest .answer.unsupported, #latest .answer.clarify").count()) === 0, "the follow-up '" + followText + "' is answered");
+  expect((await page.locator(".suggestions").count()) <= 1, "follow-ups only under the newest answer");
+  await t.check("follow-up");
   await ask(t, "and last year?");
   expect(/\/chat\/[0-9a-f-]{36}/.test(page.url()), "follow-up stays in the conversation");
 
@@ -95,8 +113,19 @@ async function chat(t) {
   await page.goto(BASE + "/chat");
   expect((await page.locator(".history li").count()) >= 1, "past conversation listed");
 
+  // On a phone the list opens from a button above the chat; on a desktop it sits beside it.
+  const phone = t.width < 900;
+  expect((await page.isVisible(".history-menu summary")) === phone, "the list's button only on a phone");
+  expect((await page.isVisible(".history")) === !phone, "the side list only on a wide screen");
+  if (phone) {
+    const menuTop = (await page.locator(".history-menu").boundingBox()).y;
+    const askTop = (await page.locator("#question").boundingBox()).y;
+    expect(menuTop < askTop, "the list's button is above the chat, not below it");
+    await page.click(".history-menu summary");
+    await t.check("conversation-list");
+  }
   // Rename a conversation, then delete it.
-  await page.click(".history li a");
+  await page.click(phone ? ".history-menu li a" : ".history li a");
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   await page.click("text=Rename or delete this conversation");
   await page.fill("#title", "Runs " + t.tag);
@@ -114,6 +143,16 @@ async function chat(t) {
   expect(await page.isVisible("text=Europe/Paris"), "time zone shown");
   expect(await page.isVisible("text=This demo account is yours alone"), "the demo copy's expiry shown");
   await t.check("settings");
+
+  // Time zone: picked from the list, saved, and shown.
+  await page.selectOption("#timezone", "America/New_York");
+  await page.click("text=Save time zone");
+  await page.waitForURL(/\/settings\?done=timezone/);
+  expect(await page.isVisible("text=Time zone saved."), "the time zone is saved");
+  expect((await page.inputValue("#timezone")) === "America/New_York", "the chosen zone is selected");
+  await page.selectOption("#timezone", "Europe/Paris");
+  await page.click("text=Save time zone");
+  await page.waitForURL(/\/settings\?done=timezone/);
 
   // Units: the same question in miles after choosing imperial.
   await page.check("#units-feet");
@@ -137,6 +176,9 @@ async function chat(t) {
   await page.waitForSelector("#new-token");
   const token = await page.inputValue("#new-token");
   expect(token.length > 20, "a new token is shown once");
+  const created = await page.locator("ul.tokens li").first().innerText();
+  expect(!created.includes("UTC") && /created \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}/.test(created),
+    "token times on the athlete's clock, dated like the rest: " + created);
   await t.check("token");
   const apiAsk = () => fetch(BASE + "/api/ask", {
     method: "POST",

@@ -14,6 +14,15 @@ async function nojs(t) {
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}#latest$/);
   expect((await page.locator("#latest table").count()) === 1, "without JavaScript: a table answer by a plain form post");
   expect((await page.locator(".copy").count()) === 0, "without JavaScript: no Copy button that could not work");
+  // A follow-up button is a plain form button.
+  await page.locator("#latest .suggestions button").first().click();
+  await page.waitForFunction(() => document.querySelectorAll("li.exchange").length === 2);
+  expect((await page.locator("#latest .answer.unsupported").count()) === 0, "without JavaScript: a follow-up button asks");
+  // The conversation list opens from a <details> on a phone, without a script.
+  if (t.width < 900) {
+    await page.click(".history-menu summary");
+    expect(await page.isVisible(".history-menu li a"), "without JavaScript: the list opens on a phone");
+  }
   await page.fill("#question", "my 3 longest activities");
   await page.click("#ask button[type=submit]");
   await page.waitForSelector("#latest .options button");

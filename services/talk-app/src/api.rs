@@ -17,6 +17,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
+use db::api_tokens::ApiTokenRow;
 use domain::AthleteId;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -47,16 +48,38 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Who is calling: a token wins over a cookie (the cookie is then not looked at);
-/// `None` when neither is valid.
-async fn caller(req: &HttpRequest, pool: &db::Pool) -> Result<Option<AthleteId>, AppError> {
+/// `None` when neither is valid. With a token, its row comes too.
+async fn caller(
+    req: &HttpRequest,
+    pool: &db::Pool,
+) -> Result<Option<(AthleteId, Option<ApiTokenRow>)>, AppError> {
     if let Some(token) = bearer(req) {
         let mut conn = pool.get().await?;
-        return Ok(db::api_tokens::authenticate(&mut conn, token, Utc::now()).await?);
+        let row = db::api_tokens::authenticate(&mut conn, token, Utc::now()).await?;
+        return Ok(row.map(|r| (AthleteId(r.athlete_id), Some(r))));
     }
     Ok(match crate::session::visitor(req.clone()).await? {
-        Visitor::SignedIn(s) => Some(s.athlete),
+        Visitor::SignedIn(s) => Some((s.athlete, None)),
         _ => None,
     })
+}
+
+/// The conversation of token `t`, created (or created again after a delete) titled
+/// "API: <token name>".
+async fn token_conversation(
+    pool: &db::Pool,
+    athlete: AthleteId,
+    t: &ApiTokenRow,
+) -> Result<Uuid, AppError> {
+    let mut conn = pool.get().await?;
+    let title = format!("API: {}", t.name);
+    if db::chats::ensure(&mut conn, t.id, athlete, &title).await? {
+        Ok(t.id)
+    } else {
+        Err(AppError::Ask(crate::ask::AskError::ConversationNotFound(
+            t.id,
+        )))
+    }
 }
 
 /// `POST /api/ask`.
@@ -68,7 +91,7 @@ pub async fn ask(
     llm: web::Data<Option<crate::llm::LlmClient>>,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
-    let athlete = caller(&req, &pool).await?.ok_or(AppError::SignInNeeded)?;
+    let (athlete, token) = caller(&req, &pool).await?.ok_or(AppError::SignInNeeded)?;
     if crate::question::has_control_characters(&body.question) {
         return Err(AppError::BadRequest(
             "the question contains control characters; send plain text",
@@ -102,6 +125,20 @@ pub async fn ask(
         question,
         conversation,
     } = body.into_inner();
+    // A token's questions without a conversation id go to the token's own
+    // conversation, "API: <token name>", whose id is the token's: one per token
+    // instead of one per question.
+    let conversation = match (conversation, token) {
+        (Some(c), _) => Some(c),
+        (None, Some(t)) => match token_conversation(&pool, athlete, &t).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                permit.release().await;
+                return Err(e.into());
+            }
+        },
+        (None, None) => None,
+    };
     let result = crate::ask::ask(
         &pool,
         llm.get_ref().as_ref(),

@@ -8,6 +8,7 @@
 
 use ask::{self, Answer, Context, Parsed, Plan};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use db::{DbError, Pool, activities, athletes, chats, questions};
 use domain::AthleteId;
 use domain::dates;
@@ -91,6 +92,23 @@ pub async fn run_query(
     questions::run(conn, athlete, &query.sql, params, timeout).await
 }
 
+/// The athlete's time zone: their own, else their latest activity's, else UTC.
+pub async fn zone_of(
+    conn: &mut db::pool::PooledConn,
+    profile: &athletes::AthleteRow,
+) -> Result<Tz, DbError> {
+    // Only look at activities when the athlete's own zone is missing or unreadable.
+    let own_zone = profile
+        .timezone
+        .as_deref()
+        .filter(|tz| dates::parse_strava_timezone(tz).is_ok());
+    let latest_zone = match own_zone {
+        Some(_) => None,
+        None => activities::latest_timezone(conn, AthleteId(profile.id)).await?,
+    };
+    Ok(dates::pick_zone(own_zone, latest_zone.as_deref()))
+}
+
 /// Answers `question` for `athlete` at instant `now`, in conversation `conversation`
 /// (created with that id if new, a fresh one if `None`); returns the conversation id
 /// and the answer. Runs in a span per question (athlete and conversation; never the
@@ -115,16 +133,7 @@ pub async fn ask(
     let profile = athletes::find(&mut conn, athlete)
         .await?
         .ok_or(AskError::UnknownAthlete(athlete))?;
-    // Only look at activities when the athlete's own zone is missing or unreadable.
-    let own_zone = profile
-        .timezone
-        .as_deref()
-        .filter(|tz| dates::parse_strava_timezone(tz).is_ok());
-    let latest_zone = match own_zone {
-        Some(_) => None,
-        None => activities::latest_timezone(&mut conn, athlete).await?,
-    };
-    let tz = dates::pick_zone(own_zone, latest_zone.as_deref());
+    let tz = zone_of(&mut conn, &profile).await?;
 
     let id = conversation.unwrap_or_else(Uuid::new_v4);
     let previous = match chats::open(&conn, id, athlete).await? {

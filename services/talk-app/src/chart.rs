@@ -159,11 +159,13 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     if y_cols.is_empty() || table.rows.is_empty() {
         return None;
     }
-    let labels: Vec<String> = table
+    let keys: Vec<String> = table
         .rows
         .iter()
         .map(|r| r.get(x_col).map(label_of).unwrap_or_default())
         .collect();
+    // Dates as people write them ("7 Sep 2026"); the axis shortens them ("7 Sep").
+    let labels: Vec<String> = keys.iter().map(|k| domain::format::date_key(k)).collect();
     let series: Vec<Vec<Option<f64>>> = y_cols
         .iter()
         .map(|&c| {
@@ -182,7 +184,11 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
     let y_max = ((hi / step).ceil() * step).max(y_min + step);
 
     let n = labels.len();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let ticks: Vec<String> = keys
+        .iter()
+        .map(|l| domain::format::date_key_short(l).chars().take(12).collect())
+        .collect();
+    let longest = ticks.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // About 6.5 units per character at the chart's type size.
     let rotate = (longest.max(1) as f64) * 6.5 * n as f64 > WIDTH - LEFT - RIGHT;
     // Slanted labels reach left of their tick: leave room for the first one.
@@ -249,24 +255,23 @@ pub fn svg(table: &Table, chart: &Chart) -> Option<String> {
         1
     }
     .max(1);
-    for (i, label) in labels.iter().enumerate() {
+    for (i, short) in ticks.iter().enumerate() {
         if i % every != 0 {
             continue;
         }
-        let short: String = label.chars().take(12).collect();
         let x = x_of(i);
         let y = plot_bottom + 16.0;
         if rotate {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="end" transform="rotate(-45 {x:.1} {y:.1})">{}</text>"#,
-                escape(&short)
+                escape(short)
             );
         } else {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{x:.1}" y="{y:.1}" text-anchor="middle">{}</text>"#,
-                escape(&short)
+                escape(short)
             );
         }
     }
@@ -391,6 +396,21 @@ mod tests {
         assert!(out.contains("Distance (km)") && out.contains(">Month<"));
         assert_eq!(out.matches("<rect").count(), 2);
         assert!(out.contains("&lt;b&gt;") && !out.contains("<b>"));
+        // Months read as people write them, never ISO.
+        assert!(out.contains(">Jan 2025<") && !out.contains("2025-01"));
+        let weeks = Table {
+            columns: vec!["week".into(), "distance_km".into()],
+            rows: vec![vec![json!("2026-09-07"), json!(30.5)]],
+        };
+        let weekly = Chart {
+            x: "week".into(),
+            ..chart.clone()
+        };
+        let out = svg(&weeks, &weekly).unwrap();
+        assert!(
+            out.contains(">7 Sep<") && out.contains("7 Sep 2026: 30.5"),
+            "{out}"
+        );
         let line = svg(
             &table,
             &Chart {

@@ -34,6 +34,8 @@
       var have = list.children.length;
       var added = Array.prototype.slice.call(freshList.children, have);
       list.querySelectorAll("#latest").forEach(function (el) { el.removeAttribute("id"); });
+      // Follow-ups belong under the latest answer only, as the server draws them.
+      list.querySelectorAll(".suggestions").forEach(function (el) { el.remove(); });
       added.forEach(function (li) { list.appendChild(document.adoptNode(li)); });
       graft(list, freshList, main);
     } else {

@@ -695,3 +695,68 @@ async fn the_runner_sees_only_the_askers_rows_and_writes_nothing() {
         w.demo.len() + w.other.len()
     );
 }
+
+/// Every follow-up offered under an answer is one the engine answers: asked right after
+/// its answer, on the demo data, none is asked back, declined or refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggested_follow_ups_are_answered() {
+    let w = world().await;
+    let pool = w.db.pool();
+    let paris = domain::dates::parse_strava_timezone(demo::DEMO_TIMEZONE).unwrap();
+    let ctx = ask::Context {
+        today: domain::dates::today(now(), paris),
+        units: Units::Metric,
+        previous: None,
+    };
+    let mut offered = 0;
+    for base in [
+        "How many runs did I do last month?",
+        "Show my runs last week",
+        "Weekly running distance this year as a chart",
+        "What was my longest run?",
+        "how far did I ride in 2025",
+        "total elevation this year",
+        "average pace of my runs this month",
+        "how many activities",
+        "how long did I swim this year",
+        "monthly ride distance in 2025",
+        "my last 3 rides",
+    ] {
+        let (id, answer) = talk_app::ask::ask(pool, None, DEMO, None, base, now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(answer.kind, AnswerKind::Text | AnswerKind::Table),
+            "{base}: {answer:?}"
+        );
+        let conn = pool.get().await.unwrap();
+        let db::chats::Opened::Existing { plan: Some(plan) } =
+            db::chats::open(&conn, id, DEMO).await.unwrap()
+        else {
+            panic!("{base}: no plan stored");
+        };
+        let plan: ask::Plan = serde_json::from_value(plan).unwrap();
+        drop(conn);
+        let suggestions = ask::suggestions(&plan, &ctx);
+        assert!(
+            (2..=ask::suggest::MAX_SUGGESTIONS).contains(&suggestions.len()),
+            "{base}: two or three follow-ups, got {suggestions:?}"
+        );
+        for s in &suggestions {
+            // Each one right after the base answer, as the button under it asks it.
+            talk_app::ask::ask(pool, None, DEMO, Some(id), base, now())
+                .await
+                .unwrap();
+            let (_, follow) = talk_app::ask::ask(pool, None, DEMO, Some(id), s, now())
+                .await
+                .unwrap();
+            assert!(
+                matches!(follow.kind, AnswerKind::Text | AnswerKind::Table)
+                    && follow.read_as != "not answered",
+                "{base} -> {s}: {follow:?}"
+            );
+            offered += 1;
+        }
+    }
+    assert!(offered >= 22, "{offered} follow-ups offered");
+}

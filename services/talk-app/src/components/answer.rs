@@ -14,6 +14,9 @@ pub fn AnswerView(
     answer: Answer,
     conversation: Option<Uuid>,
     #[prop(optional, into)] about: String,
+    /// Follow-up questions offered as buttons under the answer.
+    #[prop(optional)]
+    suggestions: Vec<String>,
 ) -> impl IntoView {
     // Answers are bounded when stored; one stored before that may not be.
     let mut answer = answer;
@@ -54,6 +57,22 @@ pub fn AnswerView(
             </form>
         }
     });
+    let suggestions = (!suggestions.is_empty()).then(|| {
+        let buttons = suggestions
+            .into_iter()
+            .map(|q| {
+                let label = q.clone();
+                view! { <button type="submit" name="question" value=q class="chip">{label}</button> }
+            })
+            .collect_view();
+        view! {
+            <form method="post" action="/chat/ask" class="suggestions ask-form">
+                {conversation.map(|c| view! { <input type="hidden" name="conversation" value=c.to_string()/> })}
+                <p class="muted small" id="suggestions-title">"Ask next:"</p>
+                <div class="chips" role="group" aria-labelledby="suggestions-title">{buttons}</div>
+            </form>
+        }
+    });
     let class = match kind {
         AnswerKind::Unsupported => "answer unsupported",
         AnswerKind::Clarify => "answer clarify",
@@ -79,6 +98,8 @@ pub fn AnswerView(
                 <details class="sql"><summary>"SQL"</summary><pre><code>{q}</code></pre></details>
             })}
         </div>
+        // Below the answer, not inside it: next steps, not part of what was said.
+        {suggestions}
     }
     .into_any()
 }

@@ -22,8 +22,7 @@ fn decimals(cell: &Value) -> usize {
 }
 
 /// How a cell reads: integers grouped by thousands, decimals as many as the column's
-/// most precise value (so "33.50" sits over "25.04"), local date-times without the
-/// `T` and seconds.
+/// most precise value (so "33.50" sits over "25.04"), dates and weeks as "6 Sep 2026".
 fn cell_text(column: &str, cell: &Value, places: usize) -> String {
     match cell {
         Value::Null => "–".into(),
@@ -37,10 +36,9 @@ fn cell_text(column: &str, cell: &Value, places: usize) -> String {
             (_, Some(f)) => domain::format::number(f, places),
             _ => n.to_string(),
         },
-        Value::String(s) if column.starts_with("start_date") && s.len() >= 16 => {
-            s[..16].replacen('T', " ", 1)
-        }
-        Value::String(s) => s.clone(),
+        // Names are the athlete's words, even when they look like a date.
+        Value::String(s) if column == "name" => s.clone(),
+        Value::String(s) => domain::format::date_key(s),
         other => other.to_string(),
     }
 }
@@ -100,10 +98,14 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
                 .map(|&c| {
                     let cell = row.get(c).cloned().unwrap_or(Value::Null);
                     let text = cell_text(&table.columns[c], &cell, places[c]);
+                    // Dates sort by their ISO form, which orders as time does.
                     let sort_key = number(&cell)
                         .filter(|_| numeric[c])
                         .map(|v| v.to_string())
-                        .unwrap_or_else(|| text.clone());
+                        .unwrap_or_else(|| match &cell {
+                            Value::String(raw) => raw.clone(),
+                            _ => text.clone(),
+                        });
                     let class = numeric[c].then_some("num");
                     let content = match (&link, Some(c) == name_col) {
                         (Some(href), true) => view! {
@@ -159,8 +161,10 @@ mod tests {
         assert_eq!(cell_text("distance_km", &json!(12), 2), "12.00");
         assert_eq!(
             cell_text("start_date_local", &json!("2023-11-02T07:10:00"), 0),
-            "2023-11-02 07:10"
+            "2 Nov 2023 07:10"
         );
+        assert_eq!(cell_text("week", &json!("2026-09-07"), 0), "7 Sep 2026");
+        assert_eq!(cell_text("name", &json!("2026-09-07"), 0), "2026-09-07");
         assert_eq!(cell_text("x", &Value::Null, 0), "–");
         assert_eq!(
             strava_link(&json!(42)).as_deref(),

@@ -9,7 +9,7 @@ use crate::error::{AppError, see_other};
 use crate::session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use ask::Answer;
+use ask::{Answer, AnswerKind};
 use chrono::Utc;
 use db::chats::{ConversationRow, MessageRow};
 use db::sync::SyncStatus;
@@ -58,6 +58,10 @@ fn error_text(code: &str, wait: Option<u64>) -> String {
 struct Exchange {
     question: String,
     answer: Option<Answer>,
+    /// The plan behind the answer, as stored.
+    plan: Option<serde_json::Value>,
+    /// Follow-ups offered under the answer (only the latest has any).
+    suggestions: Vec<String>,
 }
 
 fn exchanges(messages: Vec<MessageRow>) -> Vec<Exchange> {
@@ -67,6 +71,8 @@ fn exchanges(messages: Vec<MessageRow>) -> Vec<Exchange> {
             out.push(Exchange {
                 question: m.content,
                 answer: None,
+                plan: None,
+                suggestions: Vec::new(),
             });
         } else {
             // An answer stored by an older version may not read: fall back to its text.
@@ -75,10 +81,15 @@ fn exchanges(messages: Vec<MessageRow>) -> Vec<Exchange> {
                 .and_then(|v| serde_json::from_value::<Answer>(v).ok())
                 .unwrap_or_else(|| Answer::text(m.content));
             match out.last_mut() {
-                Some(last) if last.answer.is_none() => last.answer = Some(answer),
+                Some(last) if last.answer.is_none() => {
+                    last.answer = Some(answer);
+                    last.plan = m.plan;
+                }
                 _ => out.push(Exchange {
                     question: String::new(),
                     answer: Some(answer),
+                    plan: m.plan,
+                    suggestions: Vec::new(),
                 }),
             }
         }
@@ -142,9 +153,33 @@ async fn render(
     .await?;
     let older = history.len() > HISTORY as usize;
     history.truncate(HISTORY as usize);
-    let demo = db::athletes::find(&mut conn, session.athlete)
+    let athlete = db::athletes::find(&mut conn, session.athlete)
         .await?
-        .is_some_and(|a| a.is_demo);
+        .ok_or(AppError::SessionEnded)?;
+    let demo = athlete.is_demo;
+    let mut thread = exchanges(messages);
+    // Follow-ups continue from the latest answer only: that is the plan the next
+    // question in this conversation builds on.
+    if let Some(last) = thread.last_mut() {
+        let answered = last
+            .answer
+            .as_ref()
+            .is_some_and(|a| matches!(a.kind, AnswerKind::Table | AnswerKind::Text));
+        if let Some(plan) = last
+            .plan
+            .clone()
+            .filter(|_| answered)
+            .and_then(|v| serde_json::from_value::<ask::Plan>(v).ok())
+        {
+            let zone = crate::ask::zone_of(&mut conn, &athlete).await?;
+            let ctx = ask::Context {
+                today: domain::dates::today(Utc::now(), zone),
+                units: athlete.units(),
+                previous: None,
+            };
+            last.suggestions = ask::suggestions(&plan, &ctx);
+        }
+    }
     let sync = db::sync::find(&mut conn, session.athlete)
         .await?
         .filter(|s| s.state == db::sync::SyncState::Backfilling);
@@ -162,7 +197,6 @@ async fn render(
         .map(|c| c.title.clone())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "New conversation".into());
-    let thread = exchanges(messages);
     let body = document(&title, refresh, move || {
         view! {
             <Layout signed_in=true>
@@ -232,15 +266,28 @@ fn ChatPage(
             view! {
                 <li class="exchange" id=id>
                     {(!ex.question.is_empty()).then(|| view! { <p class="question"><span class="sr-only">"You asked: "</span>{ex.question}</p> })}
-                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation about=about/> })}
+                    {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation about=about suggestions=ex.suggestions/> })}
                 </li>
             }
             .into_any()
         })
         .collect_view();
+    // The list is drawn twice: beside the chat on a wide screen, and on a phone (where
+    // CSS hides the side one) folded behind a button above the chat, not below it.
+    let list = move |history: Vec<ConversationRow>| {
+        view! {
+            <ConversationList history=history conversation=conversation
+                newer=newer_link.clone() older=older_link.clone()/>
+        }
+    };
+    let menu = list(history.clone());
     view! {
         <div class="chat">
             <section class="thread" aria-labelledby="chat-title">
+                <details class="history-menu">
+                    <summary class="button">"Conversations"</summary>
+                    {menu}
+                </details>
                 {demo.then(|| view! {
                     <p class="demo-banner"><strong>"You are in the demo."</strong>" The activities are made up. Sign out and connect Strava to ask about your own."</p>
                 })}
@@ -264,26 +311,39 @@ fn ChatPage(
             </section>
             <aside class="history" aria-labelledby="history-title">
                 <h2 id="history-title">"Conversations"</h2>
-                <a class="button" href="/chat">"New conversation"</a>
-                <ul>
-                    {history.into_iter().map(|c| {
-                        let current = (Some(c.id) == conversation).then_some("page");
-                        let title = if c.title.is_empty() { "Untitled".to_string() } else { c.title };
-                        let when = c.updated_at.format("%-d %b").to_string();
-                        view! {
-                            <li>
-                                <a href=format!("/chat/{}", c.id) aria-current=current>{title}</a>
-                                <span class="muted small">" · "{when}</span>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-                <p class="paging">
-                    {newer_link.map(|href| view! { <a href=href>"Newer"</a> })}
-                    {older_link.map(|href| view! { <a href=href>"Older conversations"</a> })}
-                </p>
+                {list(history)}
             </aside>
         </div>
+    }
+}
+
+/// The athlete's conversations, newest first, with links to other pages of them.
+#[component]
+fn ConversationList(
+    history: Vec<ConversationRow>,
+    conversation: Option<Uuid>,
+    newer: Option<String>,
+    older: Option<String>,
+) -> impl IntoView {
+    view! {
+        <a class="button" href="/chat">"New conversation"</a>
+        <ul>
+            {history.into_iter().map(|c| {
+                let current = (Some(c.id) == conversation).then_some("page");
+                let title = if c.title.is_empty() { "Untitled".to_string() } else { c.title };
+                let when = domain::format::day_month(c.updated_at.date_naive());
+                view! {
+                    <li>
+                        <a href=format!("/chat/{}", c.id) aria-current=current>{title}</a>
+                        <span class="muted small">" · "{when}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <p class="paging">
+            {newer.map(|href| view! { <a href=href>"Newer"</a> })}
+            {older.map(|href| view! { <a href=href>"Older conversations"</a> })}
+        </p>
     }
 }
 

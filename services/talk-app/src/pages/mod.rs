@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/settings", web::get().to(settings::page))
         .route("/settings/units", web::post().to(settings::units))
+        .route("/settings/timezone", web::post().to(settings::timezone))
         .route("/settings/tokens", web::post().to(settings::create_token))
         .route(
             "/settings/tokens/{id}/revoke",

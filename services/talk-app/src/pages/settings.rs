@@ -15,9 +15,10 @@ use crate::settings::WebSettings;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use db::api_tokens::ApiTokenRow;
 use db::athletes::AthleteRow;
-use domain::Units;
+use domain::{Units, dates};
 use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -36,6 +37,7 @@ pub struct SettingsQuery {
 fn done_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "units" => "Units saved.",
+        "timezone" => "Time zone saved.",
         "revoked" => "Token revoked.",
         "too-many" => "You have reached the limit of 10 tokens. Revoke one first.",
         _ => return None,
@@ -48,6 +50,8 @@ struct SettingsData {
     /// Where to reconnect Strava, when the gateway is configured.
     connect: Option<String>,
     timezone: Option<String>,
+    /// The zone times on this page are shown in.
+    zone: Tz,
     tokens: Vec<ApiTokenRow>,
 }
 
@@ -65,6 +69,7 @@ async fn load(
         None => db::activities::latest_timezone(&mut conn, session.athlete).await?,
     };
     let tokens = db::api_tokens::list(&mut conn, session.athlete).await?;
+    let zone = dates::pick_zone(timezone.as_deref(), None);
     Ok(SettingsData {
         athlete,
         connect: config
@@ -72,6 +77,7 @@ async fn load(
             .as_ref()
             .map(|g| format!("{g}/oauth/authorize")),
         timezone,
+        zone,
         tokens,
     })
 }
@@ -106,8 +112,9 @@ pub async fn page(
     ))
 }
 
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+/// An instant on the athlete's clock, as the rest of the app writes dates.
+fn when(t: DateTime<Utc>, zone: Tz) -> String {
+    domain::format::day_time(t.with_timezone(&zone).naive_local())
 }
 
 /// The settings sections.
@@ -121,6 +128,7 @@ fn SettingsPage(
         athlete,
         connect,
         timezone,
+        zone,
         tokens,
     } = data;
     let strava_units = athlete.measurement_preference;
@@ -156,11 +164,10 @@ fn SettingsPage(
             <p>{if name.is_empty() { format!("Athlete {}", athlete.id) } else { name }}
                {athlete.is_demo.then_some(" (demo athlete)")}</p>
             {athlete.demo_expires_at.map(|t| view! {
-                <p class="muted">"This demo account is yours alone. It is deleted, with your questions and tokens, at "{when(t)}"."</p>
+                <p class="muted">"This demo account is yours alone. It is deleted, with your questions and tokens, at "{when(t, zone)}"."</p>
             })}
-            <p>"Time zone: "<strong>{timezone.unwrap_or_else(|| "not known yet".into())}</strong>
-               <span class="muted">" (from Strava; \"today\" and \"this week\" follow it)"</span></p>
         </section>
+        <TimeZoneSection timezone=timezone zone=zone/>
         <section class="card" aria-labelledby="units-title">
             <h2 id="units-title">"Units"</h2>
             <form method="post" action="/settings/units">
@@ -189,8 +196,8 @@ fn SettingsPage(
                 <ul class="tokens">
                     {tokens.into_iter().map(|t| {
                         let status = match (t.revoked_at, t.last_used_at) {
-                            (Some(r), _) => format!("revoked {}", when(r)),
-                            (None, Some(u)) => format!("last used {}", when(u)),
+                            (Some(r), _) => format!("revoked {}", when(r, zone)),
+                            (None, Some(u)) => format!("last used {}", when(u, zone)),
                             (None, None) => "never used".into(),
                         };
                         let live = t.revoked_at.is_none();
@@ -198,7 +205,7 @@ fn SettingsPage(
                         let label = format!("Revoke token {}", t.name);
                         view! {
                             <li>
-                                <span><strong>{t.name}</strong>" · created "{when(t.created_at)}" · "{status}</span>
+                                <span><strong>{t.name}</strong>" · created "{when(t.created_at, zone)}" · "{status}</span>
                                 {live.then(|| view! {
                                     <form method="post" action=action class="inline">
                                         <button type="submit" class="button small" aria-label=label>"Revoke"</button>
@@ -229,6 +236,57 @@ fn SettingsPage(
             <p><a class="button danger" href="/settings/delete">"Delete my data…"</a></p>
         </section>
     }
+}
+
+/// The time zone: what "today" and "this week" follow, and the clock times on pages
+/// are shown in. Strava's zone until the athlete picks one.
+#[component]
+fn TimeZoneSection(timezone: Option<String>, zone: Tz) -> impl IntoView {
+    let shown = timezone.unwrap_or_else(|| "not known yet".into());
+    let current = zone.name();
+    view! {
+        <section class="card" aria-labelledby="timezone-title">
+            <h2 id="timezone-title">"Time zone"</h2>
+            <p>"Now: "<strong>{shown}</strong>
+               <span class="muted">" (\"today\", \"this week\" and the times shown follow it)"</span></p>
+            <form method="post" action="/settings/timezone">
+                <label for="timezone">"Time zone"</label>
+                <div class="ask-row">
+                    <select id="timezone" name="timezone">
+                        {chrono_tz::TZ_VARIANTS.iter().map(|tz| {
+                            let name = tz.name();
+                            view! { <option value=name selected={name == current}>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="button">"Save time zone"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The time zone form.
+#[derive(Debug, Deserialize)]
+pub struct TimeZoneForm {
+    timezone: String,
+}
+
+/// `POST /settings/timezone`: an IANA zone name ("Europe/Paris"); anything else is
+/// refused and nothing changes.
+pub async fn timezone(
+    session: Session,
+    form: web::Form<TimeZoneForm>,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    // Strava's "(GMT+01:00) Europe/Paris" form is accepted too; the bare name is kept.
+    let zone = dates::parse_strava_timezone(&form.timezone).map_err(|_| {
+        AppError::BadRequest(
+            "That is not a time zone StravaTalk knows. Choose one from the list, e.g. Europe/Paris.",
+        )
+    })?;
+    let mut conn = pool.get().await?;
+    db::athletes::set_timezone(&mut conn, session.athlete, zone.name()).await?;
+    Ok(see_other("/settings?done=timezone"))
 }
 
 /// The units form.

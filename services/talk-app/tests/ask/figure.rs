@@ -319,11 +319,8 @@ impl Figure {
             }
             "top" => {
                 let (label, _) = self.top_group(&self.activities(all))?;
-                let mut alts = vec![label.clone()];
-                if let Ok(d) = label.parse::<NaiveDate>() {
-                    alts.push(d.format("%-d %b %Y").to_string());
-                }
-                return Ok(alts);
+                // Months and weeks are written as people write them: "Oct 2025".
+                return Ok(vec![format::date_key(&label)]);
             }
             _ => {}
         }

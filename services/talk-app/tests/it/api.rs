@@ -100,9 +100,40 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
         .send()
         .await
         .unwrap();
+    // Without a conversation id a token's questions share one "API" conversation of
+    // the token's own, instead of one new conversation per question.
+    let api_conversation = res.headers()["x-conversation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(api_conversation, conversation);
     let answer: Value = res.json().await.unwrap();
     assert_contract(&answer);
     assert!(answer["chart"]["kind"].is_string(), "{answer}");
+    let res = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "question": "how many rides this year" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-conversation-id"],
+        api_conversation.as_str()
+    );
+    {
+        let mut conn = app.conn().await;
+        let listed = db::chats::list(&mut conn, demo, 10).await.unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let api = listed
+            .iter()
+            .find(|c| c.id.to_string() == api_conversation)
+            .unwrap();
+        assert_eq!(api.title, "API: laptop");
+        let id = api.id;
+        assert_eq!(db::chats::messages(&mut conn, id).await.unwrap().len(), 4);
+    }
 
     // The token is never shown again, and revoking it ends it.
     let settings = app

@@ -50,6 +50,17 @@ async fn asking_through_the_form_shows_text_tables_charts_and_clarify_buttons() 
         page.contains("<table") && page.contains("Distance ("),
         "{page}"
     );
+    // Follow-ups under the latest answer only, as buttons that ask in this conversation.
+    let offered = page.matches("class=\"suggestions ask-form\"").count();
+    assert_eq!(offered, 1, "{page}");
+    let under = page.split("class=\"suggestions ask-form\"").nth(1).unwrap();
+    assert!(
+        under.contains(&format!("name=\"conversation\" value=\"{id}\""))
+            && under.contains("value=\"What about rides?\""),
+        "{under}"
+    );
+    // Dates are written one way, never ISO.
+    assert!(!page.contains(">2026-"), "ISO date in {page}");
 
     let (_, page) = ask(
         &app,

@@ -37,6 +37,55 @@ async fn units_can_follow_strava_or_be_overridden() {
 }
 
 #[tokio::test]
+async fn time_zone_can_be_chosen_and_answers_follow_it() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, demo) = app.demo().await;
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<option value="Europe/Paris" selected"#),
+        "the current zone is chosen in the list"
+    );
+    // Two zones 25 hours apart are never on the same date: "yesterday" differs.
+    let mut yesterdays = Vec::new();
+    for zone in ["Pacific/Kiritimati", "Pacific/Pago_Pago"] {
+        let res = app
+            .post_form("/settings/timezone", Some(&cookie), &[("timezone", zone)])
+            .await;
+        assert_eq!(location(&res), "/settings?done=timezone");
+        let mut conn = app.conn().await;
+        let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
+        assert_eq!(row.timezone.as_deref(), Some(zone));
+        let res = app
+            .http
+            .post(app.url("/api/ask"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .json(&serde_json::json!({ "question": "how many runs yesterday" }))
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = res.json().await.unwrap();
+        yesterdays.push(answer["read_as"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(yesterdays[0], yesterdays[1], "{yesterdays:?}");
+    for bad in ["Mars/Olympus_Mons", "", "Europe/Paris; DROP TABLE athletes"] {
+        let res = app
+            .post_form("/settings/timezone", Some(&cookie), &[("timezone", bad)])
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        assert!(res.text().await.unwrap().contains("not a time zone"));
+    }
+    let mut conn = app.conn().await;
+    let row = db::athletes::find(&mut conn, demo).await.unwrap().unwrap();
+    assert_eq!(row.timezone.as_deref(), Some("Pacific/Pago_Pago"));
+}
+
+#[tokio::test]
 async fn chat_history_exports_as_json() {
     let app = spawn().await;
     app.seed().await;
