@@ -1,4 +1,5 @@
-//! `/settings`: units, time zone, personal API tokens, chat export, and erasure.
+//! `/settings`: units, time zone, the upload of a Strava export, personal API tokens,
+//! chat export, and erasure.
 //!
 //! For a demo visitor all of this acts on their own copy of the demo athlete.
 //!
@@ -17,6 +18,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use db::api_tokens::ApiTokenRow;
 use db::athletes::AthleteRow;
+use db::uploads::UploadState;
 use domain::Units;
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -49,6 +51,8 @@ struct SettingsData {
     connect: Option<String>,
     timezone: Option<String>,
     tokens: Vec<ApiTokenRow>,
+    /// The newest export upload, for its state or summary.
+    upload: Option<db::uploads::Upload>,
 }
 
 async fn load(
@@ -65,6 +69,7 @@ async fn load(
         None => db::activities::latest_timezone(&mut conn, session.athlete).await?,
     };
     let tokens = db::api_tokens::list(&mut conn, session.athlete).await?;
+    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
     Ok(SettingsData {
         athlete,
         connect: config
@@ -73,6 +78,7 @@ async fn load(
             .map(|g| format!("{g}/oauth/authorize")),
         timezone,
         tokens,
+        upload,
     })
 }
 
@@ -122,7 +128,9 @@ fn SettingsPage(
         connect,
         timezone,
         tokens,
+        upload,
     } = data;
+    let is_demo = athlete.is_demo;
     let strava_units = athlete.measurement_preference;
     let choice = athlete.units_override;
     let units_name = |u: Units| match u {
@@ -219,6 +227,22 @@ fn SettingsPage(
                 </form>
             })}
         </section>
+        {(!is_demo).then(|| view! {
+            <section class="card" aria-labelledby="upload-title">
+                <h2 id="upload-title">"Import a Strava export"</h2>
+                {upload.map(|u| {
+                    let text = match (u.state, u.summary()) {
+                        (UploadState::Queued | UploadState::Importing, _) => {
+                            format!("{} is being imported; the chat page shows its progress.", u.filename)
+                        }
+                        (_, Some(summary)) => super::sync::summary_text(&u.filename, &summary),
+                        (_, None) => format!("The import of {} has ended.", u.filename),
+                    };
+                    view! { <p role="status">"Last upload: "{text}</p> }
+                })}
+                <super::home::UploadForm input_id="export-settings" label="Your export archive (export_NNNN.zip)"/>
+            </section>
+        })}
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Your chat history"</h2>
             <p><a class="button" href="/settings/export" download="stravatalk-chats.json">"Export chat history (JSON)"</a></p>
