@@ -164,7 +164,10 @@ async fn an_upload_that_is_not_an_export_ends_failed_with_nothing_imported() {
     assert_eq!(summary.imported, 0);
     let error = summary.error.unwrap();
     assert!(error.contains("no activities.csv"), "{error}");
-    assert!(!error.contains("stravatalk-upload"), "no temporary path: {error}");
+    assert!(
+        !error.contains("stravatalk-upload"),
+        "no temporary path: {error}"
+    );
     assert_eq!(pieces_left(&h, id).await, 0, "the file's bytes are deleted");
     assert_eq!(
         db::activities::count_for(&mut conn, athlete).await.unwrap(),

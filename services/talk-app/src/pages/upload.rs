@@ -295,7 +295,12 @@ async fn store(
     {
         return Err(Refusal::Busy);
     }
-    tracing::info!(athlete = athlete.get(), upload, bytes = size, "export uploaded");
+    tracing::info!(
+        athlete = athlete.get(),
+        upload,
+        bytes = size,
+        "export uploaded"
+    );
     Ok(cookie)
 }
 

@@ -27,7 +27,12 @@ fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn send(app: &TestApp, cookie: Option<&str>, filename: &str, bytes: &[u8]) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    cookie: Option<&str>,
+    filename: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
     let (content_type, body) = multipart(filename, bytes);
     let mut req = app
         .http
@@ -78,12 +83,21 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/chat");
     let cookie = session_cookie(&res).expect("signed in");
-    assert_eq!(app.get("/chat", Some(&cookie)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/chat", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
 
     let mut conn = app.conn().await;
     let athlete = domain::AthleteId(scalar(&app, "SELECT min(id) AS n FROM athletes").await);
-    assert!(athlete.get() < 0, "a local athlete, not the export's id 31337");
-    let upload = db::uploads::latest(&mut conn, athlete).await.unwrap().unwrap();
+    assert!(
+        athlete.get() < 0,
+        "a local athlete, not the export's id 31337"
+    );
+    let upload = db::uploads::latest(&mut conn, athlete)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(upload.filename, "export_31337.zip");
     assert_eq!(upload.size_bytes, EXPORT.len() as i64);
     assert_eq!(upload.state, db::uploads::UploadState::Queued);
@@ -123,9 +137,15 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
     };
     let now = chrono::Utc::now();
     let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap();
-    db::uploads::finish(&mut conn, upload.id, db::uploads::UploadState::Done, &summary, now)
-        .await
-        .unwrap();
+    db::uploads::finish(
+        &mut conn,
+        upload.id,
+        db::uploads::UploadState::Done,
+        &summary,
+        now,
+    )
+    .await
+    .unwrap();
     let mut status = db::sync::SyncStatus::starting(athlete);
     status.state = db::sync::SyncState::Done;
     status.activities_synced = 2;
@@ -142,8 +162,16 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         progress["label"],
         "Imported 2 activities from export_31337.zip. Skipped 1 row: line 4: no GPS file in the export gives its time zone."
     );
-    let settings = app.get("/settings", Some(&cookie)).await.text().await.unwrap();
-    assert!(settings.contains("Last upload: Imported 2 activities"), "{settings}");
+    let settings = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains("Imported 2 activities from export_31337.zip. Skipped 1 row"),
+        "{settings}"
+    );
 }
 
 #[tokio::test]
@@ -151,7 +179,12 @@ async fn an_upload_from_settings_goes_to_the_signed_in_athlete() {
     let app = spawn().await;
     app.seed().await;
     let cookie = app.sign_in(OTHER).await;
-    let page = app.get("/settings", Some(&cookie)).await.text().await.unwrap();
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Import a Strava export"), "{page}");
     let res = send(&app, Some(&cookie), "export.zip", EXPORT).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -161,10 +194,18 @@ async fn an_upload_from_settings_goes_to_the_signed_in_athlete() {
         "the athlete keeps their session"
     );
     let mut conn = app.conn().await;
-    let upload = db::uploads::latest(&mut conn, OTHER).await.unwrap().unwrap();
+    let upload = db::uploads::latest(&mut conn, OTHER)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(upload.size_bytes, EXPORT.len() as i64);
     assert_eq!(stored(&app).await, (1, 1, 1, 0), "no new athlete");
-    let page = app.get("/settings", Some(&cookie)).await.text().await.unwrap();
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("export.zip is being imported"), "{page}");
 }
 
@@ -205,6 +246,11 @@ async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
     // An empty file and a form without the file say what to do.
     let res = send(&app, Some(&cookie), "export.zip", b"").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.text().await.unwrap().contains("Choose your Strava export"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose your Strava export")
+    );
     assert_eq!(stored(&app).await, (0, 0, 0, 0));
 }
