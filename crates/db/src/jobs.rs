@@ -25,6 +25,8 @@ text_enum! {
         Reconcile = "reconcile",
         /// Like reconcile over the whole history (retention).
         Refresh = "refresh",
+        /// Imports the athlete's oldest pending export upload (`uploads`).
+        Import = "import",
     }
 }
 

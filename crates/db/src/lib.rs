@@ -27,6 +27,7 @@ pub mod tickets;
 mod tls;
 pub mod tokens;
 pub mod upkeep;
+pub mod uploads;
 
 pub use connect::{ConnectOptions, SslMode, connect};
 pub use diesel::result::Error as DbError;

@@ -147,6 +147,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    upload_chunks (upload_id, seq) {
+        upload_id -> Int8,
+        seq -> Int4,
+        data -> Bytea,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Int8,
+        athlete_id -> Int8,
+        filename -> Text,
+        size_bytes -> Int8,
+        state -> Text,
+        summary -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     webhook_events (id) {
         id -> Int8,
         dedupe_key -> Text,
@@ -234,6 +255,8 @@ diesel::joinable!(login_tickets -> athletes (athlete_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(strava_tokens -> athletes (athlete_id));
 diesel::joinable!(sync_status -> athletes (athlete_id));
+diesel::joinable!(upload_chunks -> uploads (upload_id));
+diesel::joinable!(uploads -> athletes (athlete_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activities,
@@ -250,6 +273,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     strava_rate_windows,
     strava_tokens,
     sync_status,
+    upload_chunks,
+    uploads,
     webhook_events,
     webhook_owner_calls,
 );

@@ -14,6 +14,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("QUESTIONS_PER_MINUTE", "30"),
     ("QUESTIONS_IN_FLIGHT", "2"),
     ("DEMO_MAX_COPIES", "200"),
+    // 200 MiB: a Strava export of years of GPS files runs to tens of megabytes.
+    ("UPLOAD_MAX_BYTES", "209715200"),
 ];
 
 /// Shortest accepted `SESSION_SECRET`, in bytes: HS256 wants at least its output size.
@@ -53,6 +55,8 @@ pub struct WebSettings {
     pub questions_in_flight: i16,
     /// Demo copies that may exist at once (each is a copy of the demo's activities).
     pub demo_max_copies: i64,
+    /// The largest export archive accepted for upload, in bytes.
+    pub upload_max_bytes: u64,
 }
 
 impl Settings {
@@ -117,6 +121,13 @@ impl WebSettings {
                 reason: "must be 0 (no demo) or more".into(),
             });
         }
+        let upload_max_bytes: u64 = env.required("UPLOAD_MAX_BYTES")?;
+        if upload_max_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                var: "UPLOAD_MAX_BYTES",
+                reason: "must be at least 1".into(),
+            });
+        }
         Ok(Self {
             session_secret,
             session_ttl: chrono::Duration::hours(hours),
@@ -125,6 +136,7 @@ impl WebSettings {
             questions_per_minute: per_minute,
             questions_in_flight: in_flight,
             demo_max_copies,
+            upload_max_bytes,
         })
     }
 }

@@ -37,6 +37,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use tokio::sync::watch;
 
 /// How many bad rows a report lists; the rest are counted.
 pub const BAD_ROWS_LISTED: usize = 20;
@@ -131,6 +132,17 @@ pub async fn run(pool: &db::Pool, args: &ImportArgs) -> Result<Report, ImportErr
             args.athlete.get()
         )));
     }
+    run_observed(pool, args, None).await
+}
+
+/// Runs an import as [`run`] does, telling `progress` how many rows are stored so far
+/// after each batch (the worker's progress bar). It takes any athlete id: the worker
+/// imports uploads of athletes who exist already, local ones (negative ids) included.
+pub async fn run_observed(
+    pool: &db::Pool,
+    args: &ImportArgs,
+    progress: Option<&watch::Sender<usize>>,
+) -> Result<Report, ImportError> {
     let profile = match &args.athlete_json {
         Some(path) => Some(parse_athlete(path, &read_text(path)?, args.athlete)?),
         None => None,
@@ -139,7 +151,7 @@ pub async fn run(pool: &db::Pool, args: &ImportArgs) -> Result<Report, ImportErr
     let mut conn = pool.get().await?;
     let outcome = conn
         .transaction(async |conn| {
-            let mut report = import(conn, args, profile, input, format).await?;
+            let mut report = import(conn, args, profile, input, format, progress).await?;
             report.bad_skipped = args.skip_bad_rows && report.bad_count > 0;
             // Rolls the transaction back: a refused import leaves no trace.
             if report.stored() {
@@ -229,6 +241,7 @@ async fn import(
     profile: Option<AthleteUpsert>,
     input: Input,
     format: Format,
+    progress: Option<&watch::Sender<usize>>,
 ) -> Result<Report, ImportError> {
     let mut report = Report::default();
     let timezone = match db::athletes::find(conn, args.athlete).await? {
@@ -290,6 +303,7 @@ async fn import(
         ctx: &ctx,
         report: &mut report,
         skip_bad_rows: args.skip_bad_rows,
+        progress,
     };
     while let Some(batch) = batches.recv().await {
         writer.write(conn, batch).await?;
@@ -314,6 +328,7 @@ struct Writer<'a> {
     ctx: &'a RowContext,
     report: &'a mut Report,
     skip_bad_rows: bool,
+    progress: Option<&'a watch::Sender<usize>>,
 }
 
 impl Writer<'_> {
@@ -360,6 +375,9 @@ impl Writer<'_> {
         let written = db::activities::upsert_many(conn, &rows).await?;
         self.report.written += written;
         self.report.skipped += rows.len() - written;
+        if let Some(progress) = self.progress {
+            progress.send_replace(self.report.written);
+        }
         Ok(())
     }
 }

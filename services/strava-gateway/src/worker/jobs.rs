@@ -1,6 +1,6 @@
 //! The sync jobs: backfill after connect, periodic reconciliation of recent
 //! activities, and the full refresh that retention asks for; plus the upkeep sweep
-//! that queues the latter two.
+//! that queues the latter two. Import jobs (an uploaded export) run in `import`.
 //!
 //! Every job pages through `/athlete/activities` and upserts what it sees, so running
 //! one twice does no harm. Strava's rate limit postpones a job until the window
@@ -50,6 +50,12 @@ pub(super) async fn process(
         JobKind::Backfill => backfill(ctx, &job, stop).await,
         JobKind::Reconcile => reconcile(ctx, &job, stop, false).await,
         JobKind::Refresh => reconcile(ctx, &job, stop, true).await,
+        JobKind::Import => match athlete_of(&job) {
+            Ok(athlete) => super::import::run(ctx, &job, athlete)
+                .await
+                .map(|()| End::Done),
+            Err(e) => Err(e),
+        },
     };
     let mut conn = ctx.pool.get().await?;
     match result {
@@ -72,10 +78,17 @@ pub(super) async fn process(
                     && let Some(mut status) = db::sync::find(&mut conn, athlete).await?
                 {
                     status.state = SyncState::Error;
-                    status.last_error = Some(error);
+                    status.last_error = Some(error.clone());
                     status.updated_at = Utc::now();
                     db::sync::save(&mut conn, &status).await?;
                 }
+            }
+            if job.kind == JobKind::Import
+                && job.attempts >= job.max_attempts
+                && let Ok(athlete) = athlete_of(&job)
+            {
+                // Out of attempts: the upload ends failed and its bytes go.
+                super::import::give_up(ctx, athlete, &error).await?;
             }
         }
     }

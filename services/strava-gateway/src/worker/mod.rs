@@ -1,5 +1,5 @@
 //! The background worker runtime: `WORKER_COUNT` workers that apply webhook events
-//! from the inbox and run jobs (backfill, reconcile, refresh), plus one upkeep task
+//! from the inbox and run jobs (backfill, reconcile, refresh, import of an upload), plus one upkeep task
 //! that schedules reconciliation and enforces retention.
 //!
 //! Work lives in PostgreSQL (`webhook_events`, `jobs`), claimed with `SKIP LOCKED`
@@ -18,6 +18,7 @@
 //! crash.
 
 mod events;
+mod import;
 mod jobs;
 
 pub use jobs::backfill_job;

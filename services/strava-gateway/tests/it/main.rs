@@ -14,5 +14,6 @@ mod service;
 mod subscription;
 mod sync_support;
 mod tokens;
+mod upload;
 mod webhook;
 mod worker;

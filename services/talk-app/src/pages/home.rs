@@ -1,5 +1,6 @@
-//! `/`: what StravaTalk is, "Connect with Strava" and "Try the demo" (each visitor's
-//! own, day-long copy of the demo athlete).
+//! `/`: what StravaTalk is, "Connect with Strava", "Try the demo" (each visitor's
+//! own, day-long copy of the demo athlete) and the upload of a Strava export for
+//! those without a Strava connection (`upload`).
 
 use crate::app::{Layout, document, html};
 use crate::error::{AppError, see_other};
@@ -77,12 +78,27 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
                         <button type="submit" class="button">"Try the demo"</button>
                     </form>
                     <p class="muted small">"The demo is a sample athlete of your own: nobody else sees your questions, and it is deleted after a day."</p>
+                    <UploadForm input_id="export-home" label="No Strava connection? Upload your Strava export instead"/>
                 }.into_any()
             }}
         </section>
         <section class="fine">
             <p>"StravaTalk reads only your own activities and shows them only to you. The built-in engine answers without sending your data anywhere. You can delete everything at any time in Settings."</p>
         </section>
+    }
+}
+
+/// The export upload form (`POST /upload`), on this page and in settings: a plain
+/// multipart form, so it works without JavaScript.
+#[component]
+pub fn UploadForm(input_id: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <form method="post" action="/upload" enctype="multipart/form-data" class="upload-form">
+            <label for=input_id>{label}</label>
+            <input id=input_id type="file" name=crate::pages::upload::FIELD accept=".zip,application/zip" required/>
+            <button type="submit" class="button">"Upload export"</button>
+            <p class="muted small">"Strava sends the export_NNNN.zip archive when you ask for it under Settings › My Account › Download or Delete Your Account. Upload it as it came."</p>
+        </form>
     }
 }
 

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod home;
 pub mod settings;
 pub mod sync;
+pub mod upload;
 
 use actix_web::web;
 
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Monitors and link checkers ask with HEAD; actix sends the headers alone.
         .route("/", web::head().to(home::page))
         .route("/demo", web::post().to(home::demo))
+        .route("/upload", web::post().to(upload::upload))
         .route("/auth/complete", web::get().to(auth::complete))
         .route("/logout", web::post().to(auth::logout))
         .route("/chat", web::get().to(chat::index))

@@ -1,4 +1,5 @@
-//! `/settings`: units, time zone, personal API tokens, chat export, and erasure.
+//! `/settings`: units, time zone, the upload of a Strava export, personal API tokens,
+//! chat export, and erasure.
 //!
 //! For a demo visitor all of this acts on their own copy of the demo athlete.
 //!
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use db::api_tokens::ApiTokenRow;
 use db::athletes::AthleteRow;
+use db::uploads::UploadState;
 use domain::{Units, dates};
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -53,6 +55,8 @@ struct SettingsData {
     /// The zone times on this page are shown in.
     zone: Tz,
     tokens: Vec<ApiTokenRow>,
+    /// The newest export upload, for its state or summary.
+    upload: Option<db::uploads::Upload>,
 }
 
 async fn load(
@@ -70,6 +74,7 @@ async fn load(
     };
     let tokens = db::api_tokens::list(&mut conn, session.athlete).await?;
     let zone = dates::pick_zone(timezone.as_deref(), None);
+    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
     Ok(SettingsData {
         athlete,
         connect: config
@@ -79,6 +84,7 @@ async fn load(
         timezone,
         zone,
         tokens,
+        upload,
     })
 }
 
@@ -130,7 +136,9 @@ fn SettingsPage(
         timezone,
         zone,
         tokens,
+        upload,
     } = data;
+    let is_demo = athlete.is_demo;
     let strava_units = athlete.measurement_preference;
     let choice = athlete.units_override;
     let units_name = |u: Units| match u {
@@ -226,6 +234,22 @@ fn SettingsPage(
                 </form>
             })}
         </section>
+        {(!is_demo).then(|| view! {
+            <section class="card" aria-labelledby="upload-title">
+                <h2 id="upload-title">"Import a Strava export"</h2>
+                {upload.map(|u| {
+                    let text = match (u.state, u.summary()) {
+                        (UploadState::Queued | UploadState::Importing, _) => {
+                            format!("{} is being imported; the chat page shows its progress.", u.filename)
+                        }
+                        (_, Some(summary)) => super::sync::summary_text(&u.filename, &summary),
+                        (_, None) => format!("The import of {} has ended.", u.filename),
+                    };
+                    view! { <p role="status">"Last upload: "{text}</p> }
+                })}
+                <super::home::UploadForm input_id="export-settings" label="Your export archive (export_NNNN.zip)"/>
+            </section>
+        })}
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Your chat history"</h2>
             <p><a class="button" href="/settings/export" download="stravatalk-chats.json">"Export chat history (JSON)"</a></p>

@@ -1,11 +1,14 @@
 //! `GET /chat/sync`: the import's progress as JSON, polled by app.js so the chat page
-//! follows a backfill without reloading (and without losing what is being typed).
-//! Without JavaScript the page refreshes itself instead.
+//! follows a backfill or the import of an uploaded export without reloading (and
+//! without losing what is being typed). Without JavaScript the page refreshes itself
+//! instead. When an upload's import is the last thing that happened, the label is its
+//! summary: imported, skipped with reasons.
 
 use crate::error::AppError;
 use crate::session::Session;
 use actix_web::{HttpResponse, web};
 use db::sync::SyncStatus;
+use db::uploads::{Upload, UploadSummary};
 use serde::Serialize;
 
 /// What the progress box shows.
@@ -47,13 +50,106 @@ impl Progress {
             label,
         }
     }
+
+    /// The progress of `status`, told with the summary of `upload` once that upload's
+    /// import is the newest thing the status records.
+    pub fn with_upload(status: Option<&SyncStatus>, upload: Option<&Upload>) -> Self {
+        let mut progress = Self::of(status);
+        let ended = upload.and_then(|u| Some((u, u.finished_at?, u.summary()?)));
+        if let (Some(s), Some((u, finished, summary))) = (status, ended)
+            && !progress.importing
+            && finished >= s.updated_at
+        {
+            progress.label = summary_text(&u.filename, &summary);
+        }
+        progress
+    }
+}
+
+/// Reasons listed in the summary line; the rest are counted.
+const REASONS_SHOWN: usize = 5;
+
+/// The sentence an athlete reads after an upload's import.
+pub fn summary_text(filename: &str, s: &UploadSummary) -> String {
+    if let Some(error) = &s.error {
+        return format!("Nothing was imported from {filename}: {error}.");
+    }
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut text = format!(
+        "Imported {} from {filename}.",
+        plural(s.imported, "activity", "activities")
+    );
+    if s.skipped > 0 {
+        let shown: Vec<&str> = s
+            .reasons
+            .iter()
+            .take(REASONS_SHOWN)
+            .map(String::as_str)
+            .collect();
+        text.push_str(&format!(
+            " Skipped {}: {}",
+            plural(s.skipped, "row", "rows"),
+            shown.join("; ")
+        ));
+        if s.skipped > shown.len() {
+            text.push_str(&format!(" and {} more", s.skipped - shown.len()));
+        }
+        text.push('.');
+    }
+    if s.other_athletes > 0 {
+        text.push_str(&if s.other_athletes == 1 {
+            " 1 activity already belongs to another account here and was left alone.".to_owned()
+        } else {
+            format!(
+                " {} activities already belong to another account here and were left alone.",
+                s.other_athletes
+            )
+        });
+    }
+    text
 }
 
 /// `GET /chat/sync`.
 pub async fn status(session: Session, pool: web::Data<db::Pool>) -> Result<HttpResponse, AppError> {
     let mut conn = pool.get().await?;
     let status = db::sync::find(&mut conn, session.athlete).await?;
+    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, no-store"))
-        .json(Progress::of(status.as_ref())))
+        .json(Progress::with_upload(status.as_ref(), upload.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_names_what_was_imported_and_why_rows_were_skipped() {
+        let s = UploadSummary {
+            imported: 3,
+            skipped: 2,
+            reasons: vec!["line 4: no Activity Date".into(), "line 6: bad".into()],
+            other_athletes: 1,
+            error: None,
+        };
+        assert_eq!(
+            summary_text("export_1.zip", &s),
+            "Imported 3 activities from export_1.zip. Skipped 2 rows: line 4: no Activity Date; \
+             line 6: bad. 1 activity already belongs to another account here and was left alone."
+        );
+        let failed = UploadSummary {
+            error: Some("no activities.csv in the archive".into()),
+            ..UploadSummary::default()
+        };
+        assert_eq!(
+            summary_text("x.zip", &failed),
+            "Nothing was imported from x.zip: no activities.csv in the archive."
+        );
+    }
 }

@@ -11,3 +11,4 @@ mod limits;
 mod llm;
 mod pages;
 mod settings;
+mod upload;

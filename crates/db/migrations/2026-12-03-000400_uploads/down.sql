@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS upload_chunks;
+DROP TABLE IF EXISTS uploads;

@@ -1,0 +1,317 @@
+//! `POST /upload`: Strava's export archive (`export_NNNN.zip`), from the settings page
+//! or, for someone without a Strava connection, from the home page.
+//!
+//! The file is stored in PostgreSQL (`db::uploads`, in pieces as it arrives, so memory
+//! does not grow with it) and an import job is queued in the same transaction; the
+//! gateway's worker imports it and the chat page shows its progress as for a backfill.
+//! A file over `UPLOAD_MAX_BYTES`, one that is not a ZIP archive, or an upload while
+//! an import is under way is refused with a page that says so, and the transaction
+//! rolls back: nothing is stored, no athlete created.
+//!
+//! From the home page the visitor becomes a new local athlete (a negative id, see
+//! `db::uploads::create_local_athlete`) signed in like after connecting; the export's
+//! own athlete id is not trusted for that, since anyone can write any id in a file.
+
+use crate::app::{Layout, document, html};
+use crate::error::{AppError, see_other};
+use crate::session::{SessionKeys, Visitor};
+use crate::settings::WebSettings;
+use actix_multipart::{Field, Multipart};
+use actix_web::cookie::Cookie;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use db::jobs::{JobKind, NewJob};
+use db::uploads::CHUNK_BYTES;
+use diesel_async::AsyncConnection;
+use diesel_async::TransactionManager;
+use domain::AthleteId;
+use futures_util::TryStreamExt;
+use leptos::prelude::*;
+
+/// The form field holding the file.
+pub const FIELD: &str = "export";
+
+/// What every ZIP archive with at least one file starts with (a local file header).
+const ZIP_SIGNATURE: &[u8] = b"PK\x03\x04";
+
+/// Room for the multipart framing around the file when judging `Content-Length`.
+const FRAMING_BYTES: u64 = 64 * 1024;
+
+/// Longest file name kept, in characters (it is only shown back to the athlete).
+const FILENAME_CHARS: usize = 120;
+
+/// Why an upload was refused; nothing was stored.
+#[derive(Debug)]
+enum Refusal {
+    TooLarge(u64),
+    NoFile,
+    NotZip,
+    Demo,
+    Busy,
+    /// The request's body could not be read as a form.
+    Unreadable,
+    Failed(AppError),
+}
+
+impl From<db::DbError> for Refusal {
+    fn from(e: db::DbError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl Refusal {
+    fn response(self) -> Result<HttpResponse, AppError> {
+        let (status, text) = match self {
+            Self::Failed(e) => return Err(e),
+            Self::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "That file is larger than {}, the most this server accepts. Nothing was stored.",
+                    size_text(limit)
+                ),
+            ),
+            Self::NoFile => (
+                StatusCode::BAD_REQUEST,
+                "Choose your Strava export file (export_NNNN.zip) first. Nothing was stored."
+                    .into(),
+            ),
+            Self::NotZip => (
+                StatusCode::BAD_REQUEST,
+                "That file is not a ZIP archive. Upload the export_NNNN.zip that Strava sent you, \
+                 as it came (not unpacked). Nothing was stored."
+                    .into(),
+            ),
+            Self::Demo => (
+                StatusCode::BAD_REQUEST,
+                "The demo account cannot import files. Sign out and upload your export from the \
+                 home page."
+                    .into(),
+            ),
+            Self::Busy => (
+                StatusCode::CONFLICT,
+                "An import is already under way for your account. Wait until it has finished, \
+                 then upload again. Nothing was stored."
+                    .into(),
+            ),
+            Self::Unreadable => (
+                StatusCode::BAD_REQUEST,
+                "The upload could not be read. Please choose the file and send the form again. \
+                 Nothing was stored."
+                    .into(),
+            ),
+        };
+        let body = document("Upload refused", None, move || {
+            view! {
+                <Layout signed_in=false>
+                    <section class="message">
+                        <h1>"Upload refused"</h1>
+                        <p role="alert">{text}</p>
+                        <p><a href="/">"Back to StravaTalk"</a></p>
+                    </section>
+                </Layout>
+            }
+        });
+        Ok(html(status, body))
+    }
+}
+
+/// A byte count in the largest whole unit that reads naturally.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// `POST /upload`.
+pub async fn upload(
+    req: HttpRequest,
+    payload: web::Payload,
+    visitor: Visitor,
+    pool: web::Data<db::Pool>,
+    keys: web::Data<SessionKeys>,
+    web: web::Data<WebSettings>,
+) -> Result<HttpResponse, AppError> {
+    match receive(&req, payload, visitor, &pool, &keys, &web).await {
+        Ok(cookie) => {
+            let mut res = see_other("/chat");
+            if let Some(cookie) = cookie {
+                res.add_cookie(&cookie)
+                    .map_err(|_| AppError::Internal("cookie"))?;
+            }
+            Ok(res)
+        }
+        Err(refusal) => refusal.response(),
+    }
+}
+
+/// Checks, stores and queues the upload; returns the session cookie of a new local
+/// athlete (none for someone signed in).
+async fn receive(
+    req: &HttpRequest,
+    payload: web::Payload,
+    visitor: Visitor,
+    pool: &db::Pool,
+    keys: &SessionKeys,
+    web: &WebSettings,
+) -> Result<Option<Cookie<'static>>, Refusal> {
+    let limit = web.upload_max_bytes;
+    // Refused before a byte of the body is read, when the sender says its size.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(FRAMING_BYTES)) {
+        return Err(Refusal::TooLarge(limit));
+    }
+    let athlete = match visitor {
+        Visitor::SignedIn(session) => Some(session.athlete),
+        Visitor::Anonymous => None,
+        Visitor::Stale => return Err(AppError::SessionEnded.into()),
+    };
+    let mut conn = pool.get().await.map_err(AppError::from)?;
+    if let Some(athlete) = athlete {
+        let row = db::athletes::find(&mut conn, athlete)
+            .await?
+            .ok_or(AppError::SessionEnded)?;
+        if row.is_demo {
+            return Err(Refusal::Demo);
+        }
+        // A backfill or import writes the same progress row; one at a time.
+        if db::sync::find(&mut conn, athlete)
+            .await?
+            .is_some_and(|s| s.state == db::sync::SyncState::Backfilling)
+        {
+            return Err(Refusal::Busy);
+        }
+    }
+    let mut form = Multipart::new(req.headers(), payload);
+    let (mut field, filename) = loop {
+        match form.try_next().await {
+            Ok(Some(field)) if field.name() == Some(FIELD) => {
+                let name = field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .map(|n| n.chars().take(FILENAME_CHARS).collect::<String>())
+                    .filter(|n| !n.trim().is_empty());
+                break (field, name.unwrap_or_else(|| "export.zip".into()));
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => return Err(Refusal::NoFile),
+            Err(_) => return Err(Refusal::Unreadable),
+        }
+    };
+    // The first bytes decide whether it is a ZIP at all, before anything is stored.
+    let mut head = Vec::with_capacity(CHUNK_BYTES);
+    while head.len() < ZIP_SIGNATURE.len() {
+        match field.try_next().await {
+            Ok(Some(bytes)) => head.extend_from_slice(&bytes),
+            Ok(None) => break,
+            Err(_) => return Err(Refusal::Unreadable),
+        }
+    }
+    if head.is_empty() {
+        return Err(Refusal::NoFile);
+    }
+    if !head.starts_with(ZIP_SIGNATURE) {
+        return Err(Refusal::NotZip);
+    }
+    // Not `conn.transaction`: the form's stream cannot cross threads, which that
+    // requires. A connection dropped with its transaction open is discarded by the
+    // pool, so an abandoned upload cannot leave one behind.
+    type Tm = <db::AsyncPgConnection as AsyncConnection>::TransactionManager;
+    let conn: &mut db::AsyncPgConnection = &mut conn;
+    Tm::begin_transaction(conn).await?;
+    let stored = store(conn, athlete, &filename, head, &mut field, limit, keys).await;
+    match stored {
+        Ok(cookie) => {
+            Tm::commit_transaction(conn).await?;
+            Ok(cookie)
+        }
+        Err(refusal) => {
+            Tm::rollback_transaction(conn).await?;
+            Err(refusal)
+        }
+    }
+}
+
+/// Inside the transaction: the athlete (made when new), the upload's pieces, the job.
+async fn store(
+    conn: &mut db::AsyncPgConnection,
+    athlete: Option<AthleteId>,
+    filename: &str,
+    mut buffer: Vec<u8>,
+    field: &mut Field,
+    limit: u64,
+    keys: &SessionKeys,
+) -> Result<Option<Cookie<'static>>, Refusal> {
+    let (athlete, cookie) = match athlete {
+        Some(a) => (a, None),
+        None => {
+            let a = db::uploads::create_local_athlete(conn).await?;
+            let cookie = crate::session::start(conn, keys, a, None).await?;
+            (a, Some(cookie))
+        }
+    };
+    let upload = db::uploads::create(conn, athlete, filename).await?;
+    let mut size = buffer.len() as u64;
+    let mut seq = 0;
+    loop {
+        if size > limit {
+            return Err(Refusal::TooLarge(limit));
+        }
+        while buffer.len() >= CHUNK_BYTES {
+            let rest = buffer.split_off(CHUNK_BYTES);
+            db::uploads::append(conn, upload, seq, &buffer).await?;
+            seq += 1;
+            buffer = rest;
+        }
+        match field.try_next().await {
+            Ok(Some(bytes)) => {
+                size += bytes.len() as u64;
+                buffer.extend_from_slice(&bytes);
+            }
+            Ok(None) => break,
+            Err(_) => return Err(Refusal::Unreadable),
+        }
+    }
+    if !buffer.is_empty() {
+        db::uploads::append(conn, upload, seq, &buffer).await?;
+    }
+    db::uploads::set_size(conn, upload, i64::try_from(size).unwrap_or(i64::MAX)).await?;
+    if db::jobs::enqueue(conn, &NewJob::for_athlete(JobKind::Import, athlete))
+        .await?
+        .is_none()
+    {
+        return Err(Refusal::Busy);
+    }
+    tracing::info!(
+        athlete = athlete.get(),
+        upload,
+        bytes = size,
+        "export uploaded"
+    );
+    Ok(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_in_whole_units() {
+        assert_eq!(size_text(200 * 1024 * 1024), "200 MB");
+        assert_eq!(size_text(4096), "4 KB");
+        assert_eq!(size_text(1000), "1000 bytes");
+    }
+}

@@ -1,0 +1,256 @@
+//! `POST /upload`: a Strava export archive from the home page (a new local athlete,
+//! signed in) or from settings; stored in pieces with an import job queued; refused
+//! with nothing stored when over the limit, not a ZIP, or while an import runs. The
+//! gateway's side (the job) is tested in strava-gateway's `upload` tests, on the same
+//! file.
+
+use crate::helpers::*;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE};
+
+/// A real-layout export: three rows of a real English export with two GPS files (see
+/// strava-gateway's tests/it/upload.rs for where the rows come from).
+const EXPORT: &[u8] = include_bytes!("../../../strava-gateway/tests/data/export_upload.zip");
+
+/// A multipart body as a browser sends the upload form.
+fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----stravatalk-test-7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"export\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/zip\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn send(
+    app: &TestApp,
+    cookie: Option<&str>,
+    filename: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = multipart(filename, bytes);
+    let mut req = app
+        .http
+        .post(app.url("/upload"))
+        .header(CONTENT_TYPE, content_type)
+        .body(body);
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    req.send().await.unwrap()
+}
+
+#[derive(diesel::QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = app.conn().await;
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+/// Uploads, pieces, import jobs and athletes without a Strava id, in that order.
+async fn stored(app: &TestApp) -> (i64, i64, i64, i64) {
+    (
+        scalar(app, "SELECT count(*) AS n FROM uploads").await,
+        scalar(app, "SELECT count(*) AS n FROM upload_chunks").await,
+        scalar(app, "SELECT count(*) AS n FROM jobs WHERE kind = 'import'").await,
+        scalar(app, "SELECT count(*) AS n FROM athletes WHERE id < 0").await,
+    )
+}
+
+#[tokio::test]
+async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_queues_its_import() {
+    let app = spawn().await;
+    let home = app.get("/", None).await.text().await.unwrap();
+    assert!(
+        home.contains(r#"action="/upload" enctype="multipart/form-data""#),
+        "{home}"
+    );
+
+    let res = send(&app, None, "export_31337.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/chat");
+    let cookie = session_cookie(&res).expect("signed in");
+    assert_eq!(
+        app.get("/chat", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
+
+    let mut conn = app.conn().await;
+    let athlete = domain::AthleteId(scalar(&app, "SELECT min(id) AS n FROM athletes").await);
+    assert!(
+        athlete.get() < 0,
+        "a local athlete, not the export's id 31337"
+    );
+    let upload = db::uploads::latest(&mut conn, athlete)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(upload.filename, "export_31337.zip");
+    assert_eq!(upload.size_bytes, EXPORT.len() as i64);
+    assert_eq!(upload.state, db::uploads::UploadState::Queued);
+    // The pieces put back together are the file.
+    let mut file = Vec::new();
+    let mut seq = 0;
+    while let Some(piece) = db::uploads::chunk(&mut conn, upload.id, seq).await.unwrap() {
+        file.extend(piece);
+        seq += 1;
+    }
+    assert_eq!(file, EXPORT);
+    // The one job path: a typed import job for this athlete, queued.
+    let job = db::jobs::claim(
+        &mut conn,
+        &[db::jobs::JobKind::Import],
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    .expect("an import job");
+    assert_eq!(job.athlete().unwrap(), athlete);
+
+    // While it runs, a second upload is refused and stores nothing.
+    let before = stored(&app).await;
+    let again = send(&app, Some(&cookie), "export_31337.zip", EXPORT).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("already under way"));
+    assert_eq!(stored(&app).await, before);
+
+    // The gateway ends it (tested there); the athlete reads the summary.
+    let summary = db::uploads::UploadSummary {
+        imported: 2,
+        skipped: 1,
+        reasons: vec!["line 4: no GPS file in the export gives its time zone".into()],
+        other_athletes: 0,
+        error: None,
+    };
+    let now = chrono::Utc::now();
+    let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap();
+    db::uploads::finish(
+        &mut conn,
+        upload.id,
+        db::uploads::UploadState::Done,
+        &summary,
+        now,
+    )
+    .await
+    .unwrap();
+    let mut status = db::sync::SyncStatus::starting(athlete);
+    status.state = db::sync::SyncState::Done;
+    status.activities_synced = 2;
+    status.updated_at = now;
+    db::sync::save(&mut conn, &status).await.unwrap();
+    let progress: serde_json::Value = app
+        .get("/chat/sync", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(progress["importing"], false);
+    assert_eq!(
+        progress["label"],
+        "Imported 2 activities from export_31337.zip. Skipped 1 row: line 4: no GPS file in the export gives its time zone."
+    );
+    let settings = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains("Imported 2 activities from export_31337.zip. Skipped 1 row"),
+        "{settings}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_from_settings_goes_to_the_signed_in_athlete() {
+    let app = spawn().await;
+    app.seed().await;
+    let cookie = app.sign_in(OTHER).await;
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Import a Strava export"), "{page}");
+    let res = send(&app, Some(&cookie), "export.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        session_cookie(&res),
+        None,
+        "the athlete keeps their session"
+    );
+    let mut conn = app.conn().await;
+    let upload = db::uploads::latest(&mut conn, OTHER)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(upload.size_bytes, EXPORT.len() as i64);
+    assert_eq!(stored(&app).await, (1, 1, 1, 0), "no new athlete");
+    let page = app
+        .get("/settings", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("export.zip is being imported"), "{page}");
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_and_nothing_is_stored() {
+    let app = spawn_with(&[("UPLOAD_MAX_BYTES", "1000")]).await;
+    // Declared too large by its Content-Length: refused before the body is read.
+    let mut big = b"PK\x03\x04".to_vec();
+    big.resize(100_000, 0);
+    let res = send(&app, None, "export_1.zip", &big).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.text().await.unwrap().contains("larger than 1000 bytes"),
+        "the limit is named"
+    );
+    assert_eq!(stored(&app).await, (0, 0, 0, 0));
+    // Within the framing's margin, so found too large while it is being stored: the
+    // transaction rolls back, the athlete it made included.
+    let res = send(&app, None, "export_31337.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(session_cookie(&res).is_none());
+    assert_eq!(stored(&app).await, (0, 0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
+    let app = spawn().await;
+    app.seed().await;
+    let csv = b"Activity ID,Activity Date,Activity Name\n1,\"Jul 14, 2020, 10:36:55 PM\",Run\n";
+    let res = send(&app, None, "activities.csv", csv).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(session_cookie(&res).is_none());
+    let text = res.text().await.unwrap();
+    assert!(text.contains("not a ZIP archive"), "{text}");
+    let cookie = app.sign_in(OTHER).await;
+    let res = send(&app, Some(&cookie), "activities.csv", csv).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // An empty file and a form without the file say what to do.
+    let res = send(&app, Some(&cookie), "export.zip", b"").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose your Strava export")
+    );
+    assert_eq!(stored(&app).await, (0, 0, 0, 0));
+}
