@@ -157,6 +157,7 @@ async fn render(
         .await?
         .ok_or(AppError::SessionEnded)?;
     let demo = athlete.is_demo;
+    let zone = crate::ask::zone_of(&mut conn, &athlete).await?;
     let mut thread = exchanges(messages);
     // Follow-ups continue from the latest answer only: that is the plan the next
     // question in this conversation builds on.
@@ -171,7 +172,6 @@ async fn render(
             .filter(|_| answered)
             .and_then(|v| serde_json::from_value::<ask::Plan>(v).ok())
         {
-            let zone = crate::ask::zone_of(&mut conn, &athlete).await?;
             let ctx = ask::Context {
                 today: domain::dates::today(Utc::now(), zone),
                 units: athlete.units(),
@@ -200,7 +200,7 @@ async fn render(
     let body = document(&title, refresh, move || {
         view! {
             <Layout signed_in=true>
-                <ChatPage current=current thread=thread history=history sync=sync error=error demo=demo page=page older=older/>
+                <ChatPage current=current thread=thread history=history sync=sync error=error demo=demo page=page older=older zone=zone/>
             </Layout>
         }
     });
@@ -218,6 +218,8 @@ fn ChatPage(
     demo: bool,
     page: i64,
     older: bool,
+    /// The athlete's zone, for the dates of the conversation list.
+    zone: chrono_tz::Tz,
 ) -> impl IntoView {
     let here = current
         .as_ref()
@@ -276,7 +278,7 @@ fn ChatPage(
     // CSS hides the side one) folded behind a button above the chat, not below it.
     let list = move |history: Vec<ConversationRow>| {
         view! {
-            <ConversationList history=history conversation=conversation
+            <ConversationList history=history conversation=conversation zone=zone
                 newer=newer_link.clone() older=older_link.clone()/>
         }
     };
@@ -322,6 +324,7 @@ fn ChatPage(
 fn ConversationList(
     history: Vec<ConversationRow>,
     conversation: Option<Uuid>,
+    zone: chrono_tz::Tz,
     newer: Option<String>,
     older: Option<String>,
 ) -> impl IntoView {
@@ -331,7 +334,7 @@ fn ConversationList(
             {history.into_iter().map(|c| {
                 let current = (Some(c.id) == conversation).then_some("page");
                 let title = if c.title.is_empty() { "Untitled".to_string() } else { c.title };
-                let when = domain::format::day_month(c.updated_at.date_naive());
+                let when = domain::format::day_month(c.updated_at.with_timezone(&zone).date_naive());
                 view! {
                     <li>
                         <a href=format!("/chat/{}", c.id) aria-current=current>{title}</a>

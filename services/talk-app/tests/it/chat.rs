@@ -297,3 +297,37 @@ async fn conversations_can_be_renamed_deleted_and_paged() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_conversation_list_dates_conversations_in_the_athletes_time_zone() {
+    use diesel_async::RunQueryDsl;
+    let app = spawn().await;
+    app.seed().await;
+    let cookie = app.sign_in(OTHER).await;
+    let (id, _) = ask(&app, &cookie, None, "how many runs this year").await;
+    let mut conn = app.conn().await;
+    // 20:00 UTC on 1 March is already 2 March at UTC+14, still 1 March in New York.
+    diesel::sql_query(format!(
+        "UPDATE conversations SET updated_at = '2026-03-01T20:00:00Z' WHERE id = '{id}'"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    // Leptos marks where one text node ends and the next begins.
+    let page = page.replace("<!>", "");
+    assert!(page.contains(" · 1 Mar"), "New York reads 1 Mar");
+    diesel::sql_query(format!(
+        "UPDATE athletes SET timezone = 'Pacific/Kiritimati' WHERE id = {}",
+        OTHER.get()
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let page = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    let page = page.replace("<!>", "");
+    assert!(
+        page.contains(" · 2 Mar") && !page.contains(" · 1 Mar"),
+        "Kiritimati reads 2 Mar"
+    );
+}
