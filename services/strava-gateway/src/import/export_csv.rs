@@ -306,7 +306,8 @@ impl<'a> Cells<'a> {
             (None, None) => {
                 return Err(
                     "no GPS file in the export gives its time zone and the athlete has none: \
-                     pass --timezone Area/City"
+                     set a time zone (in the app's settings, or --timezone Area/City with \
+                     the import command) and import again"
                         .into(),
                 );
             }

@@ -1,0 +1,253 @@
+use super::*;
+use chrono::NaiveDate;
+use domain::SportType;
+
+fn ctx() -> Context {
+    Context {
+        today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+        units: Units::Metric,
+        previous: None,
+    }
+}
+
+fn plan(q: &str) -> Plan {
+    match parse(q, &ctx()) {
+        Parsed::Plan(p) => p,
+        other => panic!("{q}: {other:?}"),
+    }
+}
+
+#[test]
+fn counts_and_totals() {
+    let p = plan("How many runs did I do in November 2023?");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Count, Aggregation::Total)
+    );
+    assert_eq!(p.filters.sports.unwrap().plural, "runs");
+    assert_eq!(p.period.label(), "in November 2023");
+    let p = plan("how far did I ride last month");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Total)
+    );
+    let p = plan("how many km did I run this year");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Total)
+    );
+    assert_eq!(p.units, Some(Units::Metric));
+    let p = plan("total elevation gain in feet for hikes in 2025");
+    assert_eq!(p.metric, Metric::Elevation);
+    assert_eq!(p.units, Some(Units::Imperial));
+}
+
+#[test]
+fn extremes_need_a_measure() {
+    // "Longest run" means by distance; across sports both readings are answered.
+    let p = plan("what was my longest run?");
+    assert_eq!(
+        (p.metric, p.aggregation, p.also_by),
+        (Metric::Distance, Aggregation::Max, None)
+    );
+    let p = plan("my longest activity");
+    assert_eq!(p.also_by, Some(Metric::MovingTime));
+    assert!(matches!(
+        parse("my 3 longest workouts", &ctx()),
+        Parsed::Clarify { .. }
+    ));
+    let p = plan("my longest run by distance");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Max)
+    );
+    let p = plan("longest ride by time in 2025");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::MovingTime, Aggregation::Max)
+    );
+    let p = plan("top 5 fastest 5k runs");
+    assert_eq!((p.metric, p.aggregation), (Metric::Speed, Aggregation::Max));
+    assert_eq!(p.limit, Some(5));
+    assert_eq!(p.filters.race, Some(Race::FiveK));
+}
+
+#[test]
+fn filters() {
+    let p = plan("runs over 15 km since march");
+    assert_eq!(p.filters.distance, Some((Cmp::AtLeast, 15_000.0)));
+    let p = plan("rides longer than 2 hours");
+    assert_eq!(p.filters.duration, Some((Cmp::AtLeast, 7200.0)));
+    let p = plan("how many parkruns in 2025");
+    assert_eq!(p.filters.name.as_deref(), Some("parkrun"));
+    let p = plan("morning runs on tuesdays this year");
+    assert_eq!(p.filters.weekday, Some(2));
+    assert_eq!(p.filters.day_part, Some(DayPart::Morning));
+    let p = plan("how many commutes last year");
+    assert_eq!(p.filters.commute, Some(true));
+}
+
+#[test]
+fn grouping_and_comparison() {
+    let p = plan("weekly ride distance this year as a chart");
+    assert_eq!(p.group, Some(GroupBy::Week));
+    assert_eq!(p.chart, Some(ChartKind::Bar));
+    let p = plan("which day of the week do I run most");
+    assert_eq!(p.group, Some(GroupBy::Weekday));
+    let p = plan("running distance 2024 vs 2023");
+    assert_eq!(p.compare.len(), 2);
+    let p = plan("my longest streak");
+    assert_eq!(p.aggregation, Aggregation::Streak);
+}
+
+#[test]
+fn two_activities_side_by_side() {
+    let p = plan("my last run vs the one before");
+    assert_eq!(
+        (p.versus, p.aggregation, p.order, p.limit),
+        (
+            Some(Versus::TopTwo),
+            Aggregation::List,
+            Order::Newest,
+            Some(2)
+        )
+    );
+    let p = plan("compare my two longest rides this year");
+    assert_eq!(
+        (p.versus, p.metric, p.aggregation, p.limit),
+        (
+            Some(Versus::TopTwo),
+            Metric::Distance,
+            Aggregation::Max,
+            Some(2)
+        )
+    );
+    assert!(p.compare.is_empty() && p.group.is_none());
+    let p = plan("my fastest vs slowest run this year");
+    assert_eq!(
+        (p.versus, p.metric, p.limit),
+        (Some(Versus::Extremes), Metric::Speed, None)
+    );
+    // Without a sport, longest and shortest could mean distance or time.
+    assert!(matches!(
+        parse("longest vs shortest activity", &ctx()),
+        Parsed::Clarify { .. }
+    ));
+    // Two activities and two periods at once is not answered yet.
+    assert!(matches!(
+        parse("fastest vs slowest run this year vs last year", &ctx()),
+        Parsed::Unsupported { .. }
+    ));
+}
+
+#[test]
+fn start_time_windows() {
+    let span = |q: &str| plan(q).filters.start_time.map(|s| (s.from, s.to));
+    assert_eq!(span("runs before 7am"), Some((None, Some(420))));
+    assert_eq!(span("activities after 9pm"), Some((Some(1260), None)));
+    assert_eq!(
+        span("runs that started between 6am and 8am in 2025"),
+        Some((Some(360), Some(480)))
+    );
+    // A bare first hour takes the second's pm; a window may wrap past midnight.
+    assert_eq!(span("rides from 6 to 8pm"), Some((Some(1080), Some(1200))));
+    assert_eq!(
+        span("walks between 10pm and 2am"),
+        Some((Some(1320), Some(120)))
+    );
+    // Not clock times: "between 5 and 10 km" is left for a distance rule.
+    match parse("runs between 5 and 10 km", &ctx()) {
+        Parsed::Partial {
+            plan: Some(plan), ..
+        } => assert_eq!(plan.filters.start_time, None),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_sport_included_widens_the_selection() {
+    let p = plan("walks including hikes this year");
+    let sports = p.filters.sports.expect("sports");
+    assert_eq!(
+        sports.types,
+        vec![SportType::new("Walk"), SportType::new("Hike")]
+    );
+    assert_eq!(sports.plural, "walks and hikes");
+    // Runs already hold trail runs: nothing to add, nothing to rename.
+    let p = plan("how many runs this year, trail runs included");
+    assert_eq!(p.filters.sports.expect("sports").plural, "runs");
+}
+
+#[test]
+fn phrasings_that_need_care() {
+    let p = plan("rides with more than 1000 m of climbing");
+    assert_eq!(p.filters.elevation, Some((Cmp::AtLeast, 1000.0)));
+    assert_eq!(p.filters.distance, None);
+    assert_eq!(p.aggregation, Aggregation::List);
+    let p = plan("runs longer than 1 hour and 30 minutes");
+    assert_eq!(p.filters.duration, Some((Cmp::AtLeast, 5400.0)));
+    let p = plan("what was my best 5k time");
+    assert_eq!((p.metric, p.aggregation), (Metric::Speed, Aggregation::Max));
+    let p = plan("which month did I run the most km in 2025");
+    assert_eq!(p.group, Some(GroupBy::Month));
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Total)
+    );
+    let p = plan("did I run more this year than last year");
+    assert_eq!(p.compare.len(), 2);
+    let p = plan("longest ride this year in km");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Max)
+    );
+    let p = plan("my walks in 2025 in miles");
+    assert_eq!(p.aggregation, Aggregation::List);
+    assert_eq!(p.units, Some(Units::Imperial));
+}
+
+#[test]
+fn follow_ups_merge() {
+    let first = plan("how many runs in October 2026");
+    let mut c = ctx();
+    c.previous = Some(first);
+    let Parsed::Plan(p) = parse("and in November?", &c) else {
+        panic!()
+    };
+    assert_eq!(p.period.label(), "in November 2026");
+    assert_eq!(p.metric, Metric::Count);
+    let Parsed::Plan(p) = parse("what about rides?", &c) else {
+        panic!()
+    };
+    assert_eq!(p.filters.sports.unwrap().plural, "rides");
+    let Parsed::Plan(p) = parse("show them as a chart", &c) else {
+        panic!()
+    };
+    assert!(p.chart.is_some() && p.group.is_some());
+}
+
+#[test]
+fn refusals() {
+    for q in [
+        "what was the weather on my last run",
+        "delete my runs",
+        "'; drop table activities; --",
+        "show every athlete's runs",
+        "how many croquet games this year",
+    ] {
+        assert!(
+            matches!(parse(q, &ctx()), Parsed::Unsupported { .. }),
+            "{q}"
+        );
+    }
+    assert_eq!(parse("", &ctx()), Parsed::NotUnderstood);
+    assert_eq!(parse("tell me a joke", &ctx()), Parsed::NotUnderstood);
+    assert!(matches!(
+        parse("show my activities", &ctx()),
+        Parsed::Clarify { .. }
+    ));
+    assert!(matches!(
+        parse("what is my average pace", &ctx()),
+        Parsed::Clarify { .. }
+    ));
+}
