@@ -71,6 +71,15 @@ impl Answer {
         }
     }
 
+    /// A sentence and a table, no chart.
+    pub fn table(text: impl Into<String>, table: Table) -> Self {
+        Self {
+            kind: AnswerKind::Table,
+            table: Some(table),
+            ..Self::text(text)
+        }
+    }
+
     /// A question back, listing the options as bullets.
     pub fn clarify(text: &str, options: &[String]) -> Self {
         let mut out = text.to_string();

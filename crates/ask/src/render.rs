@@ -658,14 +658,7 @@ impl Renderer<'_> {
                 ));
             }
         };
-        Answer {
-            kind: AnswerKind::Table,
-            text,
-            table: Some(self.activity_table(std::slice::from_ref(row))),
-            chart: None,
-            sql: None,
-            read_as: String::new(),
-        }
+        Answer::table(text, self.activity_table(std::slice::from_ref(row)))
     }
 
     /// Two activities side by side: each named, then how the first differs.
@@ -715,14 +708,7 @@ impl Renderer<'_> {
                 &rows[..1],
             )
         };
-        Answer {
-            kind: AnswerKind::Table,
-            text,
-            table: Some(self.activity_table(shown)),
-            chart: None,
-            sql: None,
-            read_as: String::new(),
-        }
+        Answer::table(text, self.activity_table(shown))
     }
 
     /// What the two activities of a comparison are called: "fastest" and "the slowest",
@@ -866,14 +852,7 @@ impl Renderer<'_> {
             .map(|o| o.trim().to_string());
             return Answer::clarify(&text, &options);
         };
-        Answer {
-            kind: AnswerKind::Table,
-            text,
-            table: Some(self.activity_table(shown)),
-            chart: None,
-            sql: None,
-            read_as: String::new(),
-        }
+        Answer::table(text, self.activity_table(shown))
     }
 
     fn superlative(&self) -> String {
