@@ -553,23 +553,10 @@ fn streak_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Parsed, parse};
-    use chrono::NaiveDate;
-    use domain::Units;
-
-    fn ctx() -> Context {
-        Context {
-            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            units: Units::Metric,
-            previous: None,
-        }
-    }
+    use crate::test_support::{ctx, plan};
 
     fn sql(q: &str) -> Query {
-        match parse(q, &ctx()) {
-            Parsed::Plan(p) => compile(&p, &ctx()),
-            other => panic!("{q}: {other:?}"),
-        }
+        compile(&plan(q), &ctx())
     }
 
     #[test]

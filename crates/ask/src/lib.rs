@@ -21,6 +21,8 @@ pub mod plan;
 pub mod read_as;
 pub mod render;
 pub mod suggest;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 pub use answer::{

@@ -223,22 +223,10 @@ fn measure(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Parsed, parse};
-    use domain::Units;
-
-    fn ctx() -> Context {
-        Context {
-            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            units: Units::Metric,
-            previous: None,
-        }
-    }
+    use crate::test_support::{ctx, plan};
 
     fn read(q: &str) -> String {
-        match parse(q, &ctx()) {
-            Parsed::Plan(p) => read_as(&p, &ctx()),
-            other => panic!("{q}: {other:?}"),
-        }
+        read_as(&plan(q), &ctx())
     }
 
     #[test]

@@ -109,23 +109,7 @@ fn words(list: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
-    use domain::Units;
-
-    fn ctx() -> Context {
-        Context {
-            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            units: Units::Metric,
-            previous: None,
-        }
-    }
-
-    fn plan(q: &str) -> Plan {
-        match parse(q, &ctx()) {
-            Parsed::Plan(p) => p,
-            other => panic!("{q}: {other:?}"),
-        }
-    }
+    use crate::test_support::{ctx, plan};
 
     #[test]
     fn totals_get_a_shape_a_sport_and_a_time() {

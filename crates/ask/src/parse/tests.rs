@@ -1,21 +1,6 @@
 use super::*;
-use chrono::NaiveDate;
+use crate::test_support::{ctx, plan};
 use domain::SportType;
-
-fn ctx() -> Context {
-    Context {
-        today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-        units: Units::Metric,
-        previous: None,
-    }
-}
-
-fn plan(q: &str) -> Plan {
-    match parse(q, &ctx()) {
-        Parsed::Plan(p) => p,
-        other => panic!("{q}: {other:?}"),
-    }
-}
 
 #[test]
 fn counts_and_totals() {
