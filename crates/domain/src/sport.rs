@@ -174,6 +174,8 @@ const TRANSLATED_EXPORT_NAMES: &[(&str, &str, &str)] = &[
     ("fr", "Randonnée", "Hike"),
     ("es", "Carrera", "Run"),
     ("es", "Entrenamiento con pesas", "WeightTraining"),
+    ("zh", "骑行", "Ride"),
+    ("ja", "ランニング", "Run"),
     // unverified: app wording, no export line seen
     ("de", "Schwimmen", "Swim"),
     ("de", "Spaziergang", "Walk"),
@@ -209,7 +211,6 @@ const TRANSLATED_EXPORT_NAMES: &[(&str, &str, &str)] = &[
     ("ja", "ウォーク", "Walk"),
     ("ja", "ハイキング", "Hike"),
     ("zh", "跑步", "Run"),
-    ("zh", "骑行", "Ride"),
     ("zh", "游泳", "Swim"),
     ("zh", "步行", "Walk"),
     ("zh", "徒步", "Hike"),

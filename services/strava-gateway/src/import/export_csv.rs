@@ -321,8 +321,13 @@ impl<'a> Cells<'a> {
                 None => 0.0,
             },
         };
-        let elapsed = self.whole("Elapsed Time")?.unwrap_or(0);
-        let moving = self.whole("Moving Time")?.unwrap_or(elapsed);
+        // A trimmed export may keep only one of the two times: each stands in for
+        // the other rather than reading as zero.
+        let (elapsed, moving) = (self.whole("Elapsed Time")?, self.whole("Moving Time")?);
+        let (elapsed, moving) = (
+            elapsed.or(moving).unwrap_or(0),
+            moving.or(elapsed).unwrap_or(0),
+        );
         let kind = self.last("Activity Type").map_or("Workout", |c| c.value);
         let sport_type = SportType::from_export_name(kind);
         let average_speed = self.quantity("Average Speed")?.unwrap_or_else(|| {
@@ -811,6 +816,70 @@ mod tests {
             matches!(&err, ReadError::File(m) if m.contains("Activity Date")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn chinese_real_export_in_beijing_time() {
+        let text = block("chinese-real-export");
+        let header: Vec<String> = text
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(language::clean_header)
+            .collect();
+        let reading = language::read_header(&header);
+        assert_eq!(reading.language.map(|l| l.code), Some("zh"));
+        // Every one of the 103 columns has an English name.
+        assert!(
+            reading.names.iter().all(|n| n.is_ascii()),
+            "{:?}",
+            reading.names
+        );
+
+        let rows = parse(&text, &ctx(zone("Asia/Shanghai")));
+        let rows = good(&rows);
+        assert_eq!(rows.len(), 3);
+        let a = rows[0];
+        assert_eq!(a.id, 19766221137);
+        assert_eq!(a.name, "温榆河绕圈✘2+机场东路有氧");
+        assert_eq!(a.sport_type, "Ride");
+        // "2026年8月16日 09:01:41" is UTC; Beijing is UTC+8 all year.
+        assert_eq!(a.start_date.to_string(), "2026-08-16 09:01:41 UTC");
+        assert_eq!(a.start_date_local.to_string(), "2026-08-16 17:01:41");
+        assert_eq!(a.timezone.as_deref(), Some("(GMT+08:00) Asia/Shanghai"));
+        assert_eq!(a.distance_m, 87694.9);
+        assert_eq!((a.moving_time_s, a.elapsed_time_s), (12339, 13127));
+        assert_eq!(
+            (a.average_heartrate, a.max_heartrate),
+            (Some(146.0), Some(166.0))
+        );
+        assert_eq!((a.calories, a.average_watts), (Some(2681.0), Some(127.0)));
+        assert_eq!(a.total_elevation_gain_m, 53.0);
+        // 22:47 UTC on 8 August is a dawn start on the 9th in Beijing.
+        assert_eq!(rows[1].start_date_local.to_string(), "2026-08-09 06:47:15");
+        assert_eq!(rows[1].distance_m, 210288.3);
+        assert_eq!(rows[1].total_elevation_gain_m, 1825.0);
+        // A description with full-width commas and an emoji is one field.
+        assert_eq!(rows[2].name, "机场东路有氧40公里");
+        assert_eq!(rows[2].average_cadence, Some(80.0));
+    }
+
+    #[test]
+    fn japanese_fixture_header_and_numeric_date() {
+        let rows = parse(&block("japanese-fixture"), &ctx(zone("Asia/Tokyo")));
+        let rows = good(&rows);
+        let a = rows[0];
+        assert_eq!((a.id, a.name.as_str()), (1, "朝のランニング"));
+        assert_eq!(a.sport_type, "Run");
+        // A morning run: 20:14 UTC is 05:14 the next day in Tokyo (UTC+9).
+        assert_eq!(a.start_date_local.to_string(), "2026-06-30 05:14:15");
+        // The fixture's "距離_1" is not Strava's name, so the first Distance
+        // (kilometres) is the one read.
+        assert_eq!(a.distance_m, 12400.0);
+        // No elapsed time in the fixture: the moving time stands in for it.
+        assert_eq!((a.moving_time_s, a.elapsed_time_s), (4555, 4555));
+        assert_eq!(a.total_elevation_gain_m, 163.0);
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! streamed out of it, and each activity's GPS file (the CSV's "Filename") is opened
 //! on a second handle to the same archive, read to its first position and looked up
 //! in the time-zone boundaries embedded in the binary (`tzf-rs`). Nothing is
-//! unpacked to disk and nothing is held beyond the row being read.
+//! unpacked to disk; what is held is the row being read and the archive's index,
+//! 32 bytes per file in it (`zip_index`).
 
 use super::export_csv;
 use super::gps;
 use super::rows::{Batcher, ReadError, RowContext, ZoneFinder};
+use super::zip_index::{Found, ZipIndex};
 use chrono_tz::Tz;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::BufReader;
 use std::path::Path;
-use zip::ZipArchive;
 
 /// The CSV's name inside the archive.
 const CSV_NAME: &str = "activities.csv";
@@ -22,62 +23,64 @@ pub fn is_zip(head: &[u8]) -> bool {
 }
 
 /// Opens the archive and finds `activities.csv`, so a file that is not an export is
-/// refused before the import starts. Returns the folder the CSV sits in ("" or
-/// "export_123/"): the "Filename" column is relative to it.
-pub fn check(path: &Path) -> Result<String, String> {
-    let archive = open(path)?;
-    csv_folder(&archive)
+/// refused before the import starts.
+pub fn check(path: &Path) -> Result<(), String> {
+    open(path).map(|_| ())
 }
 
-fn open(path: &Path) -> Result<ZipArchive<BufReader<File>>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    ZipArchive::new(BufReader::new(file)).map_err(|e| format!("not a ZIP archive: {e}"))
-}
-
-fn csv_folder<R: Read + Seek>(archive: &ZipArchive<R>) -> Result<String, String> {
-    let mut best: Option<String> = None;
-    for name in archive.file_names() {
-        let Ok(name) = name else { continue };
+/// The archive's index and its `activities.csv`. The folder the CSV sits in (""
+/// or "export_123/") is where the "Filename" column's paths start.
+fn open(path: &Path) -> Result<(ZipIndex, Found), String> {
+    let is_csv = |name: &str| {
         let lower = name.to_ascii_lowercase();
-        if lower == CSV_NAME || lower.ends_with(&format!("/{CSV_NAME}")) {
-            let folder = name[..name.len() - CSV_NAME.len()].to_owned();
-            // The shallowest one is the export's own.
-            if best.as_ref().is_none_or(|b| folder.len() < b.len()) {
-                best = Some(folder);
-            }
-        }
-    }
-    best.ok_or_else(|| format!("no {CSV_NAME} in the archive: is this a Strava export?"))
+        lower == CSV_NAME || lower.ends_with(&format!("/{CSV_NAME}"))
+    };
+    let (index, candidates) = ZipIndex::read(path, is_csv).map_err(|e| e.to_string())?;
+    // The shallowest one is the export's own.
+    let csv = candidates
+        .into_iter()
+        .min_by_key(|found| found.name.len())
+        .ok_or_else(|| format!("no {CSV_NAME} in the archive: is this a Strava export?"))?;
+    Ok((index, csv))
+}
+
+fn open_file(path: &Path) -> Result<BufReader<File>, ReadError> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| ReadError::File(format!("cannot open: {e}")))
 }
 
 /// Reads the archive's `activities.csv` row by row, each activity in the zone of
 /// its GPS file when it has one.
 pub fn read(path: &Path, ctx: &RowContext, out: &mut Batcher) -> Result<(), ReadError> {
-    let mut archive = open(path).map_err(ReadError::File)?;
-    let folder = csv_folder(&archive).map_err(ReadError::File)?;
+    let (index, csv_entry) = open(path).map_err(ReadError::File)?;
+    let folder = csv_entry.name[..csv_entry.name.len() - CSV_NAME.len()].to_owned();
+    let csv = csv_entry
+        .open(open_file(path)?)
+        .map_err(|e| ReadError::File(format!("cannot read {CSV_NAME}: {e}")))?;
     let mut zones = ArchiveZones {
-        archive: open(path).map_err(ReadError::File)?,
-        folder: folder.clone(),
+        index,
+        file: open_file(path)?,
+        folder,
         finder: tzf_rs::EmbeddedFinder::new(),
     };
-    let csv = archive
-        .by_name(&format!("{folder}{CSV_NAME}"))
-        .map_err(|e| ReadError::File(format!("cannot read {CSV_NAME}: {e}")))?;
     export_csv::read(csv, ctx, out, Some(&mut zones))
 }
 
-/// Zones from the GPS files of one archive.
-struct ArchiveZones<R> {
-    archive: ZipArchive<R>,
+/// Zones from the GPS files of one archive, read on a second handle to it while
+/// the first streams the CSV.
+struct ArchiveZones {
+    index: ZipIndex,
+    file: BufReader<File>,
     folder: String,
     finder: tzf_rs::EmbeddedFinder,
 }
 
-impl<R: Read + Seek> ZoneFinder for ArchiveZones<R> {
+impl ZoneFinder for ArchiveZones {
     fn zone_of(&mut self, filename: &str) -> Option<Tz> {
         let name = format!("{}{}", self.folder, filename.trim());
-        let entry = self.archive.by_name(&name).ok()?;
         // An unreadable file costs the activity only its own zone.
+        let entry = self.index.open(&mut self.file, &name).ok()??;
         let position = gps::first_position(&name, entry).ok()??;
         zone_at(&self.finder, position)
     }

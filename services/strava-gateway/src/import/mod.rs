@@ -23,6 +23,7 @@ mod gps;
 mod json_array;
 mod language;
 mod rows;
+mod zip_index;
 
 pub use export_csv::parse_export_date;
 pub use rows::Place;

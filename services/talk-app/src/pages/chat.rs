@@ -2,6 +2,7 @@
 //! questions, past conversations and the backfill progress; `POST /chat/ask` answers
 //! through the engine and redirects back (post/redirect/get).
 
+use super::sync::Progress;
 use crate::app::{Layout, document, html};
 use crate::ask_limits::{self, Admission, AskLimits};
 use crate::components::AnswerView;
@@ -12,7 +13,6 @@ use actix_web::{HttpResponse, web};
 use ask::{Answer, AnswerKind};
 use chrono::Utc;
 use db::chats::{ConversationRow, MessageRow};
-use db::sync::SyncStatus;
 use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ pub const EXAMPLES: &[&str] = &[
 ];
 /// Past conversations listed beside the chat.
 const HISTORY: i64 = 30;
-/// Seconds between refreshes while a backfill runs.
+/// Seconds between refreshes while an import runs (pages without JavaScript).
 const REFRESH_SECONDS: u32 = 15;
 
 /// `?error=` (and `?wait=` seconds) after a failed or refused ask.
@@ -180,10 +180,10 @@ async fn render(
             last.suggestions = ask::suggestions(&plan, &ctx);
         }
     }
-    let sync = db::sync::find(&mut conn, session.athlete)
-        .await?
-        .filter(|s| s.state == db::sync::SyncState::Backfilling);
+    let status = db::sync::find(&mut conn, session.athlete).await?;
+    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
     drop(conn);
+    let sync = Progress::with_upload(status.as_ref(), upload.as_ref()).on_chat_page(Utc::now());
 
     let wait = query
         .wait
@@ -191,7 +191,10 @@ async fn render(
         .and_then(|w| w.parse::<u64>().ok())
         .filter(|w| (1..=60).contains(w));
     let error = query.error.as_deref().map(|code| error_text(code, wait));
-    let refresh = sync.as_ref().map(|_| REFRESH_SECONDS);
+    let refresh = sync
+        .as_ref()
+        .filter(|p| p.importing)
+        .map(|_| REFRESH_SECONDS);
     let title = current
         .as_ref()
         .map(|c| c.title.clone())
@@ -213,7 +216,7 @@ fn ChatPage(
     current: Option<ConversationRow>,
     thread: Vec<Exchange>,
     history: Vec<ConversationRow>,
-    sync: Option<SyncStatus>,
+    sync: Option<Progress>,
     error: Option<String>,
     demo: bool,
     page: i64,
@@ -295,7 +298,7 @@ fn ChatPage(
                 })}
                 <h1 id="chat-title" class="chat-title">{heading}</h1>
                 {manage}
-                {sync.map(|s| view! { <SyncProgress status=s/> })}
+                {sync.map(|progress| view! { <SyncProgress progress=progress/> })}
                 <ol class="exchanges" aria-live="polite">{items}</ol>
                 {is_new.then(|| view! { <Examples/> })}
                 {error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -365,11 +368,14 @@ fn Examples() -> impl IntoView {
     }
 }
 
-/// The backfill's progress while activities are still arriving; app.js keeps it current.
+/// The import's progress while activities are still arriving (app.js keeps it
+/// current), or the summary of an upload's import once it ended.
 #[component]
-fn SyncProgress(status: SyncStatus) -> impl IntoView {
-    let progress = super::sync::Progress::of(Some(&status));
+fn SyncProgress(progress: Progress) -> impl IntoView {
     let label = progress.label;
+    if !progress.importing {
+        return view! { <p class="sync done" role="status">{label}</p> }.into_any();
+    }
     view! {
         <div class="sync" role="status">
             <label for="sync-progress">{label.clone()}</label>
@@ -377,9 +383,10 @@ fn SyncProgress(status: SyncStatus) -> impl IntoView {
                 Some(t) => view! { <progress id="sync-progress" max=t.to_string() value=progress.synced.to_string()>{label}</progress> }.into_any(),
                 None => view! { <progress id="sync-progress">{label}</progress> }.into_any(),
             }}
-            <p class="muted">"Your Strava history is still being imported: answers cover what has arrived so far. This box follows the import by itself."</p>
+            <p class="muted">"Your activities are still being imported: answers cover what has arrived so far. This box follows the import by itself."</p>
         </div>
     }
+    .into_any()
 }
 
 /// The question form's fields.

@@ -1,14 +1,17 @@
 //! `GET /chat/sync`: the import's progress as JSON, polled by app.js so the chat page
 //! follows a backfill or the import of an uploaded export without reloading (and
 //! without losing what is being typed). Without JavaScript the page refreshes itself
-//! instead. When an upload's import is the last thing that happened, the label is its
-//! summary: imported, skipped with reasons.
+//! instead. An uploaded export counts as importing from the moment it is stored, so
+//! the box is there before the gateway's worker picks it up. When an upload's import
+//! is the last thing that happened, the label is its summary: imported, skipped with
+//! reasons, and the chat page shows it for a day.
 
 use crate::error::AppError;
 use crate::session::Session;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use db::sync::SyncStatus;
-use db::uploads::{Upload, UploadSummary};
+use db::uploads::{Upload, UploadState, UploadSummary};
 use serde::Serialize;
 
 /// What the progress box shows.
@@ -22,6 +25,10 @@ pub struct Progress {
     pub total: Option<i32>,
     /// The sentence beside the bar.
     pub label: String,
+    /// When the upload whose summary `label` is ended (the chat page shows a
+    /// summary for a while, app.js only when it sees the import end).
+    #[serde(skip)]
+    pub summary_of: Option<DateTime<Utc>>,
 }
 
 impl Progress {
@@ -33,6 +40,7 @@ impl Progress {
                 synced: 0,
                 total: None,
                 label: String::new(),
+                summary_of: None,
             };
         };
         let synced = s.activities_synced.max(0);
@@ -48,23 +56,48 @@ impl Progress {
             synced,
             total,
             label,
+            summary_of: None,
         }
     }
 
-    /// The progress of `status`, told with the summary of `upload` once that upload's
-    /// import is the newest thing the status records.
+    /// The progress of `status`, told with `upload`: an upload still waiting for the
+    /// worker is an import under way, and once its import is the newest thing the
+    /// status records, the label is its summary.
     pub fn with_upload(status: Option<&SyncStatus>, upload: Option<&Upload>) -> Self {
         let mut progress = Self::of(status);
-        let ended = upload.and_then(|u| Some((u, u.finished_at?, u.summary()?)));
-        if let (Some(s), Some((u, finished, summary))) = (status, ended)
+        let Some(u) = upload else { return progress };
+        if u.state == UploadState::Queued && !progress.importing {
+            return Self {
+                importing: true,
+                synced: 0,
+                total: None,
+                label: format!("{} is waiting to be imported", u.filename),
+                summary_of: None,
+            };
+        }
+        let ended = u.finished_at.zip(u.summary());
+        if let (Some(s), Some((finished, summary))) = (status, ended)
             && !progress.importing
             && finished >= s.updated_at
         {
             progress.label = summary_text(&u.filename, &summary);
+            progress.summary_of = Some(finished);
         }
         progress
     }
+
+    /// What the chat page shows at `now`: the box while an import runs, the summary
+    /// of an upload's import for a day after it ended, otherwise nothing.
+    pub fn on_chat_page(self, now: DateTime<Utc>) -> Option<Self> {
+        let recent = self
+            .summary_of
+            .is_some_and(|ended| now - ended < SUMMARY_SHOWN_FOR);
+        (self.importing || recent).then_some(self)
+    }
 }
+
+/// How long the chat page shows an upload's summary (settings keeps it).
+const SUMMARY_SHOWN_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// Reasons listed in the summary line; the rest are counted.
 const REASONS_SHOWN: usize = 5;

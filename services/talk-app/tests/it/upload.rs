@@ -83,9 +83,16 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/chat");
     let cookie = session_cookie(&res).expect("signed in");
-    assert_eq!(
-        app.get("/chat", Some(&cookie)).await.status(),
-        StatusCode::OK
+    // Before the gateway's worker picks it up, the chat page already follows it,
+    // refreshing itself without JavaScript.
+    let chat = app.get("/chat", Some(&cookie)).await;
+    assert_eq!(chat.status(), StatusCode::OK);
+    let chat = chat.text().await.unwrap();
+    assert!(
+        chat.contains("export_31337.zip is waiting to be imported")
+            && chat.contains("<progress")
+            && chat.contains("http-equiv=\"refresh\""),
+        "{chat}"
     );
 
     let mut conn = app.conn().await;
@@ -162,6 +169,27 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         progress["label"],
         "Imported 2 activities from export_31337.zip. Skipped 1 row: line 4: no GPS file in the export gives its time zone."
     );
+    // The chat page shows the summary too (a page without JavaScript never saw the
+    // import end), and stops refreshing.
+    let chat = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(
+        chat.contains(r#"<p role="status" class="sync done">Imported 2 activities from export_31337.zip. Skipped 1 row"#)
+            && !chat.contains("<progress")
+            && !chat.contains("http-equiv"),
+        "{chat}"
+    );
+    // A day later the chat page is quiet again; settings keeps the summary.
+    for table in [
+        "uploads SET finished_at = finished_at",
+        "sync_status SET updated_at = updated_at",
+    ] {
+        diesel::sql_query(format!("UPDATE {table} - interval '25 hours'"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let chat = app.get("/chat", Some(&cookie)).await.text().await.unwrap();
+    assert!(!chat.contains("export_31337.zip"), "{chat}");
     let settings = app
         .get("/settings", Some(&cookie))
         .await
