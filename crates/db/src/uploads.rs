@@ -215,3 +215,23 @@ pub async fn create_local_athlete(conn: &mut AsyncPgConnection) -> QueryResult<A
     .await?;
     Ok(AthleteId(row.id))
 }
+
+/// Deletes accounts made from an upload (see [`create_local_athlete`]) that nobody
+/// can reach any more: no live session and no live API token. Such an account cannot
+/// be signed into again (that needs Strava), so its data would otherwise stay for
+/// ever. Returns how many went.
+pub async fn delete_unreachable_local_athletes(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM athletes a WHERE a.id < 0 AND NOT a.is_demo \
+           AND NOT EXISTS (SELECT 1 FROM app_sessions s WHERE s.athlete_id = a.id \
+                             AND s.revoked_at IS NULL AND s.expires_at > $1) \
+           AND NOT EXISTS (SELECT 1 FROM api_tokens t WHERE t.athlete_id = a.id \
+                             AND t.revoked_at IS NULL)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .execute(conn)
+    .await
+}

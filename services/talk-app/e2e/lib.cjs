@@ -22,7 +22,7 @@ function expect(ok, what) {
 const gzipped = (buf) => zlib.gzipSync(buf).length;
 
 // One browser at one screen size, with the checks attached to its page.
-async function open(width, height, tag, { javaScript = true } = {}) {
+async function open(width, height, tag, { javaScript = true, timezoneId } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "stravatalk-chromium-"));
   const context = await chromium.launchPersistentContext(dataDir, {
     executablePath: CHROMIUM,
@@ -31,6 +31,7 @@ async function open(width, height, tag, { javaScript = true } = {}) {
     // axe-core is injected as a script tag; the app's own policy must not block it.
     bypassCSP: true,
     javaScriptEnabled: javaScript,
+    timezoneId,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
@@ -57,7 +58,7 @@ async function open(width, height, tag, { javaScript = true } = {}) {
   });
   let step = 0;
   const t = {
-    page, tag, width,
+    page, tag, width, javaScript,
     // Every page view ends here: a screenshot, axe-core, the weight, console errors.
     async check(name) {
       step += 1;

@@ -11,16 +11,23 @@ const { SHOTS, open } = require("./lib.cjs");
 const { chat } = require("./chat.cjs");
 const { strava } = require("./strava.cjs");
 const { nojs } = require("./nojs.cjs");
+const { upload } = require("./upload.cjs");
 
 const SIZES = [["phone", 390, 844], ["desktop", 1280, 800]];
-const FLOWS = [["demo", chat, true], ["strava", strava, true], ["nojs", nojs, false]];
+const FLOWS = [
+  ["demo", chat, {}],
+  ["strava", strava, {}],
+  ["nojs", nojs, { javaScript: false }],
+  ["upload", upload, { timezoneId: "America/Recife" }],
+  ["upload-nojs", upload, { javaScript: false, timezoneId: "America/Recife" }],
+];
 
 (async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   for (const [size, width, height] of SIZES) {
-    for (const [name, flow, javaScript] of FLOWS) {
+    for (const [name, flow, options] of FLOWS) {
       console.log(`== ${name} at ${width}x${height}`);
-      const t = await open(width, height, `${size}-${name}`, { javaScript });
+      const t = await open(width, height, `${size}-${name}`, options);
       try {
         await flow(t);
       } finally {

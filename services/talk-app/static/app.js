@@ -197,6 +197,11 @@
       box.dataset.js = "1";
       followSync(box);
     });
+    // A zone picker with nothing chosen starts at the browser's zone, when listed.
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    root.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+      if (zone && !select.value && select.querySelector('option[value="' + zone + '"]')) select.value = zone;
+    });
   }
 
   window.addEventListener("popstate", function () { location.reload(); });

@@ -332,7 +332,8 @@ async fn reconcile(
 /// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
 /// athlete must reconnect), since Strava's terms do not let them stay; prune
 /// finished inbox events and jobs of the same age and stale sessions and login
-/// tickets; and delete talk-app's demo copies past their day.
+/// tickets; and delete talk-app's demo copies past their day and the accounts made
+/// from an upload that nobody can sign into any more.
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.pool.get().await?;
     let s = &ctx.settings;
@@ -371,6 +372,10 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     let demos = db::demo::delete_expired_copies(&mut conn, now).await?;
     if demos > 0 {
         tracing::info!(copies = demos, "deleted expired demo copies");
+    }
+    let locals = db::uploads::delete_unreachable_local_athletes(&mut conn, now).await?;
+    if locals > 0 {
+        tracing::info!(accounts = locals, "deleted upload accounts nobody can sign into");
     }
     Ok(())
 }

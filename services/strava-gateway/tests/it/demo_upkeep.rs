@@ -1,5 +1,6 @@
 //! The upkeep sweep deletes talk-app's demo copies once their day is over, with
-//! everything of theirs, and leaves live copies and the demo template alone.
+//! everything of theirs, and leaves live copies and the demo template alone. It also
+//! deletes accounts made from an upload once nobody can sign into them.
 
 use crate::sync_support::{Harness, wait_until};
 use chrono::Utc;
@@ -19,7 +20,7 @@ async fn athletes(h: &Harness) -> Vec<i64> {
 }
 
 #[tokio::test]
-async fn upkeep_deletes_expired_demo_copies_only() {
+async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only() {
     let h = Harness::plain(&[("UPKEEP_INTERVAL_SECS", "1")]).await;
     let mut conn = h.db.pool().get().await.unwrap();
     db::demo::seed(&mut conn, Utc::now()).await.unwrap();
@@ -33,7 +34,28 @@ async fn upkeep_deletes_expired_demo_copies_only() {
             other => panic!("{other:?}"),
         }
     }
+    // Accounts made from an upload: one signed in, one whose only session was
+    // revoked (signed out) and one that expired, one with an API token only.
+    let mut locals = Vec::new();
+    for _ in 0..4 {
+        locals.push(db::uploads::create_local_athlete(&mut conn).await.unwrap().get());
+    }
     drop(conn);
+    let [signed_in, signed_out, lapsed, token_only] = locals[..] else {
+        unreachable!()
+    };
+    h.exec(&format!(
+        "INSERT INTO app_sessions (id, athlete_id, expires_at, revoked_at) VALUES \
+           (gen_random_uuid(), {signed_in}, now() + interval '30 days', NULL), \
+           (gen_random_uuid(), {signed_out}, now() + interval '30 days', now()), \
+           (gen_random_uuid(), {lapsed}, now() - interval '1 second', NULL)"
+    ))
+    .await;
+    h.exec(&format!(
+        "INSERT INTO api_tokens (id, athlete_id, name, token_hash) \
+         VALUES (gen_random_uuid(), {token_only}, 'script', '\\x01')"
+    ))
+    .await;
     let (expired, live) = (copies[0], copies[1]);
     h.exec(&format!(
         "UPDATE athletes SET demo_expires_at = now() - interval '1 second' WHERE id = {expired}"
@@ -49,9 +71,21 @@ async fn upkeep_deletes_expired_demo_copies_only() {
         .await,
         "the expired copy is deleted"
     );
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            let left = athletes(&h).await;
+            !left.contains(&signed_out) && !left.contains(&lapsed)
+        })
+        .await,
+        "upload accounts nobody can sign into are deleted"
+    );
     workers.shutdown(Duration::from_secs(5)).await;
     let left = athletes(&h).await;
     assert!(left.contains(&live) && left.contains(&template), "{left:?}");
+    assert!(
+        left.contains(&signed_in) && left.contains(&token_only),
+        "{left:?}"
+    );
     use diesel_async::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
     struct N {

@@ -78,7 +78,7 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
                         <button type="submit" class="button">"Try the demo"</button>
                     </form>
                     <p class="muted small">"The demo is a sample athlete of your own: nobody else sees your questions, and it is deleted after a day."</p>
-                    <UploadForm input_id="export-home" label="No Strava connection? Upload your Strava export instead"/>
+                    <UploadForm input_id="export-home" intro=Some("No Strava connection? Upload your Strava export instead.") ask_zone=true/>
                 }.into_any()
             }}
         </section>
@@ -89,12 +89,24 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
 }
 
 /// The export upload form (`POST /upload`), on this page and in settings: a plain
-/// multipart form, so it works without JavaScript.
+/// multipart form, so it works without JavaScript. With `ask_zone` (someone new,
+/// whose zone nobody knows yet) it asks for the time zone that activities without a
+/// GPS file are read in; it comes before the file, which is streamed as it arrives.
 #[component]
-pub fn UploadForm(input_id: &'static str, label: &'static str) -> impl IntoView {
+pub fn UploadForm(
+    input_id: &'static str,
+    intro: Option<&'static str>,
+    ask_zone: bool,
+) -> impl IntoView {
     view! {
         <form method="post" action="/upload" enctype="multipart/form-data" class="upload-form">
-            <label for=input_id>{label}</label>
+            {intro.map(|text| view! { <p class="form-intro">{text}</p> })}
+            {ask_zone.then(|| view! {
+                <label for="upload-timezone">"Your time zone"</label>
+                <crate::components::ZoneSelect id="upload-timezone" current=None/>
+                <p class="muted small">"Activities without a GPS file in the export, such as indoor workouts, are placed in this zone."</p>
+            })}
+            <label for=input_id>"Your export archive (export_NNNN.zip)"</label>
             <input id=input_id type="file" name=crate::pages::upload::FIELD accept=".zip,application/zip" required/>
             <button type="submit" class="button">"Upload export"</button>
             <p class="muted small">"Strava sends the export_NNNN.zip archive when you ask for it under Settings › My Account › Download or Delete Your Account. Upload it as it came."</p>

@@ -158,6 +158,8 @@ fn SettingsPage(
         }
     };
     let live_tokens = tokens.iter().filter(|t| t.revoked_at.is_none()).count();
+    // Accounts made from an upload have negative ids, like demo copies.
+    let from_upload = athlete.id < 0 && !athlete.is_demo;
     view! {
         <h1>"Settings"</h1>
         {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
@@ -169,10 +171,17 @@ fn SettingsPage(
                     {connect.map(|href| view! { <a href=href>"Reconnect Strava"</a> })}
                 </p>
             })}
-            <p>{if name.is_empty() { format!("Athlete {}", athlete.id) } else { name }}
+            <p>{match (name.is_empty(), from_upload) {
+                (false, _) => name,
+                (true, true) => "Your uploaded export (no Strava connection)".to_owned(),
+                (true, false) => format!("Athlete {}", athlete.id),
+            }}
                {athlete.is_demo.then_some(" (demo athlete)")}</p>
             {athlete.demo_expires_at.map(|t| view! {
                 <p class="muted">"This demo account is yours alone. It is deleted, with your questions and tokens, at "{when(t, zone)}"."</p>
+            })}
+            {from_upload.then(|| view! {
+                <p class="muted">"This account was made from your uploaded export and has no Strava connection, so nothing can sign you into it again: it lasts while you stay signed in on this browser (or an API token of yours is live). After that it is deleted, with your activities and questions."</p>
             })}
         </section>
         <TimeZoneSection timezone=timezone zone=zone/>
@@ -247,7 +256,7 @@ fn SettingsPage(
                     };
                     view! { <p role="status">"Last upload: "{text}</p> }
                 })}
-                <super::home::UploadForm input_id="export-settings" label="Your export archive (export_NNNN.zip)"/>
+                <super::home::UploadForm input_id="export-settings" intro=None ask_zone=false/>
             </section>
         })}
         <section class="card" aria-labelledby="export-title">
@@ -276,12 +285,7 @@ fn TimeZoneSection(timezone: Option<String>, zone: Tz) -> impl IntoView {
             <form method="post" action="/settings/timezone">
                 <label for="timezone">"Time zone"</label>
                 <div class="ask-row">
-                    <select id="timezone" name="timezone">
-                        {chrono_tz::TZ_VARIANTS.iter().map(|tz| {
-                            let name = tz.name();
-                            view! { <option value=name selected={name == current}>{name}</option> }
-                        }).collect_view()}
-                    </select>
+                    <crate::components::ZoneSelect id="timezone" current=Some(current)/>
                     <button type="submit" class="button">"Save time zone"</button>
                 </div>
             </form>

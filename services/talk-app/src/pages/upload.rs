@@ -11,6 +11,9 @@
 //! From the home page the visitor becomes a new local athlete (a negative id, see
 //! `db::uploads::create_local_athlete`) signed in like after connecting; the export's
 //! own athlete id is not trusted for that, since anyone can write any id in a file.
+//! The form's time zone, sent before the file, becomes the athlete's: activities
+//! without a GPS file in the export are read in it. A zone that is not one is
+//! refused like a bad file.
 
 use crate::app::{Layout, document, html};
 use crate::error::{AppError, see_other};
@@ -31,6 +34,12 @@ use leptos::prelude::*;
 /// The form field holding the file.
 pub const FIELD: &str = "export";
 
+/// The optional form field before it: the zone for activities without a GPS file.
+const ZONE_FIELD: &str = "timezone";
+
+/// Longest zone field read; IANA names are far shorter.
+const ZONE_FIELD_BYTES: usize = 100;
+
 /// What every ZIP archive with at least one file starts with (a local file header).
 const ZIP_SIGNATURE: &[u8] = b"PK\x03\x04";
 
@@ -46,6 +55,7 @@ enum Refusal {
     TooLarge(u64),
     NoFile,
     NotZip,
+    UnknownZone,
     Demo,
     Busy,
     /// The request's body could not be read as a form.
@@ -85,6 +95,12 @@ impl Refusal {
                 StatusCode::BAD_REQUEST,
                 "That file is not a ZIP archive. Upload the export_NNNN.zip that Strava sent you, \
                  as it came (not unpacked). Nothing was stored."
+                    .into(),
+            ),
+            Self::UnknownZone => (
+                StatusCode::BAD_REQUEST,
+                "That is not a time zone StravaTalk knows. Choose one from the list, e.g. \
+                 Europe/Paris. Nothing was stored."
                     .into(),
             ),
             Self::Demo => (
@@ -196,8 +212,12 @@ async fn receive(
         }
     }
     let mut form = Multipart::new(req.headers(), payload);
+    let mut zone = None;
     let (mut field, filename) = loop {
         match form.try_next().await {
+            Ok(Some(field)) if field.name() == Some(ZONE_FIELD) => {
+                zone = read_zone(field).await?;
+            }
             Ok(Some(field)) if field.name() == Some(FIELD) => {
                 let name = field
                     .content_disposition()
@@ -232,7 +252,13 @@ async fn receive(
     type Tm = <db::AsyncPgConnection as AsyncConnection>::TransactionManager;
     let conn: &mut db::AsyncPgConnection = &mut conn;
     Tm::begin_transaction(conn).await?;
-    let stored = store(conn, athlete, &filename, head, &mut field, limit, keys).await;
+    let file = Incoming {
+        filename: &filename,
+        head,
+        rest: &mut field,
+        limit,
+    };
+    let stored = store(conn, athlete, zone, file, keys).await;
     match stored {
         Ok(cookie) => {
             Tm::commit_transaction(conn).await?;
@@ -245,14 +271,39 @@ async fn receive(
     }
 }
 
-/// Inside the transaction: the athlete (made when new), the upload's pieces, the job.
+/// The file as it arrives: its name, the bytes already read, the rest of the field.
+struct Incoming<'a> {
+    filename: &'a str,
+    head: Vec<u8>,
+    rest: &'a mut Field,
+    limit: u64,
+}
+
+/// The zone field's value: `None` when left empty, refused when not a zone.
+async fn read_zone(mut field: Field) -> Result<Option<chrono_tz::Tz>, Refusal> {
+    let mut value = Vec::new();
+    while let Some(bytes) = field.try_next().await.map_err(|_| Refusal::Unreadable)? {
+        value.extend_from_slice(&bytes);
+        if value.len() > ZONE_FIELD_BYTES {
+            return Err(Refusal::UnknownZone);
+        }
+    }
+    let text = std::str::from_utf8(&value).map_err(|_| Refusal::UnknownZone)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    domain::dates::parse_strava_timezone(text)
+        .map(Some)
+        .map_err(|_| Refusal::UnknownZone)
+}
+
+/// Inside the transaction: the athlete (made when new) and the zone they chose, the
+/// upload's pieces, the job.
 async fn store(
     conn: &mut db::AsyncPgConnection,
     athlete: Option<AthleteId>,
-    filename: &str,
-    mut buffer: Vec<u8>,
-    field: &mut Field,
-    limit: u64,
+    zone: Option<chrono_tz::Tz>,
+    file: Incoming<'_>,
     keys: &SessionKeys,
 ) -> Result<Option<Cookie<'static>>, Refusal> {
     let (athlete, cookie) = match athlete {
@@ -263,6 +314,15 @@ async fn store(
             (a, Some(cookie))
         }
     };
+    if let Some(zone) = zone {
+        db::athletes::set_timezone(conn, athlete, zone.name()).await?;
+    }
+    let Incoming {
+        filename,
+        head: mut buffer,
+        rest: field,
+        limit,
+    } = file;
     let upload = db::uploads::create(conn, athlete, filename).await?;
     let mut size = buffer.len() as u64;
     let mut seq = 0;

@@ -14,14 +14,21 @@ use reqwest::header::{CONTENT_TYPE, COOKIE};
 /// strava-gateway's tests/it/upload.rs for where the rows come from).
 const EXPORT: &[u8] = include_bytes!("../../../strava-gateway/tests/data/export_upload.zip");
 
-/// A multipart body as a browser sends the upload form.
-fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+/// A multipart body as a browser sends the upload form: the zone first (the home
+/// page's picker), then the file.
+fn multipart(zone: Option<&str>, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----stravatalk-test-7MA4YWxkTrZu0gW";
-    let mut body = format!(
+    let mut body = String::new();
+    if let Some(zone) = zone {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"timezone\"\r\n\r\n{zone}\r\n"
+        ));
+    }
+    body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"export\"; filename=\"{filename}\"\r\n\
          Content-Type: application/zip\r\n\r\n"
-    )
-    .into_bytes();
+    ));
+    let mut body = body.into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -33,7 +40,17 @@ async fn send(
     filename: &str,
     bytes: &[u8],
 ) -> reqwest::Response {
-    let (content_type, body) = multipart(filename, bytes);
+    send_form(app, cookie, None, filename, bytes).await
+}
+
+async fn send_form(
+    app: &TestApp,
+    cookie: Option<&str>,
+    zone: Option<&str>,
+    filename: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = multipart(zone, filename, bytes);
     let mut req = app
         .http
         .post(app.url("/upload"))
@@ -79,7 +96,12 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         "{home}"
     );
 
-    let res = send(&app, None, "export_31337.zip", EXPORT).await;
+    assert!(
+        home.contains(r#"<select id="upload-timezone" name="timezone" required"#),
+        "the home page asks for the zone of activities without a GPS file"
+    );
+
+    let res = send_form(&app, None, Some("Asia/Shanghai"), "export_31337.zip", EXPORT).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/chat");
     let cookie = session_cookie(&res).expect("signed in");
@@ -106,6 +128,9 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         .unwrap()
         .unwrap();
     assert_eq!(upload.filename, "export_31337.zip");
+    // The zone chosen with the file is the new athlete's.
+    let row = db::athletes::find(&mut conn, athlete).await.unwrap().unwrap();
+    assert_eq!(row.timezone.as_deref(), Some("Asia/Shanghai"));
     assert_eq!(upload.size_bytes, EXPORT.len() as i64);
     assert_eq!(upload.state, db::uploads::UploadState::Queued);
     // The pieces put back together are the file.
@@ -200,6 +225,12 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         settings.contains("Imported 2 activities from export_31337.zip. Skipped 1 row"),
         "{settings}"
     );
+    // The account says what it is and how long it lasts.
+    assert!(
+        settings.contains("Your uploaded export (no Strava connection)")
+            && settings.contains("lasts while you stay signed in on this browser"),
+        "{settings}"
+    );
 }
 
 #[tokio::test]
@@ -271,6 +302,10 @@ async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
     let cookie = app.sign_in(OTHER).await;
     let res = send(&app, Some(&cookie), "activities.csv", csv).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // A zone that is not one is refused before anything is stored.
+    let res = send_form(&app, None, Some("Mars/Olympus_Mons"), "export_31337.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("not a time zone"));
     // An empty file and a form without the file say what to do.
     let res = send(&app, Some(&cookie), "export.zip", b"").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);

@@ -1,0 +1,96 @@
+// The export path in the browser, for someone without a Strava connection: the home
+// page's form (the zone picker, then the file) → signed in as a new athlete → the
+// import's progress, then its summary → a question on what was imported. Each run
+// uploads an export of its own: the five real rows of the English export in
+// strava-gateway/tests/data/export-languages.txt, their ids shifted per run, since an
+// activity belongs to one athlete here. No GPS files, so the chosen zone applies.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const { BASE, expect } = require("./lib.cjs");
+
+const ZONE = "America/Recife";
+const LANGUAGES = path.join(__dirname, "../../strava-gateway/tests/data/export-languages.txt");
+
+// The English real-export block: its header and rows, as written.
+function realRows() {
+  const lines = fs.readFileSync(LANGUAGES, "utf8").split("\n");
+  const start = lines.findIndex((l) => l.startsWith("## en english-real-export"));
+  const block = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith("## ")) break;
+    if (line && !line.startsWith("#")) block.push(line);
+  }
+  return block;
+}
+
+// A ZIP archive of stored (uncompressed) files, as the format's specification lays it
+// out: local headers and data, then the central directory and its end record.
+function zip(files) {
+  const locals = [], centrals = [];
+  let offset = 0;
+  for (const [name, data] of files) {
+    const n = Buffer.from(name);
+    const crc = zlib.crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(n.length, 28); central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    centrals.push(central, n);
+    offset += 30 + n.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(directory.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+async function upload(t) {
+  const page = t.page;
+  const [header, ...rows] = realRows();
+  expect(rows.length === 5, "five real export rows to upload");
+  const shift = (Date.now() % 1000000) * 1000 + (t.width % 997);
+  const csv = [header, ...rows.map((r) => r.replace(/^\d+/, (id) => String(Number(id) + shift)))].join("\n") + "\n";
+  const name = `export_${shift}.zip`;
+  const file = zip([["activities.csv", Buffer.from(csv)], ["profile.csv", Buffer.from("Athlete ID\n1\n")]]);
+
+  await page.goto(BASE + "/");
+  if (t.javaScript) {
+    expect((await page.inputValue("#upload-timezone")) === ZONE, "the zone picker starts at the browser's zone");
+  } else {
+    expect((await page.inputValue("#upload-timezone")) === "", "without JavaScript the zone is asked for");
+    await page.selectOption("#upload-timezone", ZONE);
+  }
+  await page.setInputFiles("#export-home", { name, mimeType: "application/zip", buffer: file });
+  await t.check("upload-form");
+  await page.click(".upload-form button[type=submit]");
+  await page.waitForURL(/\/chat$/);
+  expect(true, "signed in as a new athlete after the upload");
+
+  // app.js turns the box into the summary; without it, the page is reloaded (as
+  // its own refresh would) until the summary is there.
+  for (let i = 0; i < 60 && !(await page.isVisible(".sync.done")); i++) {
+    await page.waitForTimeout(500);
+    if (!t.javaScript) await page.reload();
+  }
+  const done = (await page.locator(".sync.done").innerText()).trim();
+  expect(done === `Imported 5 activities from ${name}.`, "the import's summary: " + done);
+  await t.check("imported");
+
+  // Two runs in July 2020 in Recife's time (11 and 14 July, evenings).
+  await page.fill("#question", "how many runs in July 2020");
+  await page.click("#ask button[type=submit]");
+  await page.waitForSelector("#latest .answer .text");
+  const text = (await page.locator("#latest .answer .text").innerText()).trim();
+  expect(/\b2\b/.test(text) && /runs?/.test(text), "the imported runs are counted: " + text);
+  await t.check("answer");
+}
+
+module.exports = { upload };
