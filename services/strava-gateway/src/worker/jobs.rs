@@ -375,7 +375,10 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     }
     let locals = db::uploads::delete_unreachable_local_athletes(&mut conn, now).await?;
     if locals > 0 {
-        tracing::info!(accounts = locals, "deleted upload accounts nobody can sign into");
+        tracing::info!(
+            accounts = locals,
+            "deleted upload accounts nobody can sign into"
+        );
     }
     Ok(())
 }

@@ -38,7 +38,12 @@ async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only
     // revoked (signed out) and one that expired, one with an API token only.
     let mut locals = Vec::new();
     for _ in 0..4 {
-        locals.push(db::uploads::create_local_athlete(&mut conn).await.unwrap().get());
+        locals.push(
+            db::uploads::create_local_athlete(&mut conn)
+                .await
+                .unwrap()
+                .get(),
+        );
     }
     drop(conn);
     let [signed_in, signed_out, lapsed, token_only] = locals[..] else {

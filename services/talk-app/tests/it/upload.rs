@@ -101,7 +101,14 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         "the home page asks for the zone of activities without a GPS file"
     );
 
-    let res = send_form(&app, None, Some("Asia/Shanghai"), "export_31337.zip", EXPORT).await;
+    let res = send_form(
+        &app,
+        None,
+        Some("Asia/Shanghai"),
+        "export_31337.zip",
+        EXPORT,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/chat");
     let cookie = session_cookie(&res).expect("signed in");
@@ -129,7 +136,10 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         .unwrap();
     assert_eq!(upload.filename, "export_31337.zip");
     // The zone chosen with the file is the new athlete's.
-    let row = db::athletes::find(&mut conn, athlete).await.unwrap().unwrap();
+    let row = db::athletes::find(&mut conn, athlete)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.timezone.as_deref(), Some("Asia/Shanghai"));
     assert_eq!(upload.size_bytes, EXPORT.len() as i64);
     assert_eq!(upload.state, db::uploads::UploadState::Queued);
@@ -303,7 +313,14 @@ async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
     let res = send(&app, Some(&cookie), "activities.csv", csv).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // A zone that is not one is refused before anything is stored.
-    let res = send_form(&app, None, Some("Mars/Olympus_Mons"), "export_31337.zip", EXPORT).await;
+    let res = send_form(
+        &app,
+        None,
+        Some("Mars/Olympus_Mons"),
+        "export_31337.zip",
+        EXPORT,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("not a time zone"));
     // An empty file and a form without the file say what to do.
