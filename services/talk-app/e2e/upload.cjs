@@ -3,7 +3,8 @@
 // import's progress, then its summary → a question on what was imported. Each run
 // uploads an export of its own: the five real rows of the English export in
 // strava-gateway/tests/data/export-languages.txt, their ids shifted per run, since an
-// activity belongs to one athlete here. No GPS files, so the chosen zone applies.
+// activity belongs to one athlete here. One row has its GPS file, recorded in Tokyo:
+// that run takes Tokyo's time, the others the zone chosen in the form.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -59,7 +60,14 @@ async function upload(t) {
   const shift = (Date.now() % 1000000) * 1000 + (t.width % 997);
   const csv = [header, ...rows.map((r) => r.replace(/^\d+/, (id) => String(Number(id) + shift)))].join("\n") + "\n";
   const name = `export_${shift}.zip`;
-  const file = zip([["activities.csv", Buffer.from(csv)], ["profile.csv", Buffer.from("Athlete ID\n1\n")]]);
+  // The first row's "Filename"; its first position is in Tokyo (UTC+9).
+  const gpx = '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="e2e"><trk><trkseg>' +
+    '<trkpt lat="35.6812" lon="139.7671"><time>2020-07-14T22:36:55Z</time></trkpt></trkseg></trk></gpx>\n';
+  const file = zip([
+    ["activities.csv", Buffer.from(csv)],
+    ["activities/4021635014.gpx.gz", zlib.gzipSync(Buffer.from(gpx))],
+    ["profile.csv", Buffer.from("Athlete ID\n1\n")],
+  ]);
 
   await page.goto(BASE + "/");
   if (t.javaScript) {
@@ -84,12 +92,21 @@ async function upload(t) {
   expect(done === `Imported 5 activities from ${name}.`, "the import's summary: " + done);
   await t.check("imported");
 
-  // Two runs in July 2020 in Recife's time (11 and 14 July, evenings).
-  await page.fill("#question", "how many runs in July 2020");
-  await page.click("#ask button[type=submit]");
-  await page.waitForSelector("#latest .answer .text");
-  const text = (await page.locator("#latest .answer .text").innerText()).trim();
-  expect(/\b2\b/.test(text) && /runs?/.test(text), "the imported runs are counted: " + text);
+  // Hand-computed from the rows' UTC times: the run of 14 July 22:36 UTC was in
+  // Tokyo, so 07:36 on 15 July; the run of 11 July 22:10 UTC is 19:10 in Recife.
+  const asked = async (question) => {
+    const before = await page.locator("li.exchange").count();
+    await page.fill("#question", question);
+    await page.click("#ask button[type=submit]");
+    await page.waitForFunction((n) => document.querySelectorAll("li.exchange:not(.pending)").length > n, before);
+    return (await page.locator("#latest .answer .text").innerText()).trim();
+  };
+  let text = await asked("how many runs in July 2020");
+  expect(/^2 runs/.test(text), "the imported runs are counted: " + text);
+  text = await asked("how many runs before 8am in July 2020");
+  expect(/^1 run\b/.test(text), "the run recorded in Tokyo is a morning run in its own time: " + text);
+  text = await asked("runs on 15 July 2020");
+  expect(/^1 run on 15 Jul 2020/.test(text), "and falls on 15 July: " + text);
   await t.check("answer");
 }
 
