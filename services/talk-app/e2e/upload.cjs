@@ -3,8 +3,10 @@
 // import's progress, then its summary → a question on what was imported. Each run
 // uploads an export of its own: the five real rows of the English export in
 // strava-gateway/tests/data/export-languages.txt, their ids shifted per run, since an
-// activity belongs to one athlete here. One row has its GPS file, recorded in Tokyo:
-// that run takes Tokyo's time, the others the zone chosen in the form.
+// activity belongs to one athlete here. Three rows have their GPS files (ours, one
+// point each): a run recorded in Tokyo, and two activities in Paris whose dates are
+// moved to either side of the minute Europe went to summer time (29 March 2020,
+// 01:00 UTC). The other two take the zone chosen in the form.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -58,14 +60,25 @@ async function upload(t) {
   const [header, ...rows] = realRows();
   expect(rows.length === 5, "five real export rows to upload");
   const shift = (Date.now() % 1000000) * 1000 + (t.width % 997);
-  const csv = [header, ...rows.map((r) => r.replace(/^\d+/, (id) => String(Number(id) + shift)))].join("\n") + "\n";
+  const dated = { "3787254231": "Mar 29, 2020, 12:59:00 AM", "3787572592": "Mar 29, 2020, 1:00:00 AM" };
+  const csv = [header, ...rows.map((r) => {
+    const id = r.split(",", 1)[0];
+    const row = dated[id] ? r.replace(/^(\d+),"[^"]*"/, `$1,"${dated[id]}"`) : r;
+    return row.replace(/^\d+/, String(Number(id) + shift));
+  })].join("\n") + "\n";
   const name = `export_${shift}.zip`;
-  // The first row's "Filename"; its first position is in Tokyo (UTC+9).
-  const gpx = '<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="e2e"><trk><trkseg>' +
-    '<trkpt lat="35.6812" lon="139.7671"><time>2020-07-14T22:36:55Z</time></trkpt></trkseg></trk></gpx>\n';
+  const gpx = ([lat, lon]) => Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="e2e">' +
+    `<trk><trkseg><trkpt lat="${lat}" lon="${lon}"></trkpt></trkseg></trk></gpx>\n`);
+  const tcx = ([lat, lon]) => Buffer.from("<TrainingCenterDatabase><Activities><Activity Sport=\"Running\"><Lap><Track>" +
+    `<Trackpoint><Position><LatitudeDegrees>${lat}</LatitudeDegrees><LongitudeDegrees>${lon}</LongitudeDegrees></Position>` +
+    "</Trackpoint></Track></Lap></Activity></Activities></TrainingCenterDatabase>");
+  const [TOKYO, PARIS] = [[35.6812, 139.7671], [48.8566, 2.3522]];
+  // Each under the name its row's "Filename" gives.
   const file = zip([
     ["activities.csv", Buffer.from(csv)],
-    ["activities/4021635014.gpx.gz", zlib.gzipSync(Buffer.from(gpx))],
+    ["activities/4021635014.gpx.gz", zlib.gzipSync(gpx(TOKYO))],
+    ["activities/4047748524.gpx.gz", zlib.gzipSync(gpx(PARIS))],
+    ["activities/4048107193.tcx.gz", zlib.gzipSync(tcx(PARIS))],
     ["profile.csv", Buffer.from("Athlete ID\n1\n")],
   ]);
 
@@ -107,7 +120,21 @@ async function upload(t) {
   expect(/^1 run\b/.test(text), "the run recorded in Tokyo is a morning run in its own time: " + text);
   text = await asked("runs on 15 July 2020");
   expect(/^1 run on 15 Jul 2020/.test(text), "and falls on 15 July: " + text);
+  // In Paris, 00:59 UTC is 01:59 (winter time) and 01:00 UTC one minute later is
+  // 03:00 (summer time): one activity started after 2:30 that night, not none.
+  text = await asked("how many activities on 29 March 2020");
+  expect(/^2 activities/.test(text), "both Paris activities fall on 29 March: " + text);
+  text = await asked("how many activities after 2:30am on 29 March 2020");
+  expect(/^1 activit/.test(text), "summer time applies from its first minute: " + text);
   await t.check("answer");
+
+  // Nothing can sign into this account again, so signing out asks first.
+  await page.click("nav >> text=Sign out");
+  await page.waitForSelector("text=Sign out and delete this account?");
+  await t.check("sign-out");
+  await page.click("text=Sign out and delete");
+  await page.waitForURL(/notice=signed-out/);
+  expect(await page.isVisible("text=You are signed out."), "signed out after confirming");
 }
 
 module.exports = { upload };

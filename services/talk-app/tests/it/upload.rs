@@ -241,6 +241,24 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
             && settings.contains("lasts while you stay signed in on this browser"),
         "{settings}"
     );
+    // Signing out asks first, and changes nothing until confirmed.
+    let out = app.post_form("/logout", Some(&cookie), &[]).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    let text = out.text().await.unwrap();
+    assert!(text.contains("Sign out and delete this account?"), "{text}");
+    assert_eq!(
+        app.get("/chat", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
+    let out = app
+        .post_form("/logout", Some(&cookie), &[("confirm", "1")])
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out), "/?notice=signed-out");
+    assert_eq!(
+        app.get("/chat", Some(&cookie)).await.status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
