@@ -132,7 +132,7 @@ async function upload(t) {
   await page.click("nav >> text=Sign out");
   await page.waitForSelector("text=Sign out and delete this account?");
   await t.check("sign-out");
-  await page.click("text=Sign out and delete");
+  await page.click("main button:has-text(\"Sign out and delete\")");
   await page.waitForURL(/notice=signed-out/);
   expect(await page.isVisible("text=You are signed out."), "signed out after confirming");
 }
