@@ -130,7 +130,10 @@ impl ZipIndex {
             }
             let entry = Entry {
                 name_hash: name_hash(&name),
-                header: directory.base + header,
+                header: directory
+                    .base
+                    .checked_add(header)
+                    .ok_or(ZipError::Damaged("entry offset"))?,
                 compressed,
                 crc: le32(&fixed, 16),
                 method,
@@ -522,6 +525,67 @@ mod tests {
         let err = entry.read_to_end(&mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("checksum"), "{err}");
         std::fs::remove_file(path).unwrap();
+    }
+
+    /// Uploads are hostile input: damaged copies of a real-layout archive (bytes
+    /// overwritten, the file cut short) are errors or partial reads, never a panic
+    /// or an allocation the file's size does not justify.
+    #[test]
+    fn damaged_copies_of_an_archive_never_panic() {
+        let good = archive(&[
+            (
+                "activities.csv",
+                b"Activity ID,Activity Date\n1,x\n",
+                Deflated,
+            ),
+            ("activities/1.gpx.gz", b"\x1f\x8b\x08\x00 gpx", Stored),
+        ]);
+        // A fixed xorshift sequence: the same damage on every run.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut opened, mut refused) = (0, 0);
+        for round in 0..2_000 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = match next() % 3 {
+                    0 => 0xff,
+                    1 => 0,
+                    _ => next() as u8,
+                };
+            }
+            if round % 10 == 0 {
+                bytes.truncate((next() % bytes.len() as u64) as usize);
+            }
+            let path = on_disk(&bytes);
+            match ZipIndex::read(&path, |_| true) {
+                Ok((index, kept)) => {
+                    opened += 1;
+                    assert!(index.entries.len() <= 2, "{} entries", index.entries.len());
+                    for found in kept {
+                        if let Ok(mut entry) = found.open(File::open(&path).unwrap()) {
+                            let _ = entry.read_to_end(&mut Vec::new());
+                        }
+                        let mut file = BufReader::new(File::open(&path).unwrap());
+                        if let Ok(Some(mut entry)) = index.open(&mut file, &found.name) {
+                            let _ = entry.read_to_end(&mut Vec::new());
+                        }
+                    }
+                }
+                Err(_) => refused += 1,
+            }
+            std::fs::remove_file(path).unwrap();
+        }
+        // Both outcomes occur: the damage reaches the directory and the data.
+        assert!(
+            opened > 100 && refused > 100,
+            "{opened} opened, {refused} refused"
+        );
     }
 
     #[test]
