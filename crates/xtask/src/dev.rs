@@ -19,7 +19,7 @@ pub fn run() -> Result<(), String> {
     })
     .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
 
-    stack::build()?;
+    stack::build(stack::Targets::Bins)?;
     let db = Database::from_env_or_start()?;
     let mut stack = Stack::start(&db, PORTS)?;
     let Ports {

@@ -29,7 +29,7 @@ pub fn run() -> Result<(), String> {
         npm_ci(&suite)?;
     }
 
-    stack::build()?;
+    stack::build(stack::Targets::All)?;
     // Its own cluster: the suite migrates and seeds, which a shared DATABASE_URL must not see.
     let db = Database::start_throwaway()?;
     let ports = Ports {

@@ -26,11 +26,27 @@ pub struct Stack {
     children: Vec<(&'static str, Child)>,
 }
 
-/// `cargo build --workspace --bins`: the binaries the stack runs.
-pub fn build() -> Result<(), String> {
+/// What [`build`] builds besides the binaries the stack runs.
+#[derive(Clone, Copy)]
+pub enum Targets {
+    /// The binaries only: the quickest first build (`dev`).
+    Bins,
+    /// Every target, as the tests and `check-deploy` build them. The libraries then
+    /// get the same features as in that build (dev-dependencies add some), so after
+    /// one of those nothing is compiled again (`e2e`, which CI runs after them).
+    All,
+}
+
+/// `cargo build --workspace`: the binaries the stack runs, and with
+/// [`Targets::All`] everything else.
+pub fn build(targets: Targets) -> Result<(), String> {
     println!("xtask: building the services…");
+    let which = match targets {
+        Targets::Bins => "--bins",
+        Targets::All => "--all-targets",
+    };
     let built = Command::new("cargo")
-        .args(["build", "--workspace", "--bins"])
+        .args(["build", "--workspace", which])
         .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
