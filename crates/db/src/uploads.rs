@@ -219,7 +219,8 @@ pub async fn create_local_athlete(conn: &mut AsyncPgConnection) -> QueryResult<A
 /// Deletes accounts made from an upload (see [`create_local_athlete`]) that nobody
 /// can reach any more: no live session and no live API token. Such an account cannot
 /// be signed into again (that needs Strava), so its data would otherwise stay for
-/// ever. Returns how many went.
+/// ever. One whose upload is still waiting or being imported is left until that
+/// ends. Returns how many went.
 pub async fn delete_unreachable_local_athletes(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
@@ -229,7 +230,9 @@ pub async fn delete_unreachable_local_athletes(
            AND NOT EXISTS (SELECT 1 FROM app_sessions s WHERE s.athlete_id = a.id \
                              AND s.revoked_at IS NULL AND s.expires_at > $1) \
            AND NOT EXISTS (SELECT 1 FROM api_tokens t WHERE t.athlete_id = a.id \
-                             AND t.revoked_at IS NULL)",
+                             AND t.revoked_at IS NULL) \
+           AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.athlete_id = a.id \
+                             AND u.state IN ('queued', 'importing'))",
     )
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .execute(conn)

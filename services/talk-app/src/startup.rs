@@ -23,12 +23,14 @@ pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Application>
     let keys = web::Data::new(SessionKeys::new(&settings.web)?);
     let web_settings = web::Data::new(settings.web.clone());
     let limits = web::Data::new(crate::ask_limits::AskLimits::new(settings));
+    let upload_slots = web::Data::new(crate::pages::upload::UploadSlots::for_pool(&pool));
     Application::build(&settings.http, pool, move || {
         actix_web::App::new()
             .app_data(llm.clone())
             .app_data(keys.clone())
             .app_data(web_settings.clone())
             .app_data(limits.clone())
+            .app_data(upload_slots.clone())
             .app_data(crate::api::json_config())
             .app_data(
                 web::FormConfig::default()

@@ -35,9 +35,10 @@ async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only
         }
     }
     // Accounts made from an upload: one signed in, one whose only session was
-    // revoked (signed out) and one that expired, one with an API token only.
+    // revoked (signed out) and one that expired, one with an API token only, and one
+    // without either whose upload still waits for the worker.
     let mut locals = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         locals.push(
             db::uploads::create_local_athlete(&mut conn)
                 .await
@@ -45,10 +46,13 @@ async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only
                 .get(),
         );
     }
-    drop(conn);
-    let [signed_in, signed_out, lapsed, token_only] = locals[..] else {
+    let [signed_in, signed_out, lapsed, token_only, importing] = locals[..] else {
         unreachable!()
     };
+    db::uploads::create(&mut conn, domain::AthleteId(importing), "export_1.zip")
+        .await
+        .unwrap();
+    drop(conn);
     h.exec(&format!(
         "INSERT INTO app_sessions (id, athlete_id, expires_at, revoked_at) VALUES \
            (gen_random_uuid(), {signed_in}, now() + interval '30 days', NULL), \
@@ -88,7 +92,7 @@ async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only
     let left = athletes(&h).await;
     assert!(left.contains(&live) && left.contains(&template), "{left:?}");
     assert!(
-        left.contains(&signed_in) && left.contains(&token_only),
+        left.contains(&signed_in) && left.contains(&token_only) && left.contains(&importing),
         "{left:?}"
     );
     use diesel_async::RunQueryDsl;

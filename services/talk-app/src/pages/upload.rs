@@ -49,6 +49,22 @@ const FRAMING_BYTES: u64 = 64 * 1024;
 /// Longest file name kept, in characters (it is only shown back to the athlete).
 const FILENAME_CHARS: usize = 120;
 
+/// Uploads received at once by this process. Each holds a pooled connection for its
+/// whole transfer (one transaction, so a refused file leaves nothing), so together
+/// they may take at most a quarter of the pool: slow senders cannot starve the chat.
+pub struct UploadSlots(tokio::sync::Semaphore);
+
+impl UploadSlots {
+    pub fn for_pool(pool: &db::Pool) -> Self {
+        Self(tokio::sync::Semaphore::new(
+            (pool.status().max_size / 4).max(1),
+        ))
+    }
+}
+
+/// Seconds a sender is told to wait when every upload slot is taken.
+const CROWDED_RETRY_SECS: u32 = 60;
+
 /// Why an upload was refused; nothing was stored.
 #[derive(Debug)]
 enum Refusal {
@@ -58,6 +74,8 @@ enum Refusal {
     UnknownZone,
     Demo,
     Busy,
+    /// Every upload slot of this process is taken.
+    Crowded,
     /// The request's body could not be read as a form.
     Unreadable,
     Failed(AppError),
@@ -115,6 +133,12 @@ impl Refusal {
                  then upload again. Nothing was stored."
                     .into(),
             ),
+            Self::Crowded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Several exports are being uploaded right now. Please send yours again in a \
+                 minute. Nothing was stored."
+                    .into(),
+            ),
             Self::Unreadable => (
                 StatusCode::BAD_REQUEST,
                 "The upload could not be read. Please choose the file and send the form again. \
@@ -133,7 +157,14 @@ impl Refusal {
                 </Layout>
             }
         });
-        Ok(html(status, body))
+        let mut res = html(status, body);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(CROWDED_RETRY_SECS),
+            );
+        }
+        Ok(res)
     }
 }
 
@@ -157,7 +188,12 @@ pub async fn upload(
     pool: web::Data<db::Pool>,
     keys: web::Data<SessionKeys>,
     web: web::Data<WebSettings>,
+    slots: web::Data<UploadSlots>,
 ) -> Result<HttpResponse, AppError> {
+    // Taken before a byte of the body is read, held until the upload is stored.
+    let Ok(_slot) = slots.0.try_acquire() else {
+        return Refusal::Crowded.response();
+    };
     match receive(&req, payload, visitor, &pool, &keys, &web).await {
         Ok(cookie) => {
             let mut res = see_other("/chat");

@@ -352,3 +352,54 @@ async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
     );
     assert_eq!(stored(&app).await, (0, 0, 0, 0));
 }
+
+#[tokio::test]
+async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Four connections: one upload at a time.
+    let app = spawn_with_pool(&[], Some(4)).await;
+    let (content_type, body) = multipart(None, "export_31337.zip", EXPORT);
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    slow.write_all(first).await.unwrap();
+    slow.flush().await.unwrap();
+    // The slow sender holds the only slot: another upload is turned away at once.
+    let mut crowded = None;
+    for _ in 0..50 {
+        let res = send(&app, None, "export_2.zip", EXPORT).await;
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            crowded = Some(res);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let crowded = crowded.expect("a second upload is refused while the first arrives");
+    assert_eq!(crowded.headers()["retry-after"], "60");
+    assert!(session_cookie(&crowded).is_none());
+    assert!(
+        crowded
+            .text()
+            .await
+            .unwrap()
+            .contains("Several exports are being uploaded right now")
+    );
+    // The slow one finishes and is stored; then the slot is free again.
+    slow.write_all(rest).await.unwrap();
+    let mut response = String::new();
+    slow.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    let res = send(&app, None, "export_3.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        stored(&app).await.0,
+        2,
+        "two uploads stored, none for the refused one"
+    );
+}
