@@ -370,17 +370,18 @@ async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
     let (first, rest) = body.split_at(body.len() / 2);
     slow.write_all(first).await.unwrap();
     slow.flush().await.unwrap();
-    // The slow sender holds the only slot: another upload is turned away at once.
-    let mut crowded = None;
-    for _ in 0..50 {
-        let res = send(&app, None, "export_2.zip", EXPORT).await;
-        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
-            crowded = Some(res);
-            break;
-        }
+    // Once the server is storing it (its transaction open, waiting for the rest),
+    // the slow sender holds the only slot: another upload is turned away at once.
+    let storing = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND state = 'idle in transaction'";
+    let mut waited = 0;
+    while scalar(&app, storing).await == 0 {
+        assert!(waited < 500, "the slow upload never started to be stored");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
     }
-    let crowded = crowded.expect("a second upload is refused while the first arrives");
+    let crowded = send(&app, None, "export_2.zip", EXPORT).await;
+    assert_eq!(crowded.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(crowded.headers()["retry-after"], "60");
     assert!(session_cookie(&crowded).is_none());
     assert!(
