@@ -180,10 +180,10 @@ async fn render(
             last.suggestions = ask::suggestions(&plan, &ctx);
         }
     }
-    let status = db::sync::find(&mut conn, session.athlete).await?;
-    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
+    let sync = Progress::load(&mut conn, session.athlete)
+        .await?
+        .on_chat_page(Utc::now());
     drop(conn);
-    let sync = Progress::with_upload(status.as_ref(), upload.as_ref()).on_chat_page(Utc::now());
 
     let wait = query
         .wait

@@ -86,6 +86,17 @@ impl Progress {
         progress
     }
 
+    /// The athlete's progress as stored: their sync status told with their newest
+    /// upload (what both the chat page and `/chat/sync` show).
+    pub async fn load(
+        conn: &mut db::AsyncPgConnection,
+        athlete: domain::AthleteId,
+    ) -> db::QueryResult<Self> {
+        let status = db::sync::find(conn, athlete).await?;
+        let upload = db::uploads::latest(conn, athlete).await?;
+        Ok(Self::with_upload(status.as_ref(), upload.as_ref()))
+    }
+
     /// What the chat page shows at `now`: the box while an import runs, the summary
     /// of an upload's import for a day after it ended, otherwise nothing.
     pub fn on_chat_page(self, now: DateTime<Utc>) -> Option<Self> {
@@ -151,11 +162,10 @@ pub fn summary_text(filename: &str, s: &UploadSummary) -> String {
 /// `GET /chat/sync`.
 pub async fn status(session: Session, pool: web::Data<db::Pool>) -> Result<HttpResponse, AppError> {
     let mut conn = pool.get().await?;
-    let status = db::sync::find(&mut conn, session.athlete).await?;
-    let upload = db::uploads::latest(&mut conn, session.athlete).await?;
+    let progress = Progress::load(&mut conn, session.athlete).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, no-store"))
-        .json(Progress::with_upload(status.as_ref(), upload.as_ref())))
+        .json(progress))
 }
 
 #[cfg(test)]

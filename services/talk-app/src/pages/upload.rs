@@ -95,6 +95,7 @@ impl From<AppError> for Refusal {
 
 impl Refusal {
     fn response(self) -> Result<HttpResponse, AppError> {
+        let retry_after = matches!(self, Self::Crowded).then_some(CROWDED_RETRY_SECS);
         let (status, text) = match self {
             Self::Failed(e) => return Err(e),
             Self::TooLarge(limit) => (
@@ -158,11 +159,9 @@ impl Refusal {
             }
         });
         let mut res = html(status, body);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(CROWDED_RETRY_SECS),
-            );
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         Ok(res)
     }
