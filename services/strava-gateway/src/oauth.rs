@@ -460,6 +460,13 @@ async fn connect(
             db::athletes::upsert(conn, &upsert).await?;
             db::tokens::save(conn, cipher, id, &tokens).await?;
             db::jobs::enqueue(conn, &crate::worker::backfill_job(id)).await?;
+            // A first connection's import is under way from now on, so talk-app's
+            // first page already shows the box that follows it (and without
+            // JavaScript, refreshes). A reconnect keeps the status it had: a backfill
+            // resumes from it.
+            if db::sync::find(conn, id).await?.is_none() {
+                db::sync::save(conn, &db::sync::SyncStatus::starting(id)).await?;
+            }
             let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;
             Ok::<_, db::tokens::TokenError>(ticket)
         })

@@ -107,8 +107,7 @@ async function chat(t) {
   await t.check("clarified");
 
   // Answers replace the history entry, so one Back leaves the conversation.
-  await page.goBack();
-  await page.waitForLoadState();
+  await page.goBack({ waitUntil: "load" });
   expect(!/\/chat\//.test(page.url()), "one Back leaves the conversation: " + page.url());
   await page.goto(BASE + "/chat");
   expect((await page.locator(".history li").count()) >= 1, "past conversation listed");
@@ -129,8 +128,7 @@ async function chat(t) {
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   await page.click("text=Rename or delete this conversation");
   await page.fill("#title", "Runs " + t.tag);
-  await page.click(".rename button[type=submit]");
-  await page.waitForLoadState();
+  await t.loads(() => page.click(".rename button[type=submit]"));
   expect((await page.locator("h1").innerText()) === "Runs " + t.tag, "a conversation can be renamed");
   await t.check("renamed");
   await page.click("text=Rename or delete this conversation");
@@ -188,8 +186,7 @@ async function chat(t) {
   const answered = await apiAsk();
   const body = await answered.json();
   expect(answered.status === 200 && typeof body.text === "string", "the token asks through the API");
-  await page.click(`button[aria-label="Revoke token e2e ${t.tag}"]`);
-  await page.waitForLoadState();
+  await t.loads(() => page.click(`button[aria-label="Revoke token e2e ${t.tag}"]`));
   expect((await apiAsk()).status === 401, "a revoked token is refused");
 
   // Dark mode: the same page, still readable by axe-core's measure.

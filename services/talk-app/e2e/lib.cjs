@@ -79,6 +79,28 @@ async function open(width, height, tag, { javaScript = true, timezoneId } = {}) 
       expect(total <= MAX_PAGE_BYTES, `${name}: ${(total / 1024).toFixed(1)} KB gzipped (limit 60 KB)`);
       expect(problems.length === 0, `${name}: no console errors` + (problems.length ? "\n  " + problems.join("\n  ") : ""));
     },
+    // Runs `action` (a click on a link or a plain form's button) and waits until the
+    // document it leads to has loaded. A URL alone cannot say that: a question posted
+    // from /chat/{id}#latest lands on the same URL, and a count read before the new
+    // document has arrived reads the old one.
+    async loads(action) {
+      const committed = page.waitForEvent("framenavigated", { predicate: (f) => f === page.mainFrame() });
+      await action();
+      await committed;
+      await page.waitForLoadState("load");
+    },
+    // Clicks `selector`, which asks a question, and waits until `answered(arg)` holds
+    // in the page: with JavaScript app.js adds the answer in place, so wait for it;
+    // without, the form post loads a new document, which must hold it once loaded.
+    async ask(selector, answered, arg) {
+      if (javaScript) {
+        await page.click(selector);
+        await page.waitForFunction(answered, arg);
+      } else {
+        await t.loads(() => page.click(selector));
+        if (!(await page.evaluate(answered, arg))) throw new Error(`no answer on ${page.url()} after clicking ${selector}`);
+      }
+    },
     async close() {
       await context.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -10,13 +10,12 @@ async function nojs(t) {
   await page.click("text=Try the demo");
   await page.waitForURL(/\/chat$/);
   await page.fill("#question", "show my runs last week");
-  await page.click("#ask button[type=submit]");
-  await page.waitForURL(/\/chat\/[0-9a-f-]{36}#latest$/);
+  await t.loads(() => page.click("#ask button[type=submit]"));
+  expect(/\/chat\/[0-9a-f-]{36}#latest$/.test(page.url()), "without JavaScript: the post lands on the answer: " + page.url());
   expect((await page.locator("#latest table").count()) === 1, "without JavaScript: a table answer by a plain form post");
   expect((await page.locator(".copy").count()) === 0, "without JavaScript: no Copy button that could not work");
   // A follow-up button is a plain form button.
-  await page.locator("#latest .suggestions button").first().click();
-  await page.waitForFunction(() => document.querySelectorAll("li.exchange").length === 2);
+  await t.ask("#latest .suggestions button >> nth=0", () => document.querySelectorAll("li.exchange").length === 2);
   expect((await page.locator("#latest .answer.unsupported").count()) === 0, "without JavaScript: a follow-up button asks");
   // The conversation list opens from a <details> on a phone, without a script.
   if (t.width < 900) {
@@ -24,10 +23,8 @@ async function nojs(t) {
     expect(await page.isVisible(".history-menu li a"), "without JavaScript: the list opens on a phone");
   }
   await page.fill("#question", "my 3 longest activities");
-  await page.click("#ask button[type=submit]");
-  await page.waitForSelector("#latest .options button");
-  await page.locator("#latest .options button").first().click();
-  await page.waitForFunction(() => !document.querySelector("#latest .options"));
+  await t.ask("#ask button[type=submit]", () => document.querySelectorAll("#latest .options button").length > 0);
+  await t.ask("#latest .options button >> nth=0", () => !document.querySelector("#latest .options"));
   expect((await page.locator("#latest .answer").count()) === 1, "without JavaScript: a clarify option answers");
   await page.screenshot({ path: path.join(SHOTS, `${t.tag}-01-answered.png`), fullPage: true });
 }

@@ -95,12 +95,11 @@ async function upload(t) {
   await page.waitForURL(/\/chat$/);
   expect(true, "signed in as a new athlete after the upload");
 
-  // app.js turns the box into the summary; without it, the page is reloaded (as
-  // its own refresh would) until the summary is there.
-  for (let i = 0; i < 60 && !(await page.isVisible(".sync.done")); i++) {
-    await page.waitForTimeout(500);
-    if (!t.javaScript) await page.reload();
-  }
+  // The box is there from the first page: the upload counts as under way from the
+  // moment it is stored. app.js turns it into the summary; without JavaScript the page
+  // refreshes itself while the import runs, and the wait follows those reloads.
+  expect(await page.isVisible(".sync"), "the import's box shows at once");
+  await page.waitForSelector(".sync.done", { timeout: 60000 });
   const done = (await page.locator(".sync.done").innerText()).trim();
   expect(done === `Imported 5 activities from ${name}.`, "the import's summary: " + done);
   await t.check("imported");
@@ -110,8 +109,7 @@ async function upload(t) {
   const asked = async (question) => {
     const before = await page.locator("li.exchange").count();
     await page.fill("#question", question);
-    await page.click("#ask button[type=submit]");
-    await page.waitForFunction((n) => document.querySelectorAll("li.exchange:not(.pending)").length > n, before);
+    await t.ask("#ask button[type=submit]", (n) => document.querySelectorAll("li.exchange:not(.pending)").length > n, before);
     return (await page.locator("#latest .answer .text").innerText()).trim();
   };
   let text = await asked("how many runs in July 2020");
@@ -129,8 +127,8 @@ async function upload(t) {
   await t.check("answer");
 
   // Nothing can sign into this account again, so signing out asks first.
-  await page.click("nav >> text=Sign out");
-  await page.waitForSelector("text=Sign out and delete this account?");
+  await t.loads(() => page.click("nav >> text=Sign out"));
+  expect(await page.isVisible("text=Sign out and delete this account?"), "signing out asks first");
   await t.check("sign-out");
   await page.click("main button:has-text(\"Sign out and delete\")");
   await page.waitForURL(/notice=signed-out/);

@@ -222,6 +222,11 @@ async fn round_trip_connects_the_athlete_and_hands_over_a_ticket() {
         )]
     );
 
+    // The import counts as under way from the first page talk-app draws.
+    let status = db::sync::find(&mut conn, athlete).await.unwrap().unwrap();
+    assert_eq!(status.state, db::sync::SyncState::Backfilling);
+    assert_eq!(status.activities_synced, 0);
+
     // talk-app can redeem the ticket once.
     assert_eq!(
         db::tickets::redeem(&mut conn, &ticket).await.unwrap(),

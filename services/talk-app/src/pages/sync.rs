@@ -60,18 +60,27 @@ impl Progress {
         }
     }
 
-    /// The progress of `status`, told with `upload`: an upload still waiting for the
-    /// worker is an import under way, and once its import is the newest thing the
-    /// status records, the label is its summary.
+    /// The progress of `status`, told with `upload`: an upload not yet ended is an
+    /// import under way whatever the status says (the worker marks the upload before
+    /// it writes the status, and a page drawn in between must still show the box and
+    /// keep refreshing), and once its import is the newest thing the status records,
+    /// the label is its summary.
     pub fn with_upload(status: Option<&SyncStatus>, upload: Option<&Upload>) -> Self {
         let mut progress = Self::of(status);
         let Some(u) = upload else { return progress };
-        if u.state == UploadState::Queued && !progress.importing {
+        let waiting = match u.state {
+            UploadState::Queued => Some("is waiting to be imported"),
+            UploadState::Importing => Some("is being imported"),
+            UploadState::Done | UploadState::Failed => None,
+        };
+        if let Some(waiting) = waiting
+            && !progress.importing
+        {
             return Self {
                 importing: true,
                 synced: 0,
                 total: None,
-                label: format!("{} is waiting to be imported", u.filename),
+                label: format!("{} {waiting}", u.filename),
                 summary_of: None,
             };
         }
@@ -171,6 +180,42 @@ pub async fn status(session: Session, pool: web::Data<db::Pool>) -> Result<HttpR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn upload(state: UploadState) -> Upload {
+        Upload {
+            id: 1,
+            athlete_id: 7,
+            filename: "export_1.zip".into(),
+            size_bytes: 10,
+            state,
+            summary: None,
+            created_at: Utc::now(),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn an_upload_not_yet_ended_is_under_way_whatever_the_status_says() {
+        // The worker has marked the upload but not yet written a status (a new
+        // account), or the status is an earlier import's end.
+        let mut earlier = SyncStatus::starting(domain::AthleteId(7));
+        earlier.state = db::sync::SyncState::Done;
+        for status in [None, Some(&earlier)] {
+            for (state, label) in [
+                (UploadState::Queued, "export_1.zip is waiting to be imported"),
+                (UploadState::Importing, "export_1.zip is being imported"),
+            ] {
+                let p = Progress::with_upload(status, Some(&upload(state)));
+                assert!(p.importing, "{state:?} with {status:?}");
+                assert_eq!(p.label, label);
+                assert!(p.on_chat_page(Utc::now()).is_some());
+            }
+        }
+        // Once the worker's status says it is importing, its count shows.
+        let running = SyncStatus::starting(domain::AthleteId(7));
+        let p = Progress::with_upload(Some(&running), Some(&upload(UploadState::Importing)));
+        assert_eq!(p.label, "0 activities imported so far");
+    }
 
     #[test]
     fn a_summary_names_what_was_imported_and_why_rows_were_skipped() {
