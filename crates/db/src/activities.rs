@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::{Activity, ActivityId, AthleteId, SportType};
+use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType};
 
 /// Rows per INSERT statement: 38 bound columns each stays well under PostgreSQL's
 /// 65,535 parameters, and larger statements stop paying off.
@@ -152,8 +152,10 @@ impl TryFrom<ActivityRow> for Activity {
 }
 
 /// Inserts or replaces activities, `UPSERT_CHUNK` rows per statement, in one
-/// transaction. A row whose id already belongs to another athlete is left alone.
-/// Returns the number of rows written.
+/// transaction. Rows are keyed by owner and id, so one athlete's rows never touch
+/// another's; a row from an export never replaces one Strava's API gave (the API's
+/// is the fuller and newer copy of the same activity). Returns the number of rows
+/// written.
 pub async fn upsert_many(conn: &mut AsyncPgConnection, rows: &[ActivityRow]) -> QueryResult<usize> {
     use diesel_async::AsyncConnection;
     if rows.is_empty() {
@@ -175,7 +177,7 @@ async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> Qu
     use diesel::query_dsl::methods::FilterDsl as _;
     diesel::insert_into(activities::table)
         .values(chunk)
-        .on_conflict(a::id)
+        .on_conflict((a::athlete_id, a::id))
         .do_update()
         .set((
             a::name.eq(excluded(a::name)),
@@ -215,21 +217,27 @@ async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> Qu
             a::raw.eq(excluded(a::raw)),
             a::fetched_at.eq(excluded(a::fetched_at)),
         ))
-        .filter(a::athlete_id.eq(excluded(a::athlete_id)))
+        .filter(
+            a::source
+                .ne(ActivitySource::Api.as_str())
+                .or(excluded(a::source).eq(ActivitySource::Api.as_str())),
+        )
         .execute(conn)
         .await
 }
 
-/// Which of `ids` are stored with `fetched_at` exactly `at`. An import stamps every
-/// row it writes with its own start instant, so inside its transaction this finds the
-/// ids it has already written: a file that lists an activity twice.
+/// Which of the athlete's `ids` are stored with `fetched_at` exactly `at`. An import
+/// stamps every row it writes with its own start instant, so inside its transaction
+/// this finds the ids it has already written: a file that lists an activity twice.
 pub async fn ids_fetched_at(
     conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
     ids: &[i64],
     at: DateTime<Utc>,
 ) -> QueryResult<Vec<i64>> {
     use activities::dsl as a;
     a::activities
+        .filter(a::athlete_id.eq(athlete.get()))
         .filter(a::id.eq_any(ids).and(a::fetched_at.eq(at)))
         .select(a::id)
         .load(conn)

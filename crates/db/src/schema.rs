@@ -1,7 +1,7 @@
 // @generated from migrations/; kept in step by the `schema_matches_migrations` test.
 
 diesel::table! {
-    activities (id) {
+    activities (athlete_id, id) {
         id -> Int8,
         athlete_id -> Int8,
         name -> Text,

@@ -39,8 +39,9 @@ pub struct UploadSummary {
     pub skipped: usize,
     /// Where and why, for the first few of them.
     pub reasons: Vec<String>,
-    /// Rows left alone because another athlete here holds the same activity.
-    pub other_athletes: usize,
+    /// Rows the athlete already had from Strava, kept as Strava gave them.
+    #[serde(default)]
+    pub kept_from_strava: usize,
     /// Why nothing could be imported at all, when that happened.
     pub error: Option<String>,
 }
@@ -214,6 +215,16 @@ pub async fn create_local_athlete(conn: &mut AsyncPgConnection) -> QueryResult<A
     .get_result(conn)
     .await?;
     Ok(AthleteId(row.id))
+}
+
+/// How many accounts made from an upload exist (see [`create_local_athlete`]).
+pub async fn local_athlete_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    use crate::schema::athletes::dsl as a;
+    a::athletes
+        .filter(a::id.lt(0).and(a::is_demo.eq(false)))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 /// Deletes accounts made from an upload (see [`create_local_athlete`]) that nobody

@@ -406,22 +406,65 @@ async fn bulk_upsert_of_ten_thousand_activities() {
         "10042 is the 42nd, a multiple of 3"
     );
 
-    // An id that belongs to athlete 1 cannot be taken over by athlete 2's data.
-    let hijack = activity(2, 10_042, "Run", "2021-01-01T06:00:00");
-    activities::upsert_many(&mut conn, &rows(&[hijack]))
+    // The same id under athlete 2 is athlete 2's own row: athlete 1's stays as it was,
+    // and neither can see, claim or overwrite the other's.
+    let other = activity(2, 10_042, "Run", "2021-01-01T06:00:00");
+    activities::upsert_many(&mut conn, &rows(&[other]))
         .await
         .unwrap();
     let still = activities::find(&mut conn, AthleteId(1), ActivityId(10_042))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(still.athlete_id, 1);
+    assert_eq!(still.name, "renamed 10042");
+    let theirs = activities::find(&mut conn, AthleteId(2), ActivityId(10_042))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(theirs.sport_type, "Run");
     assert_eq!(
         activities::count_for(&mut conn, AthleteId(2))
             .await
             .unwrap(),
+        1
+    );
+
+    // An export's copy of an activity never replaces the one Strava's API gave; a
+    // newer API copy replaces either.
+    let mut from_export = rows(&[activity(1, 10_042, "Run", "2021-01-01T06:00:00")]);
+    from_export[0].source = ActivitySource::Import.as_str().to_owned();
+    from_export[0].name = "from the export".into();
+    assert_eq!(
+        activities::upsert_many(&mut conn, &from_export)
+            .await
+            .unwrap(),
         0
     );
+    let kept = activities::find(&mut conn, AthleteId(1), ActivityId(10_042))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.name.as_str(), kept.source.as_str()),
+        ("renamed 10042", "api")
+    );
+    let mut export_only = rows(&[activity(1, 99_001, "Run", "2021-01-01T06:00:00")]);
+    export_only[0].source = ActivitySource::Import.as_str().to_owned();
+    assert_eq!(
+        activities::upsert_many(&mut conn, &export_only)
+            .await
+            .unwrap(),
+        1
+    );
+    let mut api = export_only.clone();
+    api[0].source = ActivitySource::Api.as_str().to_owned();
+    api[0].name = "from the API".into();
+    assert_eq!(activities::upsert_many(&mut conn, &api).await.unwrap(), 1);
+    let replaced = activities::find(&mut conn, AthleteId(1), ActivityId(99_001))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced.name, "from the API");
 }
 
 #[tokio::test]

@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 file,
                 timezone,
                 skip_bad_rows,
+                max_activities: None,
             };
             let report = crate::import::run(&pool, &args)
                 .await
@@ -152,10 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("... and {unlisted} more bad rows skipped");
             }
             println!(
-                "imported {} activities for athlete {athlete} ({} written, {} belong to another athlete, {} bad rows skipped){}",
+                "imported {} activities for athlete {athlete} ({} written, {} kept as Strava gave them, {} bad rows skipped){}",
                 report.read,
                 report.written,
-                report.skipped,
+                report.kept,
                 report.bad_count,
                 if report.created_athlete {
                     "; athlete created"

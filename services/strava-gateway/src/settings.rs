@@ -170,8 +170,21 @@ fn base_url(env: &Env, var: &'static str, default: Option<&str>) -> Result<Strin
 /// `UPKEEP_INTERVAL_SECS`); every value has a default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerSettings {
-    /// Workers per process (`WORKER_COUNT`, default 2; 0 runs none).
+    /// Workers per process for Strava's work: webhook events, backfill,
+    /// reconciliation, retention (`WORKER_COUNT`, default 2; 0 runs no worker of
+    /// either lane).
     pub count: usize,
+    /// Workers per process that import uploaded exports, and nothing else
+    /// (`IMPORT_WORKER_COUNT`, default 1): uploads come from anyone, so they have a
+    /// lane of their own and Strava's work never waits behind them.
+    pub import_count: usize,
+    /// Longest one upload's import may run before it fails for good
+    /// (`IMPORT_TIME_LIMIT_SECS`, default 600).
+    pub import_time_limit: Duration,
+    /// Most activities an account may hold after importing an upload
+    /// (`UPLOAD_MAX_ACTIVITIES`, default 100000: Strava's busiest athletes have tens
+    /// of thousands).
+    pub upload_max_activities: usize,
     /// Longest idle wait before looking for work when no notification came
     /// (`WORKER_POLL_INTERVAL_MS`, default 2000).
     pub poll_interval: Duration,
@@ -202,6 +215,9 @@ impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
             count: 2,
+            import_count: 1,
+            import_time_limit: Duration::from_secs(600),
+            upload_max_activities: 100_000,
             poll_interval: Duration::from_millis(2000),
             lease: Duration::from_secs(120),
             retry_base: Duration::from_secs(5),
@@ -260,6 +276,17 @@ impl WorkerSettings {
             .transpose()?;
         Ok(Self {
             count: env.optional("WORKER_COUNT")?.unwrap_or(d.count),
+            import_count: env
+                .optional("IMPORT_WORKER_COUNT")?
+                .unwrap_or(d.import_count),
+            import_time_limit: secs("IMPORT_TIME_LIMIT_SECS", d.import_time_limit)?,
+            upload_max_activities: env
+                .optional::<u64>("UPLOAD_MAX_ACTIVITIES")?
+                .map(|v| positive("UPLOAD_MAX_ACTIVITIES", v))
+                .transpose()?
+                .map_or(d.upload_max_activities, |v| {
+                    usize::try_from(v).unwrap_or(usize::MAX)
+                }),
             poll_interval: env
                 .optional::<u64>("WORKER_POLL_INTERVAL_MS")?
                 .map(|v| positive("WORKER_POLL_INTERVAL_MS", v).map(Duration::from_millis))

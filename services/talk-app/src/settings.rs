@@ -14,6 +14,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("QUESTIONS_PER_MINUTE", "30"),
     ("QUESTIONS_IN_FLIGHT", "2"),
     ("DEMO_MAX_COPIES", "200"),
+    ("UPLOAD_MAX_ACCOUNTS", "200"),
     // 200 MiB: a Strava export of years of GPS files runs to tens of megabytes.
     ("UPLOAD_MAX_BYTES", "209715200"),
 ];
@@ -57,6 +58,9 @@ pub struct WebSettings {
     pub demo_max_copies: i64,
     /// The largest export archive accepted for upload, in bytes.
     pub upload_max_bytes: u64,
+    /// Accounts made from an upload (no Strava connection) that may exist at once;
+    /// 0 turns uploads from the home page off.
+    pub upload_max_accounts: i64,
 }
 
 impl Settings {
@@ -121,6 +125,13 @@ impl WebSettings {
                 reason: "must be 0 (no demo) or more".into(),
             });
         }
+        let upload_max_accounts: i64 = env.required("UPLOAD_MAX_ACCOUNTS")?;
+        if upload_max_accounts < 0 {
+            return Err(ConfigError::Invalid {
+                var: "UPLOAD_MAX_ACCOUNTS",
+                reason: "must be 0 (no uploads without Strava) or more".into(),
+            });
+        }
         let upload_max_bytes: u64 = env.required("UPLOAD_MAX_BYTES")?;
         if upload_max_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -137,6 +148,7 @@ impl WebSettings {
             questions_in_flight: in_flight,
             demo_max_copies,
             upload_max_bytes,
+            upload_max_accounts,
         })
     }
 }

@@ -10,9 +10,17 @@
 //!   offsets are exact (a record's offset is where the previous one ended, before
 //!   any CRLF remainder or blank lines), so lines are counted here and a record's
 //!   line is the line of the first byte after its offset that is not a line break.
+//! - Size: `csv` builds each record whole in memory, so one field of a gigabyte (a
+//!   hostile file, or a quote that never closes) would cost a gigabyte. A record
+//!   longer than [`MAX_RECORD_BYTES`] ends the read with an error naming its line,
+//!   before `csv` has buffered more than that.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
+
+/// The longest record read: a row of Strava's export, its description included, is
+/// a few kilobytes.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
 
 /// A quoting problem and the line it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +54,9 @@ pub struct CsvInput<R> {
     after_break: bool,
     problem: Option<QuoteProblem>,
     reported: bool,
+    /// Bytes of the record being read so far, and the line it starts on.
+    record_bytes: u64,
+    record_line: u64,
 }
 
 impl<R: Read> CsvInput<R> {
@@ -59,6 +70,8 @@ impl<R: Read> CsvInput<R> {
             after_break: true,
             problem: None,
             reported: false,
+            record_bytes: 0,
+            record_line: 1,
         }
     }
 
@@ -106,6 +119,15 @@ impl<R: Read> CsvInput<R> {
                 State::Unquoted
             }
         };
+        // A line break outside quotes ends the record (the next starts after it).
+        if byte == b'\n' && matches!(self.state, State::FieldStart) {
+            self.record_bytes = 0;
+        } else {
+            if self.record_bytes == 0 {
+                self.record_line = self.line;
+            }
+            self.record_bytes += 1;
+        }
         let is_break = matches!(byte, b'\r' | b'\n');
         if self.after_break && !is_break {
             self.line_starts.push_back((self.offset, self.line));
@@ -132,7 +154,22 @@ impl<R: Read> CsvInput<R> {
 
 impl<R: Read> Read for CsvInput<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        if self.record_bytes > MAX_RECORD_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the row on line {} is longer than {} MiB, far more than any row of \
+                     Strava's export: is a quote never closed?",
+                    self.record_line,
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
+        // Never more than the rest of a record's allowance at once, so the limit
+        // holds to within one read.
+        let room = usize::try_from(MAX_RECORD_BYTES + 1 - self.record_bytes).unwrap_or(usize::MAX);
+        let len = buf.len().min(room.max(1));
+        let n = self.inner.read(&mut buf[..len])?;
         if n == 0 {
             self.at_end();
         }
@@ -171,6 +208,39 @@ mod tests {
         assert!(p.reason.contains("line 3"), "{}", p.reason);
         let p = problem("a,b\n1,\"x\"y\n").unwrap();
         assert_eq!(p.line, 2);
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_ends_the_read_at_its_line() {
+        // The header, a good row, then a row whose quoted name never ends: nothing
+        // past the limit is handed on.
+        let mut text = b"a,b\n1,x\n2,\"".to_vec();
+        let mut input = CsvInput::new(io::Read::chain(
+            text.as_slice(),
+            io::repeat(b'n').take(4 * MAX_RECORD_BYTES),
+        ));
+        let mut passed = 0u64;
+        let mut buf = vec![0; 64 << 10];
+        let error = loop {
+            match input.read(&mut buf) {
+                Ok(0) => panic!("read to the end"),
+                Ok(n) => passed += n as u64,
+                Err(e) => break e,
+            }
+        };
+        assert!(passed <= MAX_RECORD_BYTES + 16, "{passed} bytes passed on");
+        let message = error.to_string();
+        assert!(message.contains("line 3"), "{message}");
+        // Quoted line breaks stay inside their record; rows of any count pass.
+        text = b"a,b\n".to_vec();
+        for i in 0..5000 {
+            text.extend_from_slice(format!("{i},\"two\nlines\"\n").as_bytes());
+        }
+        let mut input = CsvInput::new(text.as_slice());
+        assert_eq!(
+            io::copy(&mut input, &mut io::sink()).unwrap(),
+            text.len() as u64
+        );
     }
 
     #[test]

@@ -29,6 +29,13 @@ use std::io::Read;
 /// Columns without which a row means nothing.
 const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
 
+/// The longest activity name stored, in characters: far above what Strava's apps
+/// let anyone type, so only a file written to harm reaches it.
+pub const MAX_NAME_CHARS: usize = 1000;
+
+/// The longest activity type: Strava's names are one or two words.
+const MAX_TYPE_CHARS: usize = 64;
+
 /// Reads every record of `input`, handing each row (or its error) to `out`. With
 /// `zones`, an activity whose "Filename" names a GPS file takes the zone of its
 /// first position.
@@ -175,7 +182,7 @@ struct Cell<'a> {
     language: Option<&'static Language>,
 }
 
-impl Cell<'_> {
+impl<'a> Cell<'a> {
     fn problem(&self, what: &str) -> String {
         format!(
             "column {} ({}): {} {what}",
@@ -214,6 +221,24 @@ impl Cell<'_> {
             return Err(self.problem("is not a heart rate"));
         }
         Ok(v)
+    }
+
+    /// Text stored as it is: at most `max_chars` characters and no NUL (which
+    /// PostgreSQL's text cannot hold; left in, it would fail the whole import).
+    fn text(&self, max_chars: usize) -> Result<&'a str, String> {
+        if self.value.contains('\0') {
+            return Err(self.problem("holds a NUL character"));
+        }
+        let chars = self.value.chars().count();
+        if chars > max_chars {
+            return Err(format!(
+                "column {} ({}) is {chars} characters long, more than Strava allows \
+                 ({max_chars} at most)",
+                self.position + 1,
+                self.name
+            ));
+        }
+        Ok(self.value)
     }
 
     /// true/false, yes/no, or 1/0: the export's second "Commute" column says "1.0".
@@ -328,8 +353,13 @@ impl<'a> Cells<'a> {
             elapsed.or(moving).unwrap_or(0),
             moving.or(elapsed).unwrap_or(0),
         );
-        let kind = self.last("Activity Type").map_or("Workout", |c| c.value);
+        let kind = self
+            .last("Activity Type")
+            .map_or(Ok("Workout"), |c| c.text(MAX_TYPE_CHARS))?;
         let sport_type = SportType::from_export_name(kind);
+        let name = self
+            .last("Activity Name")
+            .map_or(Ok(""), |c| c.text(MAX_NAME_CHARS))?;
         let average_speed = self.quantity("Average Speed")?.unwrap_or_else(|| {
             if moving > 0 {
                 distance_m / f64::from(moving)
@@ -340,10 +370,7 @@ impl<'a> Cells<'a> {
         Ok(Activity {
             id: ActivityId(id),
             athlete_id: ctx.athlete,
-            name: self
-                .last("Activity Name")
-                .map_or("", |c| c.value)
-                .to_owned(),
+            name: name.to_owned(),
             sport_type,
             start_date,
             start_date_local,
@@ -375,7 +402,10 @@ impl<'a> Cells<'a> {
             trainer: false,
             manual: false,
             private: false,
-            flagged: self.flag("Flagged")?,
+            // Strava's moderation flag: no answer uses it, and real exports hold
+            // values such as "2.0" whose meaning is not documented. Columns we do not
+            // store never fail a row.
+            flagged: false,
             workout_type: None,
             gear_id: None,
             source: ActivitySource::Import,
@@ -488,6 +518,22 @@ mod tests {
     }
 
     const HEADER: &str = "Activity ID,Activity Date,Activity Type,Elapsed Time,Distance,Elapsed Time,Moving Time,Distance";
+
+    #[test]
+    fn a_column_not_stored_never_fails_a_row() {
+        // A real Portuguese-language export holds "2.0" in Flagged; stored columns
+        // stay strict.
+        let text = "Activity ID,Activity Date,Activity Type,Commute,Flagged\n\
+                    1,2023-11-02T07:10:12Z,Run,false,2.0\n\
+                    2,2023-11-02T08:10:12Z,Run,maybe,0.0\n";
+        let rows = parse(text, &ctx(None));
+        assert!(!rows[0].row.as_ref().unwrap().flagged);
+        let error = rows[1].row.as_ref().unwrap_err();
+        assert!(
+            error.contains("Commute") && error.contains("true or false"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn repeated_columns_take_the_detailed_one() {

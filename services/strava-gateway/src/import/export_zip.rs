@@ -10,6 +10,7 @@ use super::gps;
 use super::rows::{Batcher, ReadError, RowContext, ZoneFinder};
 use super::zip_index::{Found, ZipIndex};
 use chrono_tz::Tz;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -63,26 +64,41 @@ pub fn read(path: &Path, ctx: &RowContext, out: &mut Batcher) -> Result<(), Read
         file: open_file(path)?,
         folder,
         finder: tzf_rs::EmbeddedFinder::new(),
+        found: HashMap::new(),
     };
     export_csv::read(csv, ctx, out, Some(&mut zones))
 }
 
 /// Zones from the GPS files of one archive, read on a second handle to it while
-/// the first streams the CSV.
+/// the first streams the CSV. Each file is read once, however many rows name it:
+/// rows of a hostile file may all point at one large file.
 struct ArchiveZones {
     index: ZipIndex,
     file: BufReader<File>,
     folder: String,
     finder: tzf_rs::EmbeddedFinder,
+    /// The zone found for each file name read so far (`None`: no file, no position).
+    found: HashMap<String, Option<Tz>>,
+}
+
+impl ArchiveZones {
+    fn read_zone(&mut self, name: &str) -> Option<Tz> {
+        // An unreadable file costs the activity only its own zone.
+        let entry = self.index.open(&mut self.file, name).ok()??;
+        let position = gps::first_position(name, entry).ok()??;
+        zone_at(&self.finder, position)
+    }
 }
 
 impl ZoneFinder for ArchiveZones {
     fn zone_of(&mut self, filename: &str) -> Option<Tz> {
         let name = format!("{}{}", self.folder, filename.trim());
-        // An unreadable file costs the activity only its own zone.
-        let entry = self.index.open(&mut self.file, &name).ok()??;
-        let position = gps::first_position(&name, entry).ok()??;
-        zone_at(&self.finder, position)
+        if let Some(zone) = self.found.get(&name) {
+            return *zone;
+        }
+        let zone = self.read_zone(&name);
+        self.found.insert(name, zone);
+        zone
     }
 }
 

@@ -15,8 +15,11 @@ pub struct Position {
     pub lon: f64,
 }
 
-/// How far a text file is read looking for its first position.
-const TEXT_LIMIT: u64 = 32 << 20;
+/// How far a file is read, after decompression, looking for its first position. A
+/// real file has one within its first kilobytes (a TCX may start with points
+/// recorded before the fix); past this it is treated as having none, so a file
+/// made to be huge costs at most this much work.
+const READ_LIMIT: u64 = 4 << 20;
 
 /// The first position in `input`, an activity file named `name` (the export's
 /// "Filename", e.g. "activities/123.fit.gz"). `Ok(None)` when the format is not one
@@ -47,7 +50,7 @@ enum Markup {
 /// Scans XML text for the first point without building a tree: the window holds
 /// what has been read since the last place a point could start.
 fn text_position(input: impl Read, markup: Markup) -> io::Result<Option<Position>> {
-    let mut input = BufReader::new(input.take(TEXT_LIMIT));
+    let mut input = BufReader::new(input.take(READ_LIMIT));
     let mut window = String::new();
     loop {
         let chunk = input.fill_buf()?;
@@ -200,7 +203,7 @@ fn fit_position(mut input: impl BufRead) -> io::Result<Option<Position>> {
     let data_size = u64::from(u32::from_le_bytes([
         header[4], header[5], header[6], header[7],
     ]));
-    let mut input = input.take(data_size);
+    let mut input = input.take(data_size.min(READ_LIMIT));
     let mut definitions: [Option<Definition>; 16] = Default::default();
     let mut byte = [0u8; 1];
     loop {
@@ -423,6 +426,32 @@ pub mod tests {
             first_position("photo.jpg", b"\xff\xd8".as_slice()).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn a_file_is_read_only_so_far_for_its_first_point() {
+        // A point behind the limit is not looked for; one before it is found, gzipped
+        // or not, however large the file.
+        let padded = |pad: u64| {
+            let mut file = b"<gpx><trk><trkseg>".to_vec();
+            file.extend(std::iter::repeat_n(b' ', pad as usize));
+            file.extend_from_slice(
+                b"<trkpt lat=\"48.85\" lon=\"2.35\"></trkpt></trkseg></trk></gpx>",
+            );
+            file
+        };
+        near(
+            first_position("a.gpx", padded(READ_LIMIT / 2).as_slice()).unwrap(),
+            48.85,
+            2.35,
+        );
+        assert_eq!(
+            first_position("a.gpx", padded(READ_LIMIT).as_slice()).unwrap(),
+            None
+        );
+        let bomb = gzip(&padded(16 * READ_LIMIT));
+        assert!(bomb.len() < (1 << 20), "{} bytes", bomb.len());
+        assert_eq!(first_position("a.gpx.gz", bomb.as_slice()).unwrap(), None);
     }
 
     #[test]

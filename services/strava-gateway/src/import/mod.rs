@@ -9,8 +9,8 @@
 //! first [`BAD_ROWS_LISTED`] by line or index, then a count) and nothing is stored,
 //! not even the athlete, unless the athlete chose to skip bad rows
 //! ([`ImportArgs::skip_bad_rows`]): then the good rows are stored and the bad ones
-//! reported. Rows are upserted by activity id, so importing the same file again
-//! changes nothing.
+//! reported. Rows are upserted by owner and activity id, so importing the same file
+//! again changes nothing, and no file can touch another athlete's rows.
 //!
 //! The file is streamed: a blocking thread reads it (`export_csv`, `json_array`) and
 //! hands rows over in batches (`rows`) to the bulk upsert, so memory is bounded by a
@@ -59,6 +59,9 @@ pub struct ImportArgs {
     pub timezone: Option<chrono_tz::Tz>,
     /// Store the good rows and report the bad ones, instead of refusing the file.
     pub skip_bad_rows: bool,
+    /// The most activities the athlete may hold once the file is stored; a file
+    /// that would take them past it is refused whole. `None` for the operator's CLI.
+    pub max_activities: Option<usize>,
 }
 
 /// The outcome of an import that could run.
@@ -68,8 +71,9 @@ pub struct Report {
     pub read: usize,
     /// Rows inserted or updated.
     pub written: usize,
-    /// Rows read that belong to another athlete already stored (left alone).
-    pub skipped: usize,
+    /// Rows read that the athlete already has from Strava's API, kept as the API
+    /// gave them (the fuller copy).
+    pub kept: usize,
     /// Whether the athlete was created by this import.
     pub created_athlete: bool,
     /// The first [`BAD_ROWS_LISTED`] rows that could not be read: where and why.
@@ -300,19 +304,32 @@ async fn import(
         }?;
         batcher.finish()
     });
+    let held_before = match args.max_activities {
+        Some(_) => usize::try_from(db::activities::count_for(conn, args.athlete).await?)
+            .unwrap_or(usize::MAX),
+        None => 0,
+    };
     let mut writer = Writer {
         ctx: &ctx,
         report: &mut report,
         skip_bad_rows: args.skip_bad_rows,
         progress,
+        cap: args.max_activities.map(|max| Cap { max, held_before }),
     };
-    while let Some(batch) = batches.recv().await {
-        writer.write(conn, batch).await?;
-    }
     let format_error = |reason: String| ImportError::Format {
         path: args.file.display().to_string(),
         reason,
     };
+    while let Some(batch) = batches.recv().await {
+        writer.write(conn, batch).await?;
+        if let Some(max) = writer.over_cap(conn).await? {
+            // Returning drops the receiver, which stops the reader at its next batch.
+            return Err(format_error(format!(
+                "the file holds more activities than an account here may keep ({max}); \
+                 Strava's busiest athletes have far fewer"
+            )));
+        }
+    }
     match reader.await {
         Ok(Ok(())) => Ok(report),
         Ok(Err(ReadError::File(reason))) => Err(format_error(reason)),
@@ -330,9 +347,40 @@ struct Writer<'a> {
     report: &'a mut Report,
     skip_bad_rows: bool,
     progress: Option<&'a watch::Sender<usize>>,
+    cap: Option<Cap>,
+}
+
+/// The most activities the athlete may hold, and how many they held before.
+#[derive(Debug, Clone, Copy)]
+struct Cap {
+    max: usize,
+    held_before: usize,
 }
 
 impl Writer<'_> {
+    /// The cap, when the athlete now holds more than it allows. Rows written include
+    /// updates of rows held before, so their sum with what was held is an upper
+    /// bound, free to keep; only when it passes the cap is the transaction's own
+    /// count asked (a file imported again updates its rows, adding none).
+    async fn over_cap(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<Option<usize>, ImportError> {
+        let Some(cap) = self.cap.as_mut() else {
+            return Ok(None);
+        };
+        if cap.held_before + self.report.written <= cap.max {
+            return Ok(None);
+        }
+        let held = usize::try_from(db::activities::count_for(conn, self.ctx.athlete).await?)
+            .unwrap_or(usize::MAX);
+        if held > cap.max {
+            return Ok(Some(cap.max));
+        }
+        cap.held_before = held.saturating_sub(self.report.written);
+        Ok(None)
+    }
+
     async fn write(
         &mut self,
         conn: &mut AsyncPgConnection,
@@ -359,7 +407,9 @@ impl Writer<'_> {
             return Ok(());
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let earlier = db::activities::ids_fetched_at(conn, &ids, self.ctx.fetched_at).await?;
+        let earlier =
+            db::activities::ids_fetched_at(conn, self.ctx.athlete, &ids, self.ctx.fetched_at)
+                .await?;
         for id in &earlier {
             self.report.note_bad(
                 places[id],
@@ -375,7 +425,7 @@ impl Writer<'_> {
         }
         let written = db::activities::upsert_many(conn, &rows).await?;
         self.report.written += written;
-        self.report.skipped += rows.len() - written;
+        self.report.kept += rows.len() - written;
         if let Some(progress) = self.progress {
             progress.send_replace(self.report.written);
         }

@@ -39,8 +39,18 @@ pub(super) async fn run(ctx: &Context, job: &Job, athlete: AthleteId) -> anyhow:
 
     let path = std::env::temp_dir().join(format!("stravatalk-upload-{}.zip", upload.id));
     let copied = copy_to_disk(ctx, &upload, &path).await;
+    let limit = ctx.settings.import_time_limit;
     let outcome = match copied {
-        Ok(()) => import_file(ctx, job, athlete, &path).await,
+        Ok(()) => tokio::time::timeout(limit, import_file(ctx, job, athlete, &path))
+            .await
+            .unwrap_or_else(|_| {
+                // Its transaction is dropped unfinished: nothing of it is stored.
+                Err(Failure::File(format!(
+                    "the import took longer than {} s, far longer than any Strava export \
+                     needs",
+                    limit.as_secs()
+                )))
+            }),
         Err(e) => Err(e),
     };
     // The copy on disk goes whatever happened; the pieces in the database go below
@@ -146,6 +156,7 @@ async fn import_file(
         file: PathBuf::from(path),
         timezone: None,
         skip_bad_rows: true,
+        max_activities: Some(ctx.settings.upload_max_activities),
     };
     let (progress, stored) = watch::channel(0usize);
     let reporter = tokio::spawn(report_progress(
@@ -206,7 +217,7 @@ fn summarise(outcome: Result<Report, String>) -> (UploadState, UploadSummary) {
                     .iter()
                     .map(|b| format!("{}: {}", b.place, b.reason))
                     .collect(),
-                other_athletes: report.skipped,
+                kept_from_strava: report.kept,
                 error: None,
             };
             (UploadState::Done, summary)

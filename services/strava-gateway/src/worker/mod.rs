@@ -1,6 +1,8 @@
-//! The background worker runtime: `WORKER_COUNT` workers that apply webhook events
-//! from the inbox and run jobs (backfill, reconcile, refresh, import of an upload), plus one upkeep task
-//! that schedules reconciliation and enforces retention.
+//! The background worker runtime, in two lanes: `WORKER_COUNT` workers that do
+//! Strava's work (apply webhook events from the inbox, run backfill, reconcile and
+//! refresh jobs) and `IMPORT_WORKER_COUNT` workers that only import uploaded exports,
+//! so an upload, which anyone can send, never holds up an athlete's Strava data; plus
+//! one upkeep task that schedules reconciliation and enforces retention.
 //!
 //! Work lives in PostgreSQL (`webhook_events`, `jobs`), claimed with `SKIP LOCKED`
 //! under a lease, so any number of workers in any number of processes share it and a
@@ -59,10 +61,18 @@ impl Workers {
             wake.clone(),
             stopped.clone(),
         ))];
-        for n in 0..ctx.settings.count {
+        let import_lanes = if ctx.settings.count == 0 {
+            0
+        } else {
+            ctx.settings.import_count
+        };
+        let lanes = std::iter::repeat_n(Lane::Strava, ctx.settings.count)
+            .chain(std::iter::repeat_n(Lane::Import, import_lanes));
+        for (n, lane) in lanes.enumerate() {
             tasks.push(tokio::spawn(run_worker(
                 ctx.clone(),
                 n,
+                lane,
                 wake.clone(),
                 stopped.clone(),
             )));
@@ -70,7 +80,11 @@ impl Workers {
         if !ctx.settings.upkeep_interval.is_zero() {
             tasks.push(tokio::spawn(run_upkeep(ctx.clone(), stopped)));
         }
-        tracing::info!(workers = ctx.settings.count, "workers started");
+        tracing::info!(
+            workers = ctx.settings.count,
+            import_workers = import_lanes,
+            "workers started"
+        );
         Self { stop, tasks }
     }
 
@@ -94,9 +108,35 @@ impl Workers {
     }
 }
 
+/// The work a worker takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    /// Webhook events, then Strava sync jobs.
+    Strava,
+    /// Imports of uploaded exports only.
+    Import,
+}
+
+impl Lane {
+    fn jobs(self) -> &'static [db::jobs::JobKind] {
+        use db::jobs::JobKind;
+        match self {
+            Self::Strava => &[JobKind::Backfill, JobKind::Reconcile, JobKind::Refresh],
+            Self::Import => &[JobKind::Import],
+        }
+    }
+}
+
 /// One worker: apply due events first (they are what the athlete just did), then run
-/// due jobs; when there is nothing, sleep until woken, the poll interval, or stop.
-async fn run_worker(ctx: Arc<Context>, n: usize, wake: Arc<Notify>, stop: watch::Receiver<bool>) {
+/// due jobs of its lane; when there is nothing, sleep until woken, the poll interval,
+/// or stop.
+async fn run_worker(
+    ctx: Arc<Context>,
+    n: usize,
+    lane: Lane,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) {
     let mut stop_changed = stop.clone();
     loop {
         if *stop.borrow() {
@@ -107,7 +147,7 @@ async fn run_worker(ctx: Arc<Context>, n: usize, wake: Arc<Notify>, stop: watch:
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        match step(&ctx, &stop).await {
+        match step(&ctx, lane, &stop).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(e) => tracing::error!(worker = n, error = %format!("{e:#}"), "worker step failed"),
@@ -120,19 +160,21 @@ async fn run_worker(ctx: Arc<Context>, n: usize, wake: Arc<Notify>, stop: watch:
     }
 }
 
-/// Does one item of work; says whether there was any.
-async fn step(ctx: &Context, stop: &watch::Receiver<bool>) -> anyhow::Result<bool> {
-    let event = {
-        let mut conn = ctx.pool.get().await?;
-        db::inbox::claim(&mut conn, ctx.settings.lease).await?
-    };
-    if let Some(event) = event {
-        events::process(ctx, event).await?;
-        return Ok(true);
+/// Does one item of its lane's work; says whether there was any.
+async fn step(ctx: &Context, lane: Lane, stop: &watch::Receiver<bool>) -> anyhow::Result<bool> {
+    if lane == Lane::Strava {
+        let event = {
+            let mut conn = ctx.pool.get().await?;
+            db::inbox::claim(&mut conn, ctx.settings.lease).await?
+        };
+        if let Some(event) = event {
+            events::process(ctx, event).await?;
+            return Ok(true);
+        }
     }
     let job = {
         let mut conn = ctx.pool.get().await?;
-        db::jobs::claim(&mut conn, db::jobs::JobKind::ALL, ctx.settings.lease).await?
+        db::jobs::claim(&mut conn, lane.jobs(), ctx.settings.lease).await?
     };
     if let Some(job) = job {
         jobs::process(ctx, job, stop).await?;

@@ -90,6 +90,7 @@ fn args(athlete: i64, file: PathBuf) -> ImportArgs {
         file,
         timezone: Some(chrono_tz::UTC),
         skip_bad_rows: false,
+        max_activities: None,
     }
 }
 
@@ -128,6 +129,7 @@ async fn a_good_csv_loads_every_row_and_reimports_idempotently() {
         file,
         timezone: Some(chrono_tz::UTC),
         skip_bad_rows: false,
+        max_activities: None,
     };
     let report = run(db.pool(), &args).await.unwrap();
     assert_eq!(

@@ -123,6 +123,7 @@ fn args(athlete: i64, file: PathBuf, timezone: Option<chrono_tz::Tz>) -> ImportA
         file,
         timezone,
         skip_bad_rows: false,
+        max_activities: None,
     }
 }
 

@@ -6,6 +6,7 @@ mod convert;
 mod demo_upkeep;
 mod governor;
 mod hostile;
+mod hostile_upload;
 mod import;
 mod import_zip;
 mod oauth;

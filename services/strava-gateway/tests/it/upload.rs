@@ -92,7 +92,7 @@ async fn an_uploaded_export_is_imported_with_a_summary_and_its_bytes_deleted() {
     assert_eq!(stored.state, UploadState::Done);
     let summary = stored.summary().expect("a summary");
     assert_eq!(
-        (summary.imported, summary.skipped, summary.other_athletes),
+        (summary.imported, summary.skipped, summary.kept_from_strava),
         (2, 1, 0),
         "{summary:?}"
     );

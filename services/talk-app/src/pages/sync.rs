@@ -155,13 +155,13 @@ pub fn summary_text(filename: &str, s: &UploadSummary) -> String {
         }
         text.push('.');
     }
-    if s.other_athletes > 0 {
-        text.push_str(&if s.other_athletes == 1 {
-            " 1 activity already belongs to another account here and was left alone.".to_owned()
+    if s.kept_from_strava > 0 {
+        text.push_str(&if s.kept_from_strava == 1 {
+            " 1 activity was already here from Strava and was kept as Strava gave it.".to_owned()
         } else {
             format!(
-                " {} activities already belong to another account here and were left alone.",
-                s.other_athletes
+                " {} activities were already here from Strava and were kept as Strava gave them.",
+                s.kept_from_strava
             )
         });
     }
@@ -202,7 +202,10 @@ mod tests {
         earlier.state = db::sync::SyncState::Done;
         for status in [None, Some(&earlier)] {
             for (state, label) in [
-                (UploadState::Queued, "export_1.zip is waiting to be imported"),
+                (
+                    UploadState::Queued,
+                    "export_1.zip is waiting to be imported",
+                ),
                 (UploadState::Importing, "export_1.zip is being imported"),
             ] {
                 let p = Progress::with_upload(status, Some(&upload(state)));
@@ -223,13 +226,13 @@ mod tests {
             imported: 3,
             skipped: 2,
             reasons: vec!["line 4: no Activity Date".into(), "line 6: bad".into()],
-            other_athletes: 1,
+            kept_from_strava: 1,
             error: None,
         };
         assert_eq!(
             summary_text("export_1.zip", &s),
             "Imported 3 activities from export_1.zip. Skipped 2 rows: line 4: no Activity Date; \
-             line 6: bad. 1 activity already belongs to another account here and was left alone."
+             line 6: bad. 1 activity was already here from Strava and was kept as Strava gave it."
         );
         let failed = UploadSummary {
             error: Some("no activities.csv in the archive".into()),

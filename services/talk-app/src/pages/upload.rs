@@ -65,6 +65,10 @@ impl UploadSlots {
 /// Seconds a sender is told to wait when every upload slot is taken.
 const CROWDED_RETRY_SECS: u32 = 60;
 
+/// Seconds a sender is told to wait when the server keeps all the uploaded accounts
+/// it may: upkeep deletes unreachable ones every hour.
+const FULL_RETRY_SECS: u32 = 3600;
+
 /// Why an upload was refused; nothing was stored.
 #[derive(Debug)]
 enum Refusal {
@@ -76,6 +80,8 @@ enum Refusal {
     Busy,
     /// Every upload slot of this process is taken.
     Crowded,
+    /// As many accounts made from uploads exist as the server keeps.
+    Full,
     /// The request's body could not be read as a form.
     Unreadable,
     Failed(AppError),
@@ -95,7 +101,11 @@ impl From<AppError> for Refusal {
 
 impl Refusal {
     fn response(self) -> Result<HttpResponse, AppError> {
-        let retry_after = matches!(self, Self::Crowded).then_some(CROWDED_RETRY_SECS);
+        let retry_after = match self {
+            Self::Crowded => Some(CROWDED_RETRY_SECS),
+            Self::Full => Some(FULL_RETRY_SECS),
+            _ => None,
+        };
         let (status, text) = match self {
             Self::Failed(e) => return Err(e),
             Self::TooLarge(limit) => (
@@ -138,6 +148,12 @@ impl Refusal {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Several exports are being uploaded right now. Please send yours again in a \
                  minute. Nothing was stored."
+                    .into(),
+            ),
+            Self::Full => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "StravaTalk holds as many uploaded exports as it can right now. Please try again \
+                 later, or connect with Strava instead. Nothing was stored."
                     .into(),
             ),
             Self::Unreadable => (
@@ -231,6 +247,13 @@ async fn receive(
         Visitor::Stale => return Err(AppError::SessionEnded.into()),
     };
     let mut conn = pool.get().await.map_err(AppError::from)?;
+    if athlete.is_none()
+        && db::uploads::local_athlete_count(&mut conn).await? >= web.upload_max_accounts
+    {
+        // Each such account may hold a large import for as long as its session
+        // lives; like the demo's copies, their number is bounded.
+        return Err(Refusal::Full);
+    }
     if let Some(athlete) = athlete {
         let row = db::athletes::find(&mut conn, athlete)
             .await?

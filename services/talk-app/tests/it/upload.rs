@@ -174,7 +174,7 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
         imported: 2,
         skipped: 1,
         reasons: vec!["line 4: no GPS file in the export gives its time zone".into()],
-        other_athletes: 0,
+        kept_from_strava: 0,
         error: None,
     };
     let now = chrono::Utc::now();
@@ -403,4 +403,25 @@ async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
         2,
         "two uploads stored, none for the refused one"
     );
+}
+
+#[tokio::test]
+async fn accounts_made_from_uploads_are_capped() {
+    let app = spawn_with(&[("UPLOAD_MAX_ACCOUNTS", "1")]).await;
+    let res = send(&app, None, "export_31337.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&res).is_some(), "signed in");
+    assert_eq!(stored(&app).await.3, 1);
+    // A second visitor is told to come back later, and nothing of theirs is stored.
+    let res = send(&app, None, "export_31337.zip", EXPORT).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("3600")
+    );
+    assert!(session_cookie(&res).is_none());
+    assert!(res.text().await.unwrap().contains("Nothing was stored"));
+    assert_eq!(stored(&app).await, (1, 1, 1, 1));
 }
