@@ -155,8 +155,10 @@ impl Tokens {
 
     /// The parts of the question no rule used, as phrases in question order: runs of
     /// free words, trimmed of filler at both ends ("before 6 30", "with my dog").
-    /// Empty when every word was used or is filler.
-    pub fn unused_phrases(&self) -> Vec<String> {
+    /// Empty when every word was used or is filler. Call once the rules are done: it
+    /// first uses the filler phrases among the free words.
+    pub fn unused_phrases(&mut self) -> Vec<String> {
+        self.take_filler_phrases();
         let mut out = Vec::new();
         let mut run: Vec<&str> = Vec::new();
         let mut flush = |run: &mut Vec<&str>| {
@@ -183,120 +185,161 @@ const NUMBER_WORDS: &[&str] = &[
     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
 ];
 
-/// Whether a word carries no meaning for the engine wherever it stands.
+/// Whether a word carries no constraint wherever it stands: it belongs to one of the
+/// closed classes below. Rules still see such words (a class word may be part of a
+/// phrase that means something, "how many times"); only words no rule used and no class
+/// holds are reported as unused, and only those decline an answer.
 pub fn is_filler(w: &str) -> bool {
-    FILLER.contains(&w)
+    FILLER_CLASSES.iter().any(|class| class.contains(&w))
 }
 
-/// Words that carry no meaning for the engine.
-const FILLER: &[&str] = &[
-    "a",
-    "an",
-    "the",
-    "my",
-    "me",
-    "i",
-    "did",
-    "do",
-    "does",
-    "have",
-    "has",
-    "had",
-    "was",
-    "were",
-    "is",
-    "are",
-    "be",
-    "been",
-    "what",
-    "whats",
-    "how",
-    "in",
-    "on",
-    "of",
-    "for",
-    "to",
-    "at",
-    "all",
-    "and",
-    "or",
-    "with",
-    "by",
-    "please",
-    "can",
-    "could",
-    "you",
-    "tell",
-    "give",
-    "show",
-    "list",
-    "many",
-    "much",
+/// The closed classes of words that carry no constraint, one table each.
+const FILLER_CLASSES: &[&[&str]] = &[
+    GREETINGS_AND_POLITENESS,
+    HEDGES,
+    PRONOUNS_AND_DETERMINERS,
+    AUXILIARIES,
+    INTENSIFIERS,
+    LIGHT_VERBS,
+    ASKING_VERBS,
+    FUNCTION_WORDS,
+    SUBJECT_WORDS,
+];
+
+/// Greetings, thanks and politeness: social, never about the data ("hey, …",
+/// "…, thanks").
+const GREETINGS_AND_POLITENESS: &[&str] = &[
+    "hey", "hi", "hello", "hiya", "yo", "thanks", "thank", "thx", "ty", "cheers", "please", "pls",
+    "plz", "kindly", "sorry", "ok", "okay", "hmm", "um", "uh", "oh", "dear",
+];
+
+/// Hedges and discourse words: they say how the person feels about asking, not what
+/// to compute ("just wondering", "out of curiosity", "basically").
+const HEDGES: &[&str] = &[
+    "wondering",
+    "wonder",
+    "curious",
+    "curiosity",
+    "basically",
+    "honestly",
+    "anyway",
+    "anyways",
+    "btw",
+    "well",
     "so",
-    "far",
-    "from",
-    "that",
-    "this",
-    "it",
-    "them",
-    "those",
-    "these",
-    "its",
-    "active",
-    "strava",
-    "data",
-    "different",
-    "counts",
-    "calculate",
-    "considering",
-    "organized",
-    "take",
-    "table",
-    "am",
+    "like",
+    "maybe",
+    "perhaps",
+];
+
+/// Pronouns and determiners: they point at the asker or at what the rules already read.
+const PRONOUNS_AND_DETERMINERS: &[&str] = &[
+    "a", "an", "the", "my", "me", "i", "myself", "mine", "you", "your", "our", "we", "it", "its",
+    "them", "those", "these", "this", "that", "there", "some", "any", "which", "what", "whats",
+    "one", "ones",
+];
+
+/// Auxiliaries and modals: tense and mood, which the period words decide instead.
+const AUXILIARIES: &[&str] = &[
+    "did", "do", "does", "have", "has", "had", "was", "were", "is", "are", "be", "been", "am",
+    "can", "could", "would", "will", "should", "ive", "im", "youve",
+];
+
+/// Intensifiers: emphasis without a constraint ("have I ever", "actually", "all").
+const INTENSIFIERS: &[&str] = &[
+    "ever",
+    "actually",
+    "really",
+    "exactly",
+    "even",
+    "just",
+    "all",
+    "too",
+    "very",
+    "also",
+    "again",
+    "literally",
+    "truly",
+    "still",
+];
+
+/// Light verbs that only say an activity happened ("did I go", "how far have I
+/// logged", "miles I clocked"): the sport and the measure come from other words.
+const LIGHT_VERBS: &[&str] = &[
+    "go",
+    "went",
+    "gone",
     "going",
-    "looking",
-    "find",
-    "view",
-    "details",
-    "detail",
-    "analyze",
-    "analyse",
-    "recorded",
-    "logged",
-    "completed",
+    "get",
+    "got",
+    "gotten",
     "done",
-    "if",
+    "doing",
+    "log",
+    "logged",
+    "logging",
+    "recorded",
+    "recording",
+    "clock",
+    "clocked",
+    "manage",
+    "managed",
+    "complete",
+    "completed",
+    "take",
+    "took",
+    "taken",
     "cover",
     "covered",
-    "ive",
-    "im",
     "spend",
     "spent",
     "burned",
     "burnt",
+];
+
+/// Verbs of asking and showing: every answer is shown, whichever is used.
+const ASKING_VERBS: &[&str] = &[
+    "tell",
+    "give",
+    "show",
+    "list",
+    "find",
+    "view",
+    "display",
+    "see",
+    "know",
+    "let",
+    "want",
+    "calculate",
+    "analyze",
+    "analyse",
+    "looking",
+    "considering",
+    "organized",
+    "remind",
+];
+
+/// Function words: prepositions and conjunctions no rule needs on their own.
+const FUNCTION_WORDS: &[&str] = &[
+    "in", "on", "of", "for", "to", "at", "and", "or", "with", "by", "from", "as", "than", "if",
+    "but", "about", "when", "per", "each", "every", "up", "out", "during", "over", "same", "how",
+    "many", "much", "far", "s",
+];
+
+/// Words naming what every question is about: the athlete's activities in Strava.
+const SUBJECT_WORDS: &[&str] = &[
+    "strava",
+    "data",
+    "active",
+    "different",
+    "counts",
+    "table",
+    "details",
+    "detail",
     "match",
     "matches",
     "game",
     "games",
-    "there",
-    "any",
-    "go",
-    "went",
-    "get",
-    "got",
-    "about",
-    "which",
-    "when",
-    "s",
-    "per",
-    "each",
-    "every",
-    "up",
-    "out",
-    "some",
-    "your",
-    "our",
-    "we",
     "time",
     "times",
     "activity",
@@ -305,29 +348,49 @@ const FILLER: &[&str] = &[
     "workouts",
     "session",
     "sessions",
-    "one",
-    "ones",
     "total",
     "number",
     "count",
-    "than",
-    "as",
-    "like",
-    "would",
-    "want",
-    "know",
-    "let",
-    "see",
-    "display",
-    "during",
-    "over",
-    "same",
-    "but",
-    "also",
-    "too",
-    "again",
-    "just",
 ];
+
+/// Phrases that carry no constraint as a whole although a word of them alone might
+/// ("quick question" is not about quick runs, "put in" is not a place). Taken once the
+/// rules are done, from the words they left.
+const FILLER_PHRASES: &[&[&str]] = &[
+    &["quick", "question"],
+    &["a", "question"],
+    &["question", "for", "you"],
+    &["out", "of", "curiosity"],
+    &["i", "was", "wondering"],
+    &["help", "me"],
+    &["if", "possible"],
+    &["if", "you", "can"],
+    &["put", "in"],
+    &["racked", "up"],
+    &["rack", "up"],
+    &["for", "me"],
+];
+
+/// How many words at the start of the question are a greeting or a hedge ("hey", "ok
+/// so", "thanks"), which may stand before a follow-up's lead.
+pub fn lead_in_words(t: &Tokens) -> usize {
+    (0..t.len())
+        .take_while(|&i| {
+            t.free(i)
+                .is_some_and(|w| GREETINGS_AND_POLITENESS.contains(&w) || HEDGES.contains(&w))
+        })
+        .count()
+}
+
+impl Tokens {
+    /// Uses the free words that spell a filler phrase, so they are not reported as
+    /// left over.
+    fn take_filler_phrases(&mut self) {
+        for phrase in FILLER_PHRASES {
+            while self.take_seq(phrase) {}
+        }
+    }
+}
 
 fn split_words(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();

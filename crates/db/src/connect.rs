@@ -120,6 +120,17 @@ impl ConnectOptions {
         })
     }
 
+    /// Sets `lock_timeout` on every connection opened, after any options the URL gives.
+    pub fn with_lock_timeout(mut self, lock_timeout: std::time::Duration) -> Self {
+        let options = format!(
+            "{} -c lock_timeout={}",
+            self.config.get_options().unwrap_or_default(),
+            lock_timeout.as_millis().max(1)
+        );
+        self.config.options(options.trim_start());
+        self
+    }
+
     /// The `sslmode` in force (`prefer` when the URL names none).
     pub fn ssl_mode(&self) -> SslMode {
         self.mode

@@ -1,6 +1,8 @@
 //! The parser-based guard for SQL written by a language model. Only a single read-only
-//! `SELECT` (CTEs allowed) over the `activities` relation, with functions from an
-//! allowlist, gets through; everything else is refused before it reaches the database.
+//! `SELECT` (CTEs allowed, but not recursive ones: a recursive CTE can double a value
+//! each round and take a backend's memory faster than a timeout fires) over the
+//! `activities` relation, with functions from an allowlist, gets through; everything
+//! else is refused before it reaches the database.
 //! The sandbox (read-only transaction, reader role, row-level security, timeout) still
 //! applies to what passes: the guard is the first of two walls, not the only one.
 
@@ -119,7 +121,6 @@ struct CteScope {
     names: Vec<String>,
     /// Each CTE body, to recognise it when the walk enters it (compared, never read).
     bodies: Vec<*const Query>,
-    recursive: bool,
     /// Index of the CTE whose body is being walked; `None` in the main query.
     inside: Option<usize>,
 }
@@ -130,8 +131,8 @@ impl CteScope {
     /// `WITH messages AS (SELECT * FROM messages)` reads the real table, not itself.
     fn resolves(&self, name: &str) -> bool {
         let visible = match self.inside {
-            Some(i) if !self.recursive => &self.names[..i],
-            _ => &self.names[..],
+            Some(i) => &self.names[..i],
+            None => &self.names[..],
         };
         visible.iter().any(|n| n == name)
     }
@@ -194,6 +195,9 @@ impl Visitor for Walker {
         if has_table_command(&query.body) {
             return ControlFlow::Break(GuardError::Clause("TABLE"));
         }
+        if query.with.as_ref().is_some_and(|w| w.recursive) {
+            return ControlFlow::Break(GuardError::Clause("a recursive query"));
+        }
         let this: *const Query = query;
         if let Some(parent) = self.scopes.last_mut()
             && let Some(i) = parent.bodies.iter().position(|b| *b == this)
@@ -207,7 +211,6 @@ impl Visitor for Walker {
                 .map(|cte| cte.alias.name.value.to_ascii_lowercase())
                 .collect(),
             bodies: ctes.map(|cte| &*cte.query as *const Query).collect(),
-            recursive: query.with.as_ref().is_some_and(|w| w.recursive),
             inside: None,
         });
         ControlFlow::Continue(())
@@ -427,7 +430,6 @@ mod tests {
         for sql in [
             "WITH a AS (SELECT * FROM activities), b AS (SELECT * FROM a) SELECT * FROM b",
             "WITH activities AS (SELECT * FROM activities WHERE sport_type = 'Run') SELECT count(*) FROM activities",
-            "WITH RECURSIVE n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT * FROM n",
             "WITH a AS (SELECT 1 AS x) SELECT * FROM activities WHERE EXISTS (SELECT * FROM a)",
         ] {
             assert!(check(sql).is_ok(), "{sql}: {:?}", check(sql));

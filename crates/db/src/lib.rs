@@ -32,7 +32,7 @@ pub mod uploads;
 pub use connect::{ConnectOptions, SslMode, connect};
 pub use diesel::result::Error as DbError;
 pub use diesel_async::AsyncPgConnection;
-pub use pool::{Pool, PooledConn, connect_pool};
+pub use pool::{Pool, PooledConn, connect_pool, connect_pool_with_lock_timeout};
 
 /// Result of a repository function.
 pub type QueryResult<T> = Result<T, DbError>;

@@ -25,7 +25,30 @@ pub enum PoolSetupError {
 /// up) now, so a bad `sslmode` fails here; connections open lazily, so a database that
 /// is down does not: the first query fails instead.
 pub fn connect_pool(database_url: &str, max_size: usize) -> Result<Pool, PoolSetupError> {
-    let options = ConnectOptions::from_url(database_url)?;
+    pool_of(
+        database_url,
+        ConnectOptions::from_url(database_url)?,
+        max_size,
+    )
+}
+
+/// As [`connect_pool`], with every statement on the pool's connections waiting at
+/// most `lock_timeout` for a lock: a table someone holds locked then costs a quick
+/// error, not a connection held for as long as the lock lasts.
+pub fn connect_pool_with_lock_timeout(
+    database_url: &str,
+    max_size: usize,
+    lock_timeout: std::time::Duration,
+) -> Result<Pool, PoolSetupError> {
+    let options = ConnectOptions::from_url(database_url)?.with_lock_timeout(lock_timeout);
+    pool_of(database_url, options, max_size)
+}
+
+fn pool_of(
+    database_url: &str,
+    options: ConnectOptions,
+    max_size: usize,
+) -> Result<Pool, PoolSetupError> {
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(move |_url| {
         let options = options.clone();

@@ -77,8 +77,11 @@ pub async fn run_as_model(
         .build_transaction()
         .read_only()
         .run(async move |conn| {
+            // work_mem bounds each sort and hash of the model's query, which spill to
+            // disk past it instead of growing the backend.
             diesel::sql_query(
                 "SELECT set_config('statement_timeout', $1, true), \
+                        set_config('work_mem', '4MB', true), \
                         set_config('stravatalk.model_scope', stravatalk_model.scope_token($2), true)",
             )
             .bind::<Text, _>(timeout_ms)

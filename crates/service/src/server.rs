@@ -117,6 +117,18 @@ impl DbSettings {
     pub fn pool(&self) -> anyhow::Result<db::Pool> {
         Ok(db::connect_pool(self.url.expose(), self.pool_size)?)
     }
+
+    /// A pool whose statements wait at most `lock_timeout` for a lock.
+    pub fn pool_with_lock_timeout(
+        &self,
+        lock_timeout: std::time::Duration,
+    ) -> anyhow::Result<db::Pool> {
+        Ok(db::connect_pool_with_lock_timeout(
+            self.url.expose(),
+            self.pool_size,
+            lock_timeout,
+        )?)
+    }
 }
 
 /// The `migrate` subcommand: applies pending migrations and says what it did.

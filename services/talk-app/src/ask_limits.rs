@@ -57,8 +57,28 @@ pub enum Admission {
     Busy { retry_after: u64 },
 }
 
+/// How long admission may take, waiting for a connection included, before the
+/// question is answered 503 with Retry-After: a locked or frozen table must not hold
+/// askers (and their connections) for as long as it lasts.
+const ADMIT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// How long any statement of talk-app's waits for a lock (its pool's `lock_timeout`),
+/// so the backend behind an abandoned admission gives up soon after the asker did.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Counts one question against `athlete`'s budget and takes one of their slots.
 pub async fn admit(
+    pool: &db::Pool,
+    limits: &AskLimits,
+    athlete: AthleteId,
+    now: DateTime<Utc>,
+) -> Result<Admission, AppError> {
+    tokio::time::timeout(ADMIT_TIMEOUT, admit_now(pool, limits, athlete, now))
+        .await
+        .unwrap_or(Err(AppError::Unavailable))
+}
+
+async fn admit_now(
     pool: &db::Pool,
     limits: &AskLimits,
     athlete: AthleteId,

@@ -56,7 +56,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let settings = Settings::from_env(&env)?;
             service::telemetry::init(settings.log_format);
-            let pool = settings.db.pool()?;
+            let pool = settings
+                .db
+                .pool_with_lock_timeout(crate::ask_limits::LOCK_TIMEOUT)?;
             let app = crate::startup::build(&settings, pool)?;
             tracing::info!(port = app.port(), "talk-app listening");
             app.run_until_stopped().await?;

@@ -30,6 +30,9 @@ pub enum AppError {
     /// No database connection.
     #[error("database unavailable")]
     Pool(#[from] db::pool::PoolError),
+    /// The database did not answer in time (a lock held, the server frozen).
+    #[error("database too slow")]
+    Unavailable,
     /// A query failed.
     #[error("database error")]
     Db(#[from] db::DbError),
@@ -92,7 +95,7 @@ impl AppError {
             Self::Ask(e) if e.is_bad_request() => e.to_string(),
             Self::BadRequest(msg) => (*msg).into(),
             Self::TooMany { message, .. } => message.clone(),
-            Self::Pool(_) | Self::Ask(AskError::Pool(_)) => {
+            Self::Pool(_) | Self::Unavailable | Self::Ask(AskError::Pool(_)) => {
                 "the service is busy or its database is unreachable; try again in a moment".into()
             }
             Self::Ask(_) => "the question could not be answered; please try again".into(),
@@ -126,7 +129,9 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Ask(e) if e.is_bad_request() => StatusCode::BAD_REQUEST,
             Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Pool(_) | Self::Ask(AskError::Pool(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Pool(_) | Self::Unavailable | Self::Ask(AskError::Pool(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Db(_) | Self::Ask(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

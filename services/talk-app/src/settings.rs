@@ -15,6 +15,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("QUESTIONS_IN_FLIGHT", "2"),
     ("DEMO_MAX_COPIES", "200"),
     ("UPLOAD_MAX_ACCOUNTS", "200"),
+    ("UPLOAD_IDLE_SECS", "20"),
+    ("UPLOAD_RATE_GRACE_SECS", "30"),
     // 200 MiB: a Strava export of years of GPS files runs to tens of megabytes.
     ("UPLOAD_MAX_BYTES", "209715200"),
 ];
@@ -61,6 +63,14 @@ pub struct WebSettings {
     /// Accounts made from an upload (no Strava connection) that may exist at once;
     /// 0 turns uploads from the home page off.
     pub upload_max_accounts: i64,
+    /// Longest pause in an upload's body before it is stopped (`UPLOAD_IDLE_SECS`).
+    pub upload_idle: std::time::Duration,
+    /// How long an upload may arrive slower than 16 KiB/s on average before it is
+    /// stopped (`UPLOAD_RATE_GRACE_SECS`).
+    pub upload_rate_grace: std::time::Duration,
+    /// Where an upload is received before it is stored (`UPLOAD_SPOOL_DIR`, default
+    /// the system's temporary directory); needs room for the uploads in flight.
+    pub upload_spool_dir: std::path::PathBuf,
 }
 
 impl Settings {
@@ -132,6 +142,14 @@ impl WebSettings {
                 reason: "must be 0 (no uploads without Strava) or more".into(),
             });
         }
+        let upload_idle: u64 = env.required("UPLOAD_IDLE_SECS")?;
+        if upload_idle == 0 {
+            return Err(ConfigError::Invalid {
+                var: "UPLOAD_IDLE_SECS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let upload_rate_grace: u64 = env.required("UPLOAD_RATE_GRACE_SECS")?;
         let upload_max_bytes: u64 = env.required("UPLOAD_MAX_BYTES")?;
         if upload_max_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -149,6 +167,12 @@ impl WebSettings {
             demo_max_copies,
             upload_max_bytes,
             upload_max_accounts,
+            upload_idle: std::time::Duration::from_secs(upload_idle),
+            upload_rate_grace: std::time::Duration::from_secs(upload_rate_grace),
+            upload_spool_dir: env
+                .optional::<String>("UPLOAD_SPOOL_DIR")?
+                .filter(|d| !d.is_empty())
+                .map_or_else(std::env::temp_dir, std::path::PathBuf::from),
         })
     }
 }

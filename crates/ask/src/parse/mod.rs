@@ -242,13 +242,15 @@ fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
 }
 
 fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
+    // A follow-up's lead may come after a greeting or a hedge ("ok, and last year?").
+    let start = lexicon::lead_in_words(t);
     let lead = lexicon::FOLLOW_UP_LEADS
         .iter()
-        .filter(|lead| t.seq_at(0, lead))
+        .filter(|lead| t.seq_at(start, lead))
         .map(|lead| lead.len())
         .max();
     if let Some(n) = lead {
-        t.take(0, n);
+        t.take(start, n);
     }
     let mut p = Parts {
         follow_up_lead: lead.is_some(),

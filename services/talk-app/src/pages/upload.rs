@@ -30,6 +30,7 @@ use diesel_async::TransactionManager;
 use domain::AthleteId;
 use futures_util::TryStreamExt;
 use leptos::prelude::*;
+use uuid::Uuid;
 
 /// The form field holding the file.
 pub const FIELD: &str = "export";
@@ -49,9 +50,10 @@ const FRAMING_BYTES: u64 = 64 * 1024;
 /// Longest file name kept, in characters (it is only shown back to the athlete).
 const FILENAME_CHARS: usize = 120;
 
-/// Uploads received at once by this process. Each holds a pooled connection for its
-/// whole transfer (one transaction, so a refused file leaves nothing), so together
-/// they may take at most a quarter of the pool: slow senders cannot starve the chat.
+/// Uploads received at once by this process, at most a quarter of the pool's size:
+/// each is received to disk first, at a pace it must keep ([`Pace`]), then stored in
+/// one short transaction (so a refused file leaves nothing), so slow senders can
+/// neither starve the chat of connections nor hold a slot for long.
 pub struct UploadSlots(tokio::sync::Semaphore);
 
 impl UploadSlots {
@@ -84,6 +86,8 @@ enum Refusal {
     Full,
     /// The request's body could not be read as a form.
     Unreadable,
+    /// The body stalled, or arrived slower than any real connection sends.
+    TooSlow,
     Failed(AppError),
 }
 
@@ -154,6 +158,12 @@ impl Refusal {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "StravaTalk holds as many uploaded exports as it can right now. Please try again \
                  later, or connect with Strava instead. Nothing was stored."
+                    .into(),
+            ),
+            Self::TooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                "The upload arrived too slowly and was stopped. Please send it again on a \
+                 steadier connection. Nothing was stored."
                     .into(),
             ),
             Self::Unreadable => (
@@ -246,35 +256,19 @@ async fn receive(
         Visitor::Anonymous => None,
         Visitor::Stale => return Err(AppError::SessionEnded.into()),
     };
-    let mut conn = pool.get().await.map_err(AppError::from)?;
-    if athlete.is_none()
-        && db::uploads::local_athlete_count(&mut conn).await? >= web.upload_max_accounts
     {
-        // Each such account may hold a large import for as long as its session
-        // lives; like the demo's copies, their number is bounded.
-        return Err(Refusal::Full);
+        // What can be refused before the body is read; the connection goes back to
+        // the pool before the first byte of the file is awaited.
+        let mut conn = pool.get().await.map_err(AppError::from)?;
+        admit(&mut conn, athlete, web).await?;
     }
-    if let Some(athlete) = athlete {
-        let row = db::athletes::find(&mut conn, athlete)
-            .await?
-            .ok_or(AppError::SessionEnded)?;
-        if row.is_demo {
-            return Err(Refusal::Demo);
-        }
-        // A backfill or import writes the same progress row; one at a time.
-        if db::sync::find(&mut conn, athlete)
-            .await?
-            .is_some_and(|s| s.state == db::sync::SyncState::Backfilling)
-        {
-            return Err(Refusal::Busy);
-        }
-    }
+    let pace = Pace::new(web.upload_idle, web.upload_rate_grace);
     let mut form = Multipart::new(req.headers(), payload);
     let mut zone = None;
     let (mut field, filename) = loop {
-        match form.try_next().await {
+        match pace.within(0, form.try_next()).await? {
             Ok(Some(field)) if field.name() == Some(ZONE_FIELD) => {
-                zone = read_zone(field).await?;
+                zone = read_zone(field, &pace).await?;
             }
             Ok(Some(field)) if field.name() == Some(FIELD) => {
                 let name = field
@@ -289,34 +283,13 @@ async fn receive(
             Err(_) => return Err(Refusal::Unreadable),
         }
     };
-    // The first bytes decide whether it is a ZIP at all, before anything is stored.
-    let mut head = Vec::with_capacity(CHUNK_BYTES);
-    while head.len() < ZIP_SIGNATURE.len() {
-        match field.try_next().await {
-            Ok(Some(bytes)) => head.extend_from_slice(&bytes),
-            Ok(None) => break,
-            Err(_) => return Err(Refusal::Unreadable),
-        }
-    }
-    if head.is_empty() {
-        return Err(Refusal::NoFile);
-    }
-    if !head.starts_with(ZIP_SIGNATURE) {
-        return Err(Refusal::NotZip);
-    }
-    // Not `conn.transaction`: the form's stream cannot cross threads, which that
-    // requires. A connection dropped with its transaction open is discarded by the
-    // pool, so an abandoned upload cannot leave one behind.
-    type Tm = <db::AsyncPgConnection as AsyncConnection>::TransactionManager;
+    let file = spool(&mut field, &pace, limit, &web.upload_spool_dir).await?;
+    // The whole file is here: only now a connection, for one short transaction.
+    let mut conn = pool.get().await.map_err(AppError::from)?;
     let conn: &mut db::AsyncPgConnection = &mut conn;
+    type Tm = <db::AsyncPgConnection as AsyncConnection>::TransactionManager;
     Tm::begin_transaction(conn).await?;
-    let file = Incoming {
-        filename: &filename,
-        head,
-        rest: &mut field,
-        limit,
-    };
-    let stored = store(conn, athlete, zone, file, keys).await;
+    let stored = store(conn, athlete, zone, &filename, &file, keys).await;
     match stored {
         Ok(cookie) => {
             Tm::commit_transaction(conn).await?;
@@ -329,18 +302,141 @@ async fn receive(
     }
 }
 
-/// The file as it arrives: its name, the bytes already read, the rest of the field.
-struct Incoming<'a> {
-    filename: &'a str,
-    head: Vec<u8>,
-    rest: &'a mut Field,
+/// Refuses an upload that cannot be taken whatever its file: too many accounts made
+/// from uploads already, the demo, or an import under way.
+async fn admit(
+    conn: &mut db::AsyncPgConnection,
+    athlete: Option<AthleteId>,
+    web: &WebSettings,
+) -> Result<(), Refusal> {
+    let Some(athlete) = athlete else {
+        // Each such account may hold a large import for as long as its session
+        // lives; like the demo's copies, their number is bounded.
+        if db::uploads::local_athlete_count(conn).await? >= web.upload_max_accounts {
+            return Err(Refusal::Full);
+        }
+        return Ok(());
+    };
+    let row = db::athletes::find(conn, athlete)
+        .await?
+        .ok_or(AppError::SessionEnded)?;
+    if row.is_demo {
+        return Err(Refusal::Demo);
+    }
+    // A backfill or import writes the same progress row; one at a time.
+    if db::sync::find(conn, athlete)
+        .await?
+        .is_some_and(|s| s.state == db::sync::SyncState::Backfilling)
+    {
+        return Err(Refusal::Busy);
+    }
+    Ok(())
+}
+
+/// The least a body must average once its grace has passed: a phone on a poor line
+/// sends far more, a sender holding a slot open sends far less.
+const MIN_BYTES_PER_SEC: u64 = 16 * 1024;
+
+/// How fast the body must arrive: no pause longer than `idle`, and after `grace`
+/// at least [`MIN_BYTES_PER_SEC`] on average. A sender dribbling bytes would
+/// otherwise hold an upload slot for as long as it liked.
+struct Pace {
+    started: std::time::Instant,
+    idle: std::time::Duration,
+    grace: std::time::Duration,
+}
+
+impl Pace {
+    fn new(idle: std::time::Duration, grace: std::time::Duration) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            idle,
+            grace,
+        }
+    }
+
+    /// Awaits the next piece of the body, `received` bytes having arrived so far.
+    async fn within<T>(
+        &self,
+        received: u64,
+        next: impl std::future::Future<Output = T>,
+    ) -> Result<T, Refusal> {
+        let elapsed = self.started.elapsed();
+        if elapsed > self.grace && received < MIN_BYTES_PER_SEC.saturating_mul(elapsed.as_secs()) {
+            return Err(Refusal::TooSlow);
+        }
+        tokio::time::timeout(self.idle, next)
+            .await
+            .map_err(|_| Refusal::TooSlow)
+    }
+}
+
+/// The file as received, on disk until it is stored; deleted when dropped.
+struct Spooled {
+    path: std::path::PathBuf,
+    size: u64,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Receives the file field to a file of its own on disk, checking that it is a ZIP
+/// archive from its first bytes and that it stays within `limit`.
+async fn spool(
+    field: &mut Field,
+    pace: &Pace,
     limit: u64,
+    dir: &std::path::Path,
+) -> Result<Spooled, Refusal> {
+    use std::io::Write;
+    let failed = |_| Refusal::Failed(AppError::Internal("cannot keep the upload on disk"));
+    let mut spooled = Spooled {
+        path: dir.join(format!("stravatalk-receive-{}.zip", Uuid::new_v4())),
+        size: 0,
+    };
+    let mut file = std::fs::File::create_new(&spooled.path).map_err(failed)?;
+    let mut head = Vec::with_capacity(ZIP_SIGNATURE.len());
+    loop {
+        let bytes = match pace.within(spooled.size, field.try_next()).await? {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => break,
+            Err(_) => return Err(Refusal::Unreadable),
+        };
+        // The first bytes decide whether it is a ZIP at all.
+        if head.len() < ZIP_SIGNATURE.len() {
+            let take = (ZIP_SIGNATURE.len() - head.len()).min(bytes.len());
+            head.extend_from_slice(&bytes[..take]);
+            if !ZIP_SIGNATURE.starts_with(&head) {
+                return Err(Refusal::NotZip);
+            }
+        }
+        spooled.size += bytes.len() as u64;
+        if spooled.size > limit {
+            return Err(Refusal::TooLarge(limit));
+        }
+        file.write_all(&bytes).map_err(failed)?;
+    }
+    if spooled.size == 0 {
+        return Err(Refusal::NoFile);
+    }
+    if head.len() < ZIP_SIGNATURE.len() {
+        return Err(Refusal::NotZip);
+    }
+    file.flush().map_err(failed)?;
+    Ok(spooled)
 }
 
 /// The zone field's value: `None` when left empty, refused when not a zone.
-async fn read_zone(mut field: Field) -> Result<Option<chrono_tz::Tz>, Refusal> {
+async fn read_zone(mut field: Field, pace: &Pace) -> Result<Option<chrono_tz::Tz>, Refusal> {
     let mut value = Vec::new();
-    while let Some(bytes) = field.try_next().await.map_err(|_| Refusal::Unreadable)? {
+    while let Some(bytes) = pace
+        .within(value.len() as u64, field.try_next())
+        .await?
+        .map_err(|_| Refusal::Unreadable)?
+    {
         value.extend_from_slice(&bytes);
         if value.len() > ZONE_FIELD_BYTES {
             return Err(Refusal::UnknownZone);
@@ -356,14 +452,16 @@ async fn read_zone(mut field: Field) -> Result<Option<chrono_tz::Tz>, Refusal> {
 }
 
 /// Inside the transaction: the athlete (made when new) and the zone they chose, the
-/// upload's pieces, the job.
+/// upload's pieces read back from disk, the job.
 async fn store(
     conn: &mut db::AsyncPgConnection,
     athlete: Option<AthleteId>,
     zone: Option<chrono_tz::Tz>,
-    file: Incoming<'_>,
+    filename: &str,
+    file: &Spooled,
     keys: &SessionKeys,
 ) -> Result<Option<Cookie<'static>>, Refusal> {
+    use std::io::Read;
     let (athlete, cookie) = match athlete {
         Some(a) => (a, None),
         None => {
@@ -375,38 +473,26 @@ async fn store(
     if let Some(zone) = zone {
         db::athletes::set_timezone(conn, athlete, zone.name()).await?;
     }
-    let Incoming {
-        filename,
-        head: mut buffer,
-        rest: field,
-        limit,
-    } = file;
+    let failed = |_| Refusal::Failed(AppError::Internal("cannot read the upload back"));
     let upload = db::uploads::create(conn, athlete, filename).await?;
-    let mut size = buffer.len() as u64;
+    let mut reader = std::fs::File::open(&file.path).map_err(failed)?;
+    let mut piece = vec![0; CHUNK_BYTES];
     let mut seq = 0;
     loop {
-        if size > limit {
-            return Err(Refusal::TooLarge(limit));
-        }
-        while buffer.len() >= CHUNK_BYTES {
-            let rest = buffer.split_off(CHUNK_BYTES);
-            db::uploads::append(conn, upload, seq, &buffer).await?;
-            seq += 1;
-            buffer = rest;
-        }
-        match field.try_next().await {
-            Ok(Some(bytes)) => {
-                size += bytes.len() as u64;
-                buffer.extend_from_slice(&bytes);
+        let mut filled = 0;
+        while filled < piece.len() {
+            match reader.read(&mut piece[filled..]).map_err(failed)? {
+                0 => break,
+                n => filled += n,
             }
-            Ok(None) => break,
-            Err(_) => return Err(Refusal::Unreadable),
         }
+        if filled == 0 {
+            break;
+        }
+        db::uploads::append(conn, upload, seq, &piece[..filled]).await?;
+        seq += 1;
     }
-    if !buffer.is_empty() {
-        db::uploads::append(conn, upload, seq, &buffer).await?;
-    }
-    db::uploads::set_size(conn, upload, i64::try_from(size).unwrap_or(i64::MAX)).await?;
+    db::uploads::set_size(conn, upload, i64::try_from(file.size).unwrap_or(i64::MAX)).await?;
     if db::jobs::enqueue(conn, &NewJob::for_athlete(JobKind::Import, athlete))
         .await?
         .is_none()
@@ -416,7 +502,7 @@ async fn store(
     tracing::info!(
         athlete = athlete.get(),
         upload,
-        bytes = size,
+        bytes = file.size,
         "export uploaded"
     );
     Ok(cookie)

@@ -4,6 +4,7 @@
 //! database down.
 
 use crate::helpers::*;
+use diesel_async::RunQueryDsl;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::Value;
@@ -407,6 +408,46 @@ async fn with_the_pool_exhausted_the_api_answers_json() {
     let err: Value = res.json().await.unwrap();
     assert!(err["error"].is_string());
     drop(held);
+    let res = ask().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_locked_limits_table_answers_503_at_once_and_others_are_answered_after() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let ask = || {
+        app.http
+            .post(app.url("/api/ask"))
+            .header(COOKIE, &cookie)
+            .json(&serde_json::json!({ "question": "how many runs this year" }))
+            .send()
+    };
+    let mut lock = app.conn().await;
+    diesel::sql_query("BEGIN").execute(&mut lock).await.unwrap();
+    diesel::sql_query("LOCK TABLE api_rate_limits IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    // More questions than the pool has connections: each is told to come back,
+    // within Strava-like seconds, instead of holding a connection while it waits.
+    let started = std::time::Instant::now();
+    let answers = futures_util::future::join_all((0..12).map(|_| ask())).await;
+    for res in answers {
+        let res = res.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut lock)
+        .await
+        .unwrap();
     let res = ask().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }

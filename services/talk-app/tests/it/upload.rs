@@ -357,7 +357,9 @@ async fn a_file_that_is_not_a_zip_is_refused_and_nothing_is_stored() {
 async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // Four connections: one upload at a time.
-    let app = spawn_with_pool(&[], Some(4)).await;
+    let spool = std::env::temp_dir().join(format!("stravatalk-spool-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&spool).unwrap();
+    let app = spawn_with_pool(&[("UPLOAD_SPOOL_DIR", spool.to_str().unwrap())], Some(4)).await;
     let (content_type, body) = multipart(None, "export_31337.zip", EXPORT);
     let host = app.base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
@@ -370,13 +372,15 @@ async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
     let (first, rest) = body.split_at(body.len() / 2);
     slow.write_all(first).await.unwrap();
     slow.flush().await.unwrap();
-    // Once the server is storing it (its transaction open, waiting for the rest),
-    // the slow sender holds the only slot: another upload is turned away at once.
-    let storing = "SELECT count(*) AS n FROM pg_stat_activity \
-                   WHERE datname = current_database() AND state = 'idle in transaction'";
+    // Once the server is receiving it (its file appears in the spool), the slow sender
+    // holds the only slot: another upload is turned away at once.
     let mut waited = 0;
-    while scalar(&app, storing).await == 0 {
-        assert!(waited < 500, "the slow upload never started to be stored");
+    while std::fs::read_dir(&app.settings.web.upload_spool_dir)
+        .unwrap()
+        .next()
+        .is_none()
+    {
+        assert!(waited < 500, "the slow upload never started to be received");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         waited += 1;
     }
@@ -391,6 +395,8 @@ async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
             .unwrap()
             .contains("Several exports are being uploaded right now")
     );
+    // Received to disk first: the slow sender holds no database connection.
+    assert_eq!(idle_in_transaction(&app).await, 0);
     // The slow one finishes and is stored; then the slot is free again.
     slow.write_all(rest).await.unwrap();
     let mut response = String::new();
@@ -403,6 +409,9 @@ async fn slow_uploads_take_at_most_a_quarter_of_the_pool() {
         2,
         "two uploads stored, none for the refused one"
     );
+    // Nothing is left in the spool once the uploads are stored.
+    assert!(std::fs::read_dir(&spool).unwrap().next().is_none());
+    std::fs::remove_dir(&spool).unwrap();
 }
 
 #[tokio::test]
@@ -424,4 +433,72 @@ async fn accounts_made_from_uploads_are_capped() {
     assert!(session_cookie(&res).is_none());
     assert!(res.text().await.unwrap().contains("Nothing was stored"));
     assert_eq!(stored(&app).await, (1, 1, 1, 1));
+}
+
+/// The number of this database's connections idle inside a transaction.
+async fn idle_in_transaction(app: &TestApp) -> i64 {
+    scalar(
+        app,
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND state = 'idle in transaction'",
+    )
+    .await
+}
+
+/// Sends the upload form's head and the file's first bytes over a raw connection,
+/// then the rest of the file a byte every `gap` for as long as the server reads;
+/// returns the status line the server answered with.
+async fn dribble(app: &TestApp, gap: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut file = b"PK\x03\x04".to_vec();
+    file.resize(4000, 0);
+    let (content_type, body) = multipart(None, "export_1.zip", &file);
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The form's head and the archive's signature at once, the rest a byte at a time.
+    let signature = body.windows(4).position(|w| w == b"PK\x03\x04").unwrap() + 4;
+    stream.write_all(&body[..signature]).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let sender = tokio::spawn(async move {
+        for &byte in &body[signature..] {
+            if write.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(gap).await;
+        }
+    });
+    let mut answer = vec![0; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), read.read(&mut answer))
+        .await
+        .expect("the server answers a slow sender")
+        .unwrap();
+    sender.abort();
+    String::from_utf8_lossy(&answer[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_slow_sender_is_stopped_and_never_holds_a_connection() {
+    let app = spawn_with(&[("UPLOAD_IDLE_SECS", "1"), ("UPLOAD_RATE_GRACE_SECS", "2")]).await;
+    // A byte every 100 ms: never idle, far below any real connection's rate.
+    let watch = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        idle_in_transaction(&app).await
+    };
+    let (status, held) = tokio::join!(dribble(&app, std::time::Duration::from_millis(100)), watch);
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(held, 0, "the file is received before a connection is taken");
+    // A sender that stops: stopped after the idle time.
+    let status = dribble(&app, std::time::Duration::from_secs(30)).await;
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(stored(&app).await, (0, 0, 0, 0));
 }
