@@ -180,6 +180,25 @@ impl Tokens {
     }
 }
 
+/// Words whose possessive means the word itself ("yesterday's run", "Sunday's ride").
+const POSSESSIVE_DAYS: &[&str] = &[
+    "yesterday",
+    "today",
+    "tonight",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekend",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+];
+
 /// Small numbers written out, from two ("my two longest rides"); "one" is filler.
 const NUMBER_WORDS: &[&str] = &[
     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -295,6 +314,8 @@ const LIGHT_VERBS: &[&str] = &[
     "spent",
     "burned",
     "burnt",
+    "lasted",
+    "lasting",
 ];
 
 /// Verbs of asking and showing: every answer is shown, whichever is used.
@@ -428,7 +449,12 @@ fn split_words(text: &str) -> Vec<String> {
         } else if c == '-' && is_iso_date_prefix(&cur) && next.is_some_and(|n| n.is_ascii_digit()) {
             cur.push('-');
         } else if c == '\'' || c == '’' {
-            // Apostrophes join: "year's" -> "years", "don't" -> "dont".
+            // Apostrophes join: "year's" -> "years", "don't" -> "dont". A day's
+            // possessive is the day itself: "yesterday's run" is the run of yesterday.
+            let ends_word = !chars.get(i + 2).is_some_and(|c| c.is_alphanumeric());
+            if next == Some('s') && ends_word && POSSESSIVE_DAYS.contains(&cur.as_str()) {
+                i += 1;
+            }
         } else {
             flush(&mut cur, &mut words);
         }
@@ -991,6 +1017,14 @@ pub const ALL_TIME_PHRASES: &[&[&str]] = &[
     &["lifetime"],
 ];
 
+/// The verb "work out": any activity, as "exercise" and "train" are.
+pub const WORK_OUT_PHRASES: &[&[&str]] = &[
+    &["work", "out"],
+    &["worked", "out"],
+    &["working", "out"],
+    &["works", "out"],
+];
+
 /// Every sport, said out loud: "how many activities", "all my workouts".
 pub const ANY_SPORT_WORDS: &[&str] = &[
     "everything",
@@ -1235,6 +1269,20 @@ pub const TREND_WORDS: &[&[&str]] = &[
 ];
 
 /// A series per weekday, sport, week, month or year; the first group matched wins.
+/// Nouns that name a split ("a breakdown of my runs by month", "split by sport"): they
+/// add nothing to a grouping the question names, and without one they mean by sport
+/// ("a breakdown of my activities").
+pub const GROUP_NOUNS: &[&[&str]] = &[
+    &["breakdown"],
+    &["broken", "down"],
+    &["break", "down"],
+    &["grouped"],
+];
+
+/// "Split" says the same once a grouping is read ("runs split by month"); alone it
+/// may mean an activity's own splits, which the engine does not have.
+pub const SPLIT_WORDS: &[&[&str]] = &[&["split"], &["splitted"]];
+
 pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
     (
         GroupBy::Weekday,
@@ -1293,7 +1341,6 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
             &["per", "sport"],
             &["each", "sport"],
             &["by", "type"],
-            &["breakdown"],
             &["which", "sport"],
         ],
     ),
@@ -1517,6 +1564,7 @@ pub const METRIC_PHRASES: &[(Metric, &[&[&str]])] = &[
             &["climbs"],
             &["ascent"],
             &["vertical"],
+            &["vert"],
             &["hilliest"],
             &["flattest"],
             &["gain"],

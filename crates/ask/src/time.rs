@@ -160,6 +160,13 @@ fn recent_day(today: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
     }
 }
 
+/// The most recent day before `today` that is weekday `iso` (Monday = 1).
+fn weekday_before(today: NaiveDate, iso: u8) -> Option<NaiveDate> {
+    let back = (today.weekday().number_from_monday() + 7 - u32::from(iso)) % 7;
+    let back = if back == 0 { 7 } else { back };
+    today.checked_sub_days(Days::new(u64::from(back)))
+}
+
 fn single_day(d: NaiveDate) -> Item {
     Item::Range(DateRange::day(d), format!("on {}", day_label(d)))
 }
@@ -363,10 +370,7 @@ fn relative_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> 
             wd => {
                 // "last tuesday": the most recent one before today.
                 let (_, iso) = WEEKDAYS.iter().find(|(n, _)| *n == wd)?;
-                let back = (today.weekday().number_from_monday() + 7 - u32::from(*iso)) % 7;
-                let back = if back == 0 { 7 } else { back };
-                let d = today.checked_sub_days(Days::new(u64::from(back)))?;
-                single_day(d)
+                single_day(weekday_before(today, *iso)?)
             }
         };
         return Some((item, i + 2));
@@ -494,6 +498,21 @@ pub fn take_periods(t: &mut Tokens, today: NaiveDate, apart: bool) -> Vec<Period
             out.push(Period::Range { range, label });
             t.take(i, next - i);
             i = next;
+            continue;
+        }
+        // "on Tuesday" is one day, the most recent Tuesday; "on Tuesdays" and "on
+        // Tuesday mornings" are every one.
+        if t.is(i, "on")
+            && let Some(next) = t.free(i + 1)
+            && let Some((_, iso)) = WEEKDAYS
+                .iter()
+                .find(|(name, _)| *name == next && !name.ends_with('s'))
+            && !t.is_any(i + 2, &["mornings", "afternoons", "evenings", "nights"])
+            && let Some(day) = weekday_before(today, *iso)
+        {
+            out.push(single_day(day).into_period());
+            t.take(i, 2);
+            i += 2;
             continue;
         }
         let lead = usize::from(t.is_any(i, &["in", "on", "during", "for"]));

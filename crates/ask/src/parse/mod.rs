@@ -303,6 +303,9 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     // Negations before the positive readers: "not commutes" is not "commutes".
     read_negation(t, &mut p);
     read_inclusion(t, &mut p);
+    // "did I work out": any activity, never the sport type Workout that the two words
+    // would spell together.
+    let worked_out = t.take_any_seq(lexicon::WORK_OUT_PHRASES);
     let first_named = (0..t.len())
         .find_map(|i| lexicon::sport_at(t, i))
         .map(|(s, _)| s);
@@ -317,7 +320,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
             std::mem::swap(&mut p.filters.sports, &mut p.other_sport);
         }
     }
-    p.any_sport = false;
+    p.any_sport = worked_out && p.filters.sports.is_none();
     for w in lexicon::ANY_SPORT_WORDS {
         if t.take_seq(&[w]) {
             p.any_sport = p.filters.sports.is_none();

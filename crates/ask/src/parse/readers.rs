@@ -22,6 +22,16 @@ pub(super) fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
             }
         }
     }
+    let mut split = false;
+    while t.take_any_seq(lexicon::GROUP_NOUNS) {
+        split = true;
+    }
+    if split && p.group.is_none() {
+        p.group = Some(GroupBy::Sport);
+    }
+    if p.group.is_some() {
+        while t.take_any_seq(lexicon::SPLIT_WORDS) {}
+    }
     if t.take_any_seq(lexicon::LINE_CHART_PHRASES) {
         p.chart = Some(ChartKind::Line);
     }
@@ -594,6 +604,10 @@ pub(super) fn read_aggregation(t: &mut Tokens, p: &mut Parts) {
     // "the 5 longest" is caught above; "5 runs" after "last"/"first" also.
     if p.order.is_some() && p.limit.is_none() {
         p.limit = Some(if p.recent { RECENT_COUNT } else { 1 });
+    }
+    // "which day do I run most often": the most, counted.
+    if p.most {
+        t.take_any_seq(&[&["often"], &["frequently"]]);
     }
 }
 

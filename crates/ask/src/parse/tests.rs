@@ -236,3 +236,65 @@ fn refusals() {
         Parsed::Clarify { .. }
     ));
 }
+
+#[test]
+fn everyday_words_for_concepts_athletes_ask_about() {
+    // The test day is Sunday 29 November 2026: "on Sunday" is the Sunday before it,
+    // "on Sundays" every one.
+    let p = plan("did I work out on Sunday?");
+    assert_eq!(
+        p.filters.sports, None,
+        "the verb is any activity, not Workout"
+    );
+    assert_eq!(p.period.label(), "on 22 Nov 2026");
+    assert_eq!(p.filters.weekday, None);
+    let p = plan("how did my run on Thursday go?");
+    assert_eq!(p.period.label(), "on 26 Nov 2026");
+    let every = plan("runs on Thursdays");
+    assert_eq!((every.filters.weekday, every.period.label()), (Some(4), ""));
+    let mornings = plan("how many runs on sunday mornings");
+    assert_eq!(mornings.filters.weekday, Some(7));
+    // A day's possessive is the day.
+    let p = plan("how was yesterday's run");
+    assert_eq!(p.period.label(), "yesterday (28 Nov 2026)");
+    assert_eq!(p.filters.sports.unwrap().plural, "runs");
+    // Synonyms and the words around a grouping.
+    let p = plan("total vert this year");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Elevation, Aggregation::Total)
+    );
+    assert_eq!(
+        plan("give me a breakdown of my activities by type").group,
+        Some(GroupBy::Sport)
+    );
+    assert_eq!(
+        plan("give me a breakdown of my activities").group,
+        Some(GroupBy::Sport)
+    );
+    assert_eq!(
+        plan("a breakdown of my runs by month").group,
+        Some(GroupBy::Month)
+    );
+    assert_eq!(
+        plan("which day do I run most often").group,
+        Some(GroupBy::Weekday)
+    );
+    let p = plan("rides that lasted over 2 hours");
+    assert_eq!(p.filters.duration, Some((Cmp::AtLeast, 7200.0)));
+    // "Splits" alone are an activity's own, which the engine does not have.
+    assert!(matches!(
+        parse("my splits for the marathon", &ctx()),
+        Parsed::Partial { .. }
+    ));
+    // A lead after a greeting still makes a follow-up.
+    let first = plan("how many runs in May 2025");
+    let next = Context {
+        previous: Some(first),
+        ..ctx()
+    };
+    let Parsed::Plan(p) = parse("ok, and in 2024?", &next) else {
+        panic!("a follow-up")
+    };
+    assert_eq!(p.filters.sports.unwrap().plural, "runs");
+}
