@@ -150,7 +150,9 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> Q
 
 /// Takes the next due event (pending and due, or processing with a lapsed lease),
 /// marks it processing under a lease and counts the attempt. Concurrent claimers
-/// never receive the same event.
+/// never receive the same event. Among events due at the same moment (those an
+/// athlete's cap postponed to the same quarter hour) the newest goes first, so a real
+/// event is not kept waiting behind a forged burst that came before it.
 pub async fn claim(conn: &mut AsyncPgConnection, lease: Duration) -> QueryResult<Option<Event>> {
     diesel::sql_query(
         "UPDATE webhook_events SET status = 'processing', attempts = attempts + 1, \
@@ -159,7 +161,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, lease: Duration) -> QueryResult
              SELECT id FROM webhook_events \
              WHERE (status = 'pending' AND next_attempt_at <= now()) \
                 OR (status = 'processing' AND lease_until < now()) \
-             ORDER BY next_attempt_at, id \
+             ORDER BY next_attempt_at, id DESC \
              FOR UPDATE SKIP LOCKED \
              LIMIT 1) \
          RETURNING *",
@@ -331,26 +333,65 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
     .await
 }
 
+/// Whether a Strava call for an athlete's events could be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerCall {
+    Counted,
+    /// The quarter hour's calls are spent.
+    QuarterSpent,
+    /// The UTC day's calls are spent.
+    DaySpent,
+}
+
 /// Counts one Strava call for `owner`'s events in the quarter hour starting
-/// `window_start`, unless `cap` calls were counted already; says whether it counted.
+/// `window_start`, unless `cap` calls were counted in it already or `daily_cap` since
+/// `day_start` (UTC midnight): one athlete's events, real or forged, can spend only
+/// their share of the application's day.
 pub async fn take_owner_call(
     conn: &mut AsyncPgConnection,
     owner: i64,
     window_start: DateTime<Utc>,
     cap: i32,
-) -> QueryResult<bool> {
+    day_start: DateTime<Utc>,
+    daily_cap: i32,
+) -> QueryResult<OwnerCall> {
+    #[derive(QueryableByName)]
+    struct Spent {
+        #[diesel(sql_type = BigInt)]
+        today: i64,
+    }
     let n = diesel::sql_query(
-        "INSERT INTO webhook_owner_calls AS w (owner_id, window_start, calls) \
-         VALUES ($1, $2, 1) \
+        "WITH spent AS (SELECT coalesce(sum(calls), 0) AS n FROM webhook_owner_calls \
+                        WHERE owner_id = $1 AND window_start >= $4) \
+         INSERT INTO webhook_owner_calls AS w (owner_id, window_start, calls) \
+         SELECT $1, $2, 1 FROM spent WHERE spent.n < $5 \
          ON CONFLICT (owner_id, window_start) DO UPDATE SET calls = w.calls + 1 \
          WHERE w.calls < $3",
     )
     .bind::<BigInt, _>(owner)
     .bind::<Timestamptz, _>(window_start)
     .bind::<Integer, _>(cap)
+    .bind::<Timestamptz, _>(day_start)
+    .bind::<Integer, _>(daily_cap)
     .execute(conn)
     .await?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(OwnerCall::Counted);
+    }
+    // Not counted: say which limit stopped it (a rare path, so a second statement).
+    let spent: Spent = diesel::sql_query(
+        "SELECT coalesce(sum(calls), 0)::bigint AS today FROM webhook_owner_calls \
+         WHERE owner_id = $1 AND window_start >= $2",
+    )
+    .bind::<BigInt, _>(owner)
+    .bind::<Timestamptz, _>(day_start)
+    .get_result(conn)
+    .await?;
+    Ok(if spent.today >= i64::from(daily_cap) {
+        OwnerCall::DaySpent
+    } else {
+        OwnerCall::QuarterSpent
+    })
 }
 
 /// Marks `event`'s other pending events of the same object done, when they arrived

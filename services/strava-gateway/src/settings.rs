@@ -209,6 +209,10 @@ pub struct WorkerSettings {
     /// quarter, so one athlete's burst, real or forged, cannot spend the budget every
     /// other athlete shares.
     pub owner_calls_per_quarter: i32,
+    /// Strava calls the events of one athlete may spend per UTC day
+    /// (`WEBHOOK_OWNER_CALLS_PER_DAY`, default 100: a tenth of Strava's default daily
+    /// read limit, far above any real athlete's day of events).
+    pub owner_calls_per_day: i32,
 }
 
 impl Default for WorkerSettings {
@@ -227,6 +231,7 @@ impl Default for WorkerSettings {
             retention_max_age: Duration::from_secs(7 * 24 * 3600),
             upkeep_interval: Duration::from_secs(3600),
             owner_calls_per_quarter: 15,
+            owner_calls_per_day: 100,
         }
     }
 }
@@ -309,6 +314,11 @@ impl WorkerSettings {
                 .map(|v| positive("WEBHOOK_OWNER_CALLS_PER_QUARTER", v))
                 .transpose()?
                 .map_or(d.owner_calls_per_quarter, |v| v.min(i32::MAX as u64) as i32),
+            owner_calls_per_day: env
+                .optional::<u64>("WEBHOOK_OWNER_CALLS_PER_DAY")?
+                .map(|v| positive("WEBHOOK_OWNER_CALLS_PER_DAY", v))
+                .transpose()?
+                .map_or(d.owner_calls_per_day, |v| v.min(i32::MAX as u64) as i32),
         })
     }
 }

@@ -24,9 +24,9 @@
 use super::Context;
 use crate::strava::StravaError;
 use crate::tokens::TokenError;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound as _, Utc};
 use db::activities::ActivityRow;
-use db::inbox::{AspectType, Event, ObjectType};
+use db::inbox::{AspectType, Event, ObjectType, OwnerCall};
 use diesel::sql_types::Integer;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::{ActivityId, ActivitySource, AthleteId};
@@ -279,11 +279,23 @@ async fn spend_owner_call(ctx: &Context, event: &Event) -> Result<(), Failure> {
     let now = Utc::now();
     let mut conn = ctx.pool.get().await.map_err(pool_error)?;
     let window = db::ratelimit::quarter_start(now);
-    let cap = ctx.settings.owner_calls_per_quarter;
-    if db::inbox::take_owner_call(&mut conn, event.owner_id, window, cap).await? {
-        Ok(())
-    } else {
-        Err(Failure::OwnerCapped(db::ratelimit::next_quarter(now)))
+    let day = now
+        .duration_trunc(chrono::TimeDelta::days(1))
+        .unwrap_or(now);
+    let settings = &ctx.settings;
+    let call = db::inbox::take_owner_call(
+        &mut conn,
+        event.owner_id,
+        window,
+        settings.owner_calls_per_quarter,
+        day,
+        settings.owner_calls_per_day,
+    )
+    .await?;
+    match call {
+        OwnerCall::Counted => Ok(()),
+        OwnerCall::QuarterSpent => Err(Failure::OwnerCapped(db::ratelimit::next_quarter(now))),
+        OwnerCall::DaySpent => Err(Failure::OwnerCapped(day + chrono::TimeDelta::days(1))),
     }
 }
 

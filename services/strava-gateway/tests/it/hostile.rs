@@ -3,6 +3,7 @@
 //! bounded cost, while Strava's real events still do their work.
 
 use crate::sync_support::{Harness, SUBSCRIPTION, event, wait_until};
+use chrono::DurationRound as _;
 use diesel_async::RunQueryDsl;
 use domain::AthleteId;
 use serde_json::json;
@@ -350,6 +351,97 @@ async fn one_athletes_burst_is_capped_per_quarter_hour_and_others_still_sync() {
         "the rest wait for the next quarter, attempts unspent"
     );
     workers.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_athletes_events_spend_a_daily_share_and_the_newest_goes_first() {
+    let h = Harness::plain(&[
+        ("WEBHOOK_OWNER_CALLS_PER_QUARTER", "100"),
+        ("WEBHOOK_OWNER_CALLS_PER_DAY", "3"),
+        ("WORKER_COUNT", "1"),
+    ])
+    .await;
+    let base = h.start_app();
+    let ada = h.connect("Ada").await;
+    // 10 forged creates for Ada, then a real one of hers.
+    for n in 0..10_i64 {
+        let forged = event(
+            "activity",
+            70_000 + n,
+            "create",
+            ada.get(),
+            SUBSCRIPTION,
+            n,
+            json!({}),
+        );
+        assert_eq!(post(&base, &forged).await, 200);
+    }
+    let hers = h
+        .fake
+        .upload_activity(ada, NewActivity::default())
+        .unwrap()
+        .get();
+    let real = event(
+        "activity",
+        hers,
+        "create",
+        ada.get(),
+        SUBSCRIPTION,
+        11,
+        json!({}),
+    );
+    assert_eq!(post(&base, &real).await, 200);
+    let fetches = || {
+        h.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v3/activities/"))
+            .count()
+    };
+    let workers = h.start_workers();
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            h.inbox().await.iter().all(|e| {
+                e.status != db::inbox::InboxStatus::Pending
+                    || e.attempts == 0 && e.next_attempt_at > chrono::Utc::now()
+            })
+        })
+        .await
+    );
+    workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(fetches(), 3, "the day's share, then nothing");
+    let tomorrow = chrono::Utc::now()
+        .duration_trunc(chrono::TimeDelta::days(1))
+        .unwrap()
+        + chrono::TimeDelta::days(1);
+    let waiting: Vec<_> = h
+        .inbox()
+        .await
+        .into_iter()
+        .filter(|e| e.status == db::inbox::InboxStatus::Pending)
+        .collect();
+    assert_eq!(waiting.len(), 8);
+    assert!(
+        waiting.iter().all(|e| e.next_attempt_at == tomorrow),
+        "they wait for the next UTC day"
+    );
+
+    // The next day (its calls forgotten, the events due): the newest event goes first,
+    // so Ada's real activity is among the day's three calls.
+    h.exec("DELETE FROM webhook_owner_calls").await;
+    h.exec("UPDATE webhook_events SET next_attempt_at = now() WHERE status = 'pending'")
+        .await;
+    let workers = h.start_workers();
+    assert!(
+        wait_until(Duration::from_secs(20), || async { fetches() == 6 }).await,
+        "three more calls"
+    );
+    workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        h.stored(ada).await.len(),
+        1,
+        "the real event was settled first"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -204,6 +204,7 @@ pub fn settings(db: &TestDb, fake: &FakeStrava, extra: &[(&str, &str)]) -> Setti
         ("STRAVA_SUBSCRIPTION_ID", "120001"),
         // Storms in tests are one athlete's; the cap has tests of its own.
         ("WEBHOOK_OWNER_CALLS_PER_QUARTER", "100000"),
+        ("WEBHOOK_OWNER_CALLS_PER_DAY", "100000"),
         ("WORKER_RETRY_BASE_SECS", "1"),
         // Tests drive upkeep themselves.
         ("UPKEEP_INTERVAL_SECS", "0"),
