@@ -59,9 +59,17 @@ async fn main() {
     let mut copies = Vec::new();
     for _ in 0..COPIES {
         let started = Instant::now();
-        match db::demo::create_copy(&mut conn, chrono::Duration::hours(24), 1_000_000)
-            .await
-            .expect("copy")
+        match db::demo::create_copy(
+            &mut conn,
+            chrono::Duration::hours(24),
+            1_000_000,
+            &db::demo::DemoClient {
+                key: vec![1],
+                max_copies: 1_000_000,
+            },
+        )
+        .await
+        .expect("copy")
         {
             CopyOutcome::Created { athlete, .. } => copies.push(athlete),
             other => panic!("{other:?}"),

@@ -7,7 +7,7 @@ use crate::activities::{self, ActivityRow};
 use crate::athletes::{self, AthleteUpsert};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Timestamptz};
+use diesel::sql_types::{BigInt, Bytea, Double, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
 
@@ -89,9 +89,35 @@ struct Count {
     n: i64,
 }
 
+/// Who asks for a demo copy, and how many copies one client may hold.
+#[derive(Debug, Clone)]
+pub struct DemoClient {
+    /// A keyed hash of the client's address ([`client_key`]).
+    pub key: Vec<u8>,
+    /// Copies one client may hold at once; a new one replaces its oldest.
+    pub max_copies: i64,
+}
+
+/// The key a client's copies are remembered by: a hash of `secret` and the address,
+/// so the address itself is never stored and cannot be recovered by trying them all.
+pub fn client_key(secret: &[u8], address: std::net::IpAddr) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(secret);
+    hash.update(b"\0demo-client\0");
+    hash.update(address.to_string().as_bytes());
+    hash.finalize().to_vec()
+}
+
+/// How long a copy must go unused before a full demo recycles it for a newcomer.
+const IDLE_BEFORE_RECYCLED: f64 = 15.0 * 60.0;
+
 /// Makes a visitor's own copy of the demo athlete (profile and activities, copied
-/// inside Postgres), living for `ttl`, unless `max_copies` copies exist already.
-/// Copies get negative athlete and activity ids, which Strava never uses.
+/// inside Postgres), living for `ttl`. A client holding `client.max_copies` copies
+/// already gives up its oldest; when `max_copies` copies exist, the one unused the
+/// longest (at least [`IDLE_BEFORE_RECYCLED`]) makes room, and only when every copy is
+/// in use is the demo full. Copies get negative athlete and activity ids, which Strava
+/// never uses.
 ///
 /// The cap is checked without a lock: copies made at the same moment may pass it by
 /// as many as are being made (at most the pools' connections). A lock would make it
@@ -101,28 +127,60 @@ pub async fn create_copy(
     conn: &mut AsyncPgConnection,
     ttl: chrono::Duration,
     max_copies: i64,
+    client: &DemoClient,
 ) -> QueryResult<CopyOutcome> {
     let template = demo::DEMO_ATHLETE_ID.get();
     conn.transaction(async |conn| {
+        // The client's own oldest copies first: one client never holds more than its
+        // share, however often it asks.
+        diesel::sql_query(
+            "DELETE FROM athletes WHERE id IN ( \
+                 SELECT id FROM athletes WHERE demo_client = $1 \
+                 ORDER BY demo_expires_at DESC OFFSET greatest($2 - 1, 0))",
+        )
+        .bind::<Bytea, _>(&client.key)
+        .bind::<BigInt, _>(client.max_copies)
+        .execute(conn)
+        .await?;
         let existing: Count = diesel::sql_query(
             "SELECT count(*) AS n FROM athletes WHERE demo_expires_at IS NOT NULL",
         )
         .get_result(conn)
         .await?;
         if existing.n >= max_copies {
-            return Ok(CopyOutcome::Full);
+            // The copy unused the longest, by its sessions' last request (or its
+            // making, when it has none), makes room if it is idle.
+            let recycled = diesel::sql_query(
+                "DELETE FROM athletes WHERE id = ( \
+                     SELECT a.id FROM athletes a \
+                     LEFT JOIN app_sessions s ON s.athlete_id = a.id \
+                     WHERE a.demo_expires_at IS NOT NULL \
+                     GROUP BY a.id \
+                     HAVING coalesce(max(s.last_seen_at), min(a.created_at)) \
+                            < now() - make_interval(secs => $1) \
+                     ORDER BY coalesce(max(s.last_seen_at), min(a.created_at)) \
+                     LIMIT 1)",
+            )
+            .bind::<Double, _>(IDLE_BEFORE_RECYCLED)
+            .execute(conn)
+            .await?;
+            if recycled == 0 {
+                return Ok(CopyOutcome::Full);
+            }
         }
         let copy: Option<NewCopy> = diesel::sql_query(
             "INSERT INTO athletes (id, firstname, lastname, measurement_preference, \
-                                   units_override, timezone, is_demo, demo_expires_at) \
+                                   units_override, timezone, is_demo, demo_expires_at, \
+                                   demo_client) \
              SELECT nextval('demo_copy_athlete_ids'), firstname, lastname, \
                     measurement_preference, units_override, timezone, TRUE, \
-                    now() + make_interval(secs => $2) \
+                    now() + make_interval(secs => $2), $3 \
              FROM athletes WHERE id = $1 AND is_demo AND demo_expires_at IS NULL \
              RETURNING id, demo_expires_at",
         )
         .bind::<BigInt, _>(template)
         .bind::<Double, _>(ttl.as_seconds_f64())
+        .bind::<Bytea, _>(&client.key)
         .get_result(conn)
         .await
         .optional()?;

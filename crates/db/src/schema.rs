@@ -67,6 +67,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         demo_expires_at -> Nullable<Timestamptz>,
+        demo_client -> Nullable<Bytea>,
     }
 }
 

@@ -818,6 +818,14 @@ async fn question_slots_never_over_admit_and_lapsed_leases_are_taken_over() {
     );
 }
 
+/// Demo client number `n`, who may hold as many copies as the tests make.
+fn visitor(n: u8) -> db::demo::DemoClient {
+    db::demo::DemoClient {
+        key: vec![n],
+        max_copies: 100,
+    }
+}
+
 #[tokio::test]
 async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
     use db::demo::CopyOutcome;
@@ -825,21 +833,28 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
     let mut conn = test.conn().await;
     let day = chrono::Duration::hours(24);
     assert_eq!(
-        db::demo::create_copy(&mut conn, day, 10).await.unwrap(),
+        db::demo::create_copy(&mut conn, day, 10, &visitor(0))
+            .await
+            .unwrap(),
         CopyOutcome::NoTemplate
     );
     let n = db::demo::seed(&mut conn, Utc::now()).await.unwrap() as i64;
     let mut copies = Vec::new();
     for _ in 0..2 {
         let started = Instant::now();
-        match db::demo::create_copy(&mut conn, day, 2).await.unwrap() {
+        match db::demo::create_copy(&mut conn, day, 2, &visitor(0))
+            .await
+            .unwrap()
+        {
             CopyOutcome::Created { athlete, .. } => copies.push(athlete),
             other => panic!("{other:?}"),
         }
         println!("demo copy of {n} activities: {:?}", started.elapsed());
     }
     assert_eq!(
-        db::demo::create_copy(&mut conn, day, 2).await.unwrap(),
+        db::demo::create_copy(&mut conn, day, 2, &visitor(0))
+            .await
+            .unwrap(),
         CopyOutcome::Full
     );
     let template = demo::DEMO_ATHLETE_ID.get();
@@ -910,9 +925,82 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
     assert_eq!(count(&mut conn, &template_rows).await, n);
     // Room for a new visitor again.
     assert!(matches!(
-        db::demo::create_copy(&mut conn, day, 2).await.unwrap(),
+        db::demo::create_copy(&mut conn, day, 2, &visitor(0))
+            .await
+            .unwrap(),
         CopyOutcome::Created { .. }
     ));
+}
+
+#[tokio::test]
+async fn one_client_holds_its_share_of_demo_copies_and_a_full_demo_recycles_idle_ones() {
+    use db::demo::CopyOutcome;
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    let day = chrono::Duration::hours(24);
+    db::demo::seed(&mut conn, Utc::now()).await.unwrap();
+    let make = async |conn: &mut AsyncPgConnection, client: u8, max: i64| {
+        let client = db::demo::DemoClient {
+            key: vec![client],
+            max_copies: 2,
+        };
+        db::demo::create_copy(conn, day, max, &client)
+            .await
+            .unwrap()
+    };
+    let id = |outcome: CopyOutcome| match outcome {
+        CopyOutcome::Created { athlete, .. } => athlete.get(),
+        other => panic!("{other:?}"),
+    };
+    let copies_of = async |conn: &mut AsyncPgConnection| {
+        count(
+            conn,
+            "SELECT count(*) AS n FROM athletes WHERE demo_expires_at IS NOT NULL",
+        )
+        .await
+    };
+    // Client 1 asks three times: it keeps its two newest copies.
+    let first = id(make(&mut conn, 1, 3).await);
+    let second = id(make(&mut conn, 1, 3).await);
+    let third = id(make(&mut conn, 1, 3).await);
+    let alive = |a: i64| format!("SELECT count(*) AS n FROM athletes WHERE id = {a}");
+    assert_eq!(
+        count(&mut conn, &alive(first)).await,
+        0,
+        "its oldest gave way"
+    );
+    assert_eq!(count(&mut conn, &alive(second)).await, 1);
+    assert_eq!(count(&mut conn, &alive(third)).await, 1);
+    // The demo holds three: a second client fills it, a third finds every copy in use.
+    id(make(&mut conn, 2, 3).await);
+    assert_eq!(make(&mut conn, 3, 3).await, CopyOutcome::Full);
+    // Once a copy has gone unused for a while, it makes room; one whose session was
+    // just used does not, however old.
+    diesel::sql_query(format!(
+        "UPDATE athletes SET created_at = now() - interval '1 hour' WHERE id IN ({second}, {third})"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO app_sessions (id, athlete_id, expires_at) \
+         VALUES (gen_random_uuid(), {second}, now() + interval '1 day')"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    id(make(&mut conn, 3, 3).await);
+    assert_eq!(
+        count(&mut conn, &alive(third)).await,
+        0,
+        "the idle copy was recycled"
+    );
+    assert_eq!(
+        count(&mut conn, &alive(second)).await,
+        1,
+        "the one in use stays"
+    );
+    assert_eq!(copies_of(&mut conn).await, 3);
 }
 
 mod tls;

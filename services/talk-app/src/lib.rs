@@ -7,6 +7,7 @@ pub mod ask;
 pub mod ask_limits;
 pub mod chart;
 pub mod cli;
+pub mod client;
 pub mod components;
 pub mod error;
 pub mod llm;

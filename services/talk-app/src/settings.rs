@@ -14,6 +14,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("QUESTIONS_PER_MINUTE", "30"),
     ("QUESTIONS_IN_FLIGHT", "2"),
     ("DEMO_MAX_COPIES", "200"),
+    ("DEMO_COPIES_PER_CLIENT", "3"),
     ("UPLOAD_MAX_ACCOUNTS", "200"),
     ("UPLOAD_IDLE_SECS", "20"),
     ("UPLOAD_RATE_GRACE_SECS", "30"),
@@ -60,6 +61,10 @@ pub struct WebSettings {
     pub demo_max_copies: i64,
     /// The largest export archive accepted for upload, in bytes.
     pub upload_max_bytes: u64,
+    /// Demo copies one client address may hold at once (`DEMO_COPIES_PER_CLIENT`).
+    pub demo_copies_per_client: i64,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client::TrustedProxies,
     /// Accounts made from an upload (no Strava connection) that may exist at once;
     /// 0 turns uploads from the home page off.
     pub upload_max_accounts: i64,
@@ -135,6 +140,21 @@ impl WebSettings {
                 reason: "must be 0 (no demo) or more".into(),
             });
         }
+        let demo_copies_per_client: i64 = env.required("DEMO_COPIES_PER_CLIENT")?;
+        if demo_copies_per_client < 1 {
+            return Err(ConfigError::Invalid {
+                var: "DEMO_COPIES_PER_CLIENT",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let trusted_proxies = crate::client::TrustedProxies::parse(
+            &env.optional::<String>("TRUSTED_PROXIES")?
+                .unwrap_or_default(),
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            var: "TRUSTED_PROXIES",
+            reason,
+        })?;
         let upload_max_accounts: i64 = env.required("UPLOAD_MAX_ACCOUNTS")?;
         if upload_max_accounts < 0 {
             return Err(ConfigError::Invalid {
@@ -167,6 +187,8 @@ impl WebSettings {
             demo_max_copies,
             upload_max_bytes,
             upload_max_accounts,
+            demo_copies_per_client,
+            trusted_proxies,
             upload_idle: std::time::Duration::from_secs(upload_idle),
             upload_rate_grace: std::time::Duration::from_secs(upload_rate_grace),
             upload_spool_dir: env

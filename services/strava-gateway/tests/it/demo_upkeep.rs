@@ -19,6 +19,14 @@ async fn athletes(h: &Harness) -> Vec<i64> {
         .unwrap()
 }
 
+/// A client that may hold as many copies as the test makes.
+fn anyone() -> db::demo::DemoClient {
+    db::demo::DemoClient {
+        key: vec![1],
+        max_copies: 1000,
+    }
+}
+
 #[tokio::test]
 async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only() {
     let h = Harness::plain(&[("UPKEEP_INTERVAL_SECS", "1")]).await;
@@ -26,7 +34,7 @@ async fn upkeep_deletes_expired_demo_copies_and_unreachable_upload_accounts_only
     db::demo::seed(&mut conn, Utc::now()).await.unwrap();
     let mut copies = Vec::new();
     for _ in 0..2 {
-        match db::demo::create_copy(&mut conn, chrono::Duration::hours(24), 10)
+        match db::demo::create_copy(&mut conn, chrono::Duration::hours(24), 10, &anyone())
             .await
             .unwrap()
         {

@@ -118,6 +118,7 @@ pub fn UploadForm(
 /// [`DEMO_COPY_TTL`], and signs them into it. Someone already signed in keeps their
 /// session (and copy) instead of making another.
 pub async fn demo(
+    req: actix_web::HttpRequest,
     visitor: Visitor,
     pool: web::Data<db::Pool>,
     keys: web::Data<SessionKeys>,
@@ -129,8 +130,16 @@ pub async fn demo(
     if web.demo_max_copies == 0 {
         return Ok(see_other("/?notice=no-demo"));
     }
+    let address = web
+        .trusted_proxies
+        .client(&req)
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let client = db::demo::DemoClient {
+        key: db::demo::client_key(web.session_secret.expose().as_bytes(), address),
+        max_copies: web.demo_copies_per_client,
+    };
     let mut conn = pool.get().await?;
-    match db::demo::create_copy(&mut conn, DEMO_COPY_TTL, web.demo_max_copies).await? {
+    match db::demo::create_copy(&mut conn, DEMO_COPY_TTL, web.demo_max_copies, &client).await? {
         CopyOutcome::Created {
             athlete,
             expires_at,
