@@ -91,8 +91,9 @@ pub async fn list(
         .await
 }
 
-/// Revokes one of the athlete's tokens; returns whether a live token was revoked.
-/// Scoped to the athlete so one athlete cannot revoke another's token by id.
+/// Revokes one of the athlete's tokens (one revoked already stays as it was); returns
+/// whether the athlete has a token of that id. Scoped to the athlete so one athlete
+/// cannot revoke another's token by id, nor learn that it exists.
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
     athlete: AthleteId,
@@ -102,10 +103,11 @@ pub async fn revoke(
     let n = diesel::update(
         t::api_tokens
             .filter(t::id.eq(id))
-            .filter(t::athlete_id.eq(athlete.get()))
-            .filter(t::revoked_at.is_null()),
+            .filter(t::athlete_id.eq(athlete.get())),
     )
-    .set(t::revoked_at.eq(Utc::now()))
+    .set(t::revoked_at.eq(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+    >("coalesce(revoked_at, now())")))
     .execute(conn)
     .await?;
     Ok(n > 0)

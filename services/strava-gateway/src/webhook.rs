@@ -317,10 +317,21 @@ impl EventBody {
 
 /// `POST /webhook`.
 async fn receive(
+    req: actix_web::HttpRequest,
     body: web::Bytes,
     settings: web::Data<WebhookSettings>,
     inbox: web::Data<InboxWriter>,
 ) -> Result<HttpResponse, WebhookError> {
+    // Strava posts JSON; anything else is not Strava.
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(WebhookError::NotJson);
+    }
     let event = EventBody::parse(&body).map_err(WebhookError::Malformed)?;
     // Strava delivers again later, by when the id is known.
     let ours = settings
@@ -349,6 +360,9 @@ pub enum WebhookError {
     /// The body is not an event; the reason is short enough to send back.
     #[error("{0}")]
     Malformed(String),
+    /// The body is not sent as JSON.
+    #[error("events are JSON (Content-Type: application/json)")]
+    NotJson,
     /// Our subscription id is not known yet.
     #[error("try again")]
     NotReady,
@@ -364,6 +378,7 @@ impl actix_web::ResponseError for WebhookError {
         match self {
             Self::HandshakeRefused { .. } => StatusCode::FORBIDDEN,
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotReady | Self::NotStored | Self::StoreTimedOut => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -376,6 +391,7 @@ impl actix_web::ResponseError for WebhookError {
                 tracing::warn!(mode_ok, token_ok, "webhook handshake refused");
             }
             Self::Malformed(reason) => tracing::info!(%reason, "webhook event refused"),
+            Self::NotJson => tracing::info!("webhook event refused: not sent as JSON"),
             Self::StoreTimedOut => {
                 tracing::warn!("webhook event not stored in time; asking Strava to retry");
             }

@@ -50,6 +50,13 @@ impl TrustedProxies {
         })
     }
 
+    /// Whether the request came through a trusted proxy, whose forwarding headers
+    /// may then be believed.
+    pub fn is_peer(&self, req: &HttpRequest) -> bool {
+        req.peer_addr()
+            .is_some_and(|peer| self.contains(peer.ip().to_canonical()))
+    }
+
     /// The client's address: the peer, or when the peer is a trusted proxy, the
     /// nearest address in `X-Forwarded-For` that is not one. `None` when the peer is
     /// unknown (a request made in-process).

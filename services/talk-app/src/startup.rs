@@ -77,7 +77,7 @@ async fn same_origin_posts(
             .ok()
             .and_then(|o| o.split_once("://"))
             .map_or("", |(_, h)| h);
-        if origin_host != req.connection_info().host() {
+        if origin_host != own_host(&req) {
             let res = if req.path().starts_with("/api/") {
                 crate::error::json(StatusCode::FORBIDDEN, "cross-site requests are refused")
             } else {
@@ -93,6 +93,24 @@ async fn same_origin_posts(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// The host the request was sent to. `X-Forwarded-Host` (and `Forwarded`) are read
+/// only from a trusted proxy: from anyone else they would let a cross-site post name
+/// its own origin as ours.
+fn own_host(req: &ServiceRequest) -> String {
+    let proxied = req
+        .app_data::<web::Data<crate::settings::WebSettings>>()
+        .is_some_and(|web| web.trusted_proxies.is_peer(req.request()));
+    if proxied {
+        return req.connection_info().host().to_owned();
+    }
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default()
 }
 
 /// A form body that cannot be read gets a page saying so, not actix's plain text.

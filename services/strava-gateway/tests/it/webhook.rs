@@ -120,6 +120,19 @@ async fn malformed_bodies_are_refused_and_other_subscriptions_dropped_storing_no
             );
         }
     }
+    // A good event sent as anything but JSON is not Strava's.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut req = http.post(format!("{base}/webhook")).body(good.to_string());
+        if let Some(t) = content_type {
+            req = req.header("content-type", t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 415, "{content_type:?}");
+    }
     assert!(h.inbox().await.is_empty(), "nothing stored");
     // The good one goes in, once, however often Strava retries it.
     for _ in 0..3 {

@@ -388,7 +388,10 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, AppError> {
     let id: Uuid = path.parse().map_err(|_| AppError::NotFound)?;
     let mut conn = pool.get().await?;
-    db::api_tokens::revoke(&mut conn, session.athlete, id).await?;
+    // Another athlete's token is as unknown as one that never existed.
+    if !db::api_tokens::revoke(&mut conn, session.athlete, id).await? {
+        return Err(AppError::NotFound);
+    }
     Ok(see_other("/settings?done=revoked"))
 }
 

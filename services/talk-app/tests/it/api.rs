@@ -147,6 +147,24 @@ async fn needs_a_session_or_a_token_and_answers_the_contract() {
     let listed = db::api_tokens::list(&mut conn, demo).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
+    // Another athlete cannot revoke it, nor learn that it exists: as unknown as an id
+    // that never was.
+    let (other, _) = app.demo().await;
+    for id in [listed[0].id, uuid::Uuid::new_v4()] {
+        let res = app
+            .post_form(&format!("/settings/tokens/{id}/revoke"), Some(&other), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let res = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "still live");
     let res = app
         .post_form(
             &format!("/settings/tokens/{}/revoke", listed[0].id),

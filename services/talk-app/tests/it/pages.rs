@@ -175,6 +175,25 @@ async fn cross_site_posts_are_refused() {
     };
     let res = post("https://evil.example".into()).await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Naming the other site as the host in a forwarding header changes nothing: no
+    // proxy is trusted here.
+    for header in ["x-forwarded-host", "forwarded"] {
+        let value = if header == "forwarded" {
+            "host=evil.example"
+        } else {
+            "evil.example"
+        };
+        let res = app
+            .http
+            .post(app.url("/logout"))
+            .header("cookie", &cookie)
+            .header("origin", "https://evil.example")
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{header}");
+    }
     assert_eq!(
         app.get("/chat", Some(&cookie)).await.status(),
         200,
