@@ -84,6 +84,23 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     let quantity =
         p.count_words || p.how_much || p.group.is_some() || p.compare || p.aggregation.is_some();
     let mut metric = p.metric.or(p.unit_metric.filter(|_| quantity));
+    // "How much did I run / ride / swim": how far (the answer gives the count beside
+    // it); across sports, where distances do not add up, how long.
+    if p.how_much
+        && metric.is_none()
+        && p.aggregation.is_none()
+        && !p.count_words
+        && p.group.is_none()
+        && !p.compare
+    {
+        metric = match p.filters.family() {
+            Some(SportFamily::Foot | SportFamily::Cycle | SportFamily::Swim) => {
+                Some(Metric::Distance)
+            }
+            _ if p.names_subject() => Some(Metric::MovingTime),
+            _ => None,
+        };
+    }
     let named_metric = p.metric;
     // "biggest week of running": the most distance; across sports, the most time.
     if p.top_group && metric.is_none() {

@@ -179,6 +179,17 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
     if let Some((head, tail)) = lexicon::split_share(question) {
         return share(&head, &tail, ctx);
     }
+    // "that ride", "this run": the activity the conversation is about; with none yet,
+    // ask which rather than answer about every ride.
+    if ctx.previous.is_none()
+        && let Some(one) = demonstrative_activity(&t)
+    {
+        return Parsed::Clarify {
+            text: format!("Which {one} do you mean? For example:"),
+            options: vec![format!("my last {one}"), format!("my longest {one}")],
+            plan: None,
+        };
+    }
     let parts = read_parts(&mut t, ctx);
     let unused = t.unused_phrases();
     let parsed = match &ctx.previous {
@@ -239,6 +250,17 @@ fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
         },
         other => other,
     }
+}
+
+/// The sport of "that ride", "this run" (one activity pointed at), in its singular.
+fn demonstrative_activity(t: &Tokens) -> Option<String> {
+    (0..t.len()).find_map(|i| {
+        if !t.is_any(i, &["that", "this"]) {
+            return None;
+        }
+        let (sport, _) = lexicon::sport_at(t, i + 1)?;
+        (t.word(i + 1) == Some(sport.singular.as_str())).then_some(sport.singular)
+    })
 }
 
 fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {

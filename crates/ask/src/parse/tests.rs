@@ -298,3 +298,39 @@ fn everyday_words_for_concepts_athletes_ask_about() {
     };
     assert_eq!(p.filters.sports.unwrap().plural, "runs");
 }
+
+#[test]
+fn how_much_is_how_far_and_that_ride_needs_a_ride() {
+    let p = plan("how much did I run in 2025?");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Total)
+    );
+    let p = plan("how much did I exercise last week");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::MovingTime, Aggregation::Total)
+    );
+    // "How many" stays a count.
+    assert_eq!(
+        plan("how many times did I run in 2025").metric,
+        Metric::Count
+    );
+    // "That ride" with no conversation behind it: asked which, never every ride.
+    match parse("what was the climbing on that ride?", &ctx()) {
+        Parsed::Clarify { options, .. } => {
+            assert_eq!(options, ["my last ride", "my longest ride"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // After an answer about one ride, it is that ride.
+    let last = plan("my last ride");
+    let next = Context {
+        previous: Some(last),
+        ..ctx()
+    };
+    assert!(matches!(
+        parse("what was the climbing on that ride?", &next),
+        Parsed::Plan(_)
+    ));
+}
