@@ -251,9 +251,15 @@ mod tests {
             read("weekly running distance this year"),
             "Runs · 1 Jan – 31 Dec 2026 · total distance · per week"
         );
+        // A month under way (the test day is 29 November) against the same days of
+        // the one before.
         assert_eq!(
             read("rides this month vs last month"),
-            "Rides · 1–30 Nov 2026 vs 1–31 Oct 2026 · count"
+            "Rides · 1–29 Nov 2026 vs 1–29 Oct 2026 · count"
+        );
+        assert_eq!(
+            read("rides in 2024 vs 2025"),
+            "Rides · 1 Jan – 31 Dec 2024 vs 1 Jan – 31 Dec 2025 · count"
         );
     }
 }

@@ -386,6 +386,71 @@ fn span_label(r: DateRange) -> String {
     }
 }
 
+/// Periods set side by side, made fair: when one is still under way on `today` and
+/// another has ended, each is cut to the same stretch (a year to the same day of the
+/// year, a month to the same day of the month, a week or other span to the same
+/// number of days), and the labels say so. "This year vs last year" on 8 December
+/// compares 1 Jan – 8 Dec with 1 Jan – 8 Dec, never eleven months with twelve.
+pub fn fair(periods: &mut [Period], today: NaiveDate) {
+    let under_way = periods.iter().find_map(|p| match p {
+        Period::Range { range, .. } if range.start <= today && today < range.end => Some(*range),
+        _ => None,
+    });
+    let Some(current) = under_way else { return };
+    let days_in = (today - current.start).num_days() + 1;
+    let is_year = |r: DateRange| {
+        r.start.ordinal() == 1 && r.start.with_year(r.start.year() + 1) == Some(r.end)
+    };
+    let is_month = |r: DateRange| {
+        r.start.day() == 1 && r.start.checked_add_months(chrono::Months::new(1)) == Some(r.end)
+    };
+    let mut cut_any = false;
+    for period in periods.iter_mut() {
+        let Period::Range { range, label } = period else {
+            continue;
+        };
+        if *range == current || range.end > today {
+            continue;
+        }
+        // The day after the same stretch of the earlier period.
+        let end = if is_year(current) && is_year(*range) {
+            NaiveDate::from_ymd_opt(range.start.year(), today.month(), today.day())
+                // 29 February in a year without one: through 28 February.
+                .or_else(|| NaiveDate::from_ymd_opt(range.start.year(), 2, 28))
+                .and_then(|d| d.succ_opt())
+        } else if is_month(current) && is_month(*range) {
+            let last = range.last_day().map_or(1, |d| d.day());
+            range
+                .start
+                .with_day(today.day().min(last))
+                .and_then(|d| d.succ_opt())
+        } else {
+            range.start.checked_add_days(Days::new(days_in as u64))
+        };
+        let Some(end) = end.filter(|e| *e < range.end) else {
+            continue;
+        };
+        let Some(cut) = DateRange::new(range.start, end) else {
+            continue;
+        };
+        *label = format!("{label} to the same point ({})", span_label(cut));
+        *range = cut;
+        cut_any = true;
+    }
+    if !cut_any {
+        return;
+    }
+    for period in periods.iter_mut() {
+        if let Period::Range { range, label } = period
+            && *range == current
+            && let Some(so_far) = DateRange::new(current.start, today.succ_opt().unwrap_or(today))
+        {
+            *label = format!("{label} so far ({})", span_label(so_far));
+            *range = so_far;
+        }
+    }
+}
+
 /// A follow-up that names only a year ("and in 2024?") after a span inside one year
 /// ("runs in November"): the same span in that year. `None` when `year` is not one
 /// whole calendar year or `previous` is not a span within a single year.

@@ -175,7 +175,7 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
                     };
                     let mut plan = Plan::new(Metric::Distance, aggregation);
                     plan.filters = p.filters.clone();
-                    set_periods(&mut plan, p.periods.clone(), p.compare);
+                    set_periods(&mut plan, p.periods.clone(), p.compare, today);
                     plan.limit = p.limit;
                     // The options keep everything else the question said.
                     let n = p.limit.unwrap_or(1);
@@ -278,7 +278,7 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     {
         plan.focus = Some(m);
     }
-    set_periods(&mut plan, p.periods, p.compare);
+    set_periods(&mut plan, p.periods, p.compare, today);
     if let Some(v) = versus {
         plan.versus = Some(v);
         match v {
@@ -424,9 +424,15 @@ pub(super) fn ask_sport(plan: Plan) -> Parsed {
     }
 }
 
-pub(super) fn set_periods(plan: &mut Plan, mut periods: Vec<Period>, compare: bool) {
+pub(super) fn set_periods(
+    plan: &mut Plan,
+    mut periods: Vec<Period>,
+    compare: bool,
+    today: NaiveDate,
+) {
     if compare && periods.len() >= 2 {
         periods.truncate(4);
+        time::fair(&mut periods, today);
         plan.compare = periods;
         plan.period = Period::All;
     } else if let Some(first) = periods.into_iter().next() {

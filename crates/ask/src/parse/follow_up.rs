@@ -18,7 +18,7 @@ pub(super) fn follow_up(prev: &Plan, p: Parts, today: NaiveDate) -> Parsed {
         return Parsed::Plan(plan);
     }
     if !p.has_core() {
-        let mut plan = merge(prev.clone(), p);
+        let mut plan = merge(prev.clone(), p, today);
         plan.asked_back = false;
         return if needs_sport(&plan) {
             ask_sport(plan)
@@ -65,7 +65,7 @@ pub(super) fn inherit(prev: &Plan, mut p: Parts) -> Parts {
 }
 
 /// A follow-up: the previous plan with whatever this question names replaced.
-pub(super) fn merge(mut plan: Plan, p: Parts) -> Plan {
+pub(super) fn merge(mut plan: Plan, p: Parts, today: NaiveDate) -> Plan {
     let f = p.filters;
     if let Some(s) = f.sports {
         if plan.filters.race.is_some() && s.family() != Some(SportFamily::Foot) {
@@ -94,6 +94,7 @@ pub(super) fn merge(mut plan: Plan, p: Parts) -> Plan {
             previous,
             p.periods.into_iter().next().unwrap_or(Period::All),
         ];
+        time::fair(&mut plan.compare, today);
         plan.group = None;
     } else if let [Period::Range { range, .. }] = p.periods.as_slice()
         && let Some(shifted) = time::same_span_in_year(&plan.period, *range)
@@ -101,7 +102,7 @@ pub(super) fn merge(mut plan: Plan, p: Parts) -> Plan {
         // "runs in November" then "and in 2024?": November 2024.
         plan.period = shifted;
     } else if !p.periods.is_empty() {
-        set_periods(&mut plan, p.periods, p.compare);
+        set_periods(&mut plan, p.periods, p.compare, today);
     } else if p.all_time {
         plan.period = Period::All;
         plan.compare.clear();

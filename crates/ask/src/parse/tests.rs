@@ -334,3 +334,54 @@ fn how_much_is_how_far_and_that_ride_needs_a_ride() {
         Parsed::Plan(_)
     ));
 }
+
+#[test]
+fn a_period_under_way_is_compared_with_the_same_days_of_the_other() {
+    let ranges = |q: &str| -> Vec<(String, String)> {
+        plan(q)
+            .compare
+            .iter()
+            .map(|p| match p {
+                Period::Range { range, .. } => (range.start.to_string(), range.end.to_string()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // The test day is Sunday 29 November 2026.
+    assert_eq!(
+        ranges("runs this year vs last year"),
+        [
+            ("2026-01-01".into(), "2026-11-30".into()),
+            ("2025-01-01".into(), "2025-11-30".into())
+        ]
+    );
+    assert_eq!(
+        ranges("distance this week vs last week"),
+        [
+            ("2026-11-23".into(), "2026-11-30".into()),
+            ("2026-11-16".into(), "2026-11-23".into())
+        ],
+        "a week ending today is whole"
+    );
+    // 29 February has no day in 2025: through 28 February.
+    let leap = Context {
+        today: NaiveDate::from_ymd_opt(2028, 2, 29).unwrap(),
+        ..ctx()
+    };
+    let Parsed::Plan(p) = parse("runs this year vs last year", &leap) else {
+        panic!()
+    };
+    let Period::Range { range, label } = &p.compare[1] else {
+        panic!()
+    };
+    assert_eq!(range.end.to_string(), "2027-03-01");
+    assert!(label.contains("same point"), "{label}");
+    // Two whole periods stay whole.
+    assert_eq!(
+        ranges("runs in 2024 vs 2025"),
+        [
+            ("2024-01-01".into(), "2025-01-01".into()),
+            ("2025-01-01".into(), "2026-01-01".into())
+        ]
+    );
+}
