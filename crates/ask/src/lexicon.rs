@@ -12,6 +12,8 @@ pub struct Tokens {
     used: Vec<bool>,
     /// Text between double quotes, as typed (names to look for).
     pub quoted: Vec<String>,
+    /// Misspelt words read as the one known word they are close to, as (typed, read).
+    pub respelt: Vec<(String, String)>,
 }
 
 impl Tokens {
@@ -43,12 +45,19 @@ impl Tokens {
             rest.push(' ');
             rest.push_str(&q);
         }
-        let words = split_words(&rest);
+        let mut words = split_words(&rest);
+        let mut respelt = Vec::new();
+        for w in &mut words {
+            if let Some(known) = crate::spelling::correction(w) {
+                respelt.push((std::mem::replace(w, known.to_owned()), known.to_owned()));
+            }
+        }
         let used = vec![false; words.len()];
         Self {
             words,
             used,
             quoted,
+            respelt,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod parse;
 pub mod plan;
 pub mod read_as;
 pub mod render;
+mod spelling;
 pub mod suggest;
 #[cfg(test)]
 mod test_support;

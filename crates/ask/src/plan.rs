@@ -517,6 +517,9 @@ pub struct Plan {
     /// Two of the activities compared with each other rather than listed.
     #[serde(default)]
     pub versus: Option<Versus>,
+    /// Misspelt words of the question and the known words they were read as.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respelt: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -542,6 +545,7 @@ impl Plan {
             summary: false,
             share: None,
             versus: None,
+            respelt: Vec::new(),
         }
     }
 

@@ -72,6 +72,9 @@ pub fn read_as(plan: &Plan, ctx: &Context) -> String {
             .into(),
         );
     }
+    for (typed, read) in &plan.respelt {
+        parts.push(format!("read “{typed}” as {read}"));
+    }
     parts.join(" · ")
 }
 

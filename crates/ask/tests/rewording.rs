@@ -1,8 +1,10 @@
 //! Everyday wording, at the parser: every question of the question sets that reads
 //! as a plan reads as the same plan when it is worded in ways that keep its meaning
 //! (a greeting, thanks, a hedge, politeness, the case of its letters), and not as a
-//! plan when words that change its meaning are added. The rewordings are made by
-//! rule from the word classes that carry no constraint, not listed per question.
+//! plan when words that change its meaning are added. A typo in a long word reads as
+//! the same plan (saying which word it read), or is declined: never as another plan.
+//! The rewordings are made by rule from the word classes that carry no constraint,
+//! not listed per question.
 
 use ask::{Context, Parsed};
 use chrono::NaiveDate;
@@ -138,6 +140,73 @@ fn meaning_keeping_rewordings_give_the_identical_plan() {
         failures.len(),
         checked * keeping("q").len(),
         failures.join("\n")
+    );
+}
+
+/// `q` with two neighbouring letters of its first long word swapped ("distnace"), or
+/// `None` when it has no word of seven letters or more outside quotes.
+fn with_typo(q: &str) -> Option<String> {
+    let mut inside = false;
+    let mut start = None;
+    let mut run = 0;
+    for (i, c) in q.char_indices() {
+        if c == '"' {
+            inside = !inside;
+        }
+        if !inside && c.is_ascii_lowercase() {
+            run += 1;
+            if run == 7 {
+                start = Some(i + 1 - 7);
+                break;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    let at = start? + 3;
+    let mut bytes = q.as_bytes().to_vec();
+    if bytes[at] == bytes[at + 1] {
+        return None;
+    }
+    bytes.swap(at, at + 1);
+    String::from_utf8(bytes).ok()
+}
+
+#[test]
+fn a_typo_reads_as_the_same_plan_and_says_so_or_declines() {
+    let ctx = ctx();
+    let (mut same, mut declined, mut wrong) = (0, 0, Vec::new());
+    for q in questions() {
+        let Parsed::Plan(plan) = ask::parse(&q, &ctx) else {
+            continue;
+        };
+        let Some(typo) = with_typo(&q) else { continue };
+        match ask::parse(&typo, &ctx) {
+            Parsed::Plan(mut p) => {
+                assert_eq!(
+                    p.respelt.len(),
+                    1,
+                    "{typo:?}: the read-as line names the word"
+                );
+                p.respelt.clear();
+                if p == plan {
+                    same += 1;
+                } else {
+                    wrong.push(format!("{q:?} → {typo:?}: {p:?}"));
+                }
+            }
+            _ => declined += 1,
+        }
+    }
+    assert!(
+        same > 100,
+        "{same} typos read as the plan ({declined} declined)"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} typos read as another plan:\n{}",
+        wrong.len(),
+        wrong.join("\n")
     );
 }
 

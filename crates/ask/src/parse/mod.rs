@@ -202,6 +202,7 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
         }
         _ => build(parts, ctx.today),
     };
+    let parsed = respelt(parsed, &t.respelt);
     if unused.is_empty() {
         return parsed;
     }
@@ -243,6 +244,7 @@ fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
         plan.limit = None;
         plan.share = Some(part_filters);
     }
+    let parsed = respelt(parsed, &[th.respelt, tt.respelt].concat());
     match parsed {
         Parsed::Plan(plan) if !unused.is_empty() => Parsed::Partial {
             plan: Some(plan),
@@ -250,6 +252,22 @@ fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
         },
         other => other,
     }
+}
+
+/// Tells the plan which misspelt words it read as which known words, for the read-as
+/// line.
+fn respelt(mut parsed: Parsed, respelt: &[(String, String)]) -> Parsed {
+    if let Parsed::Plan(plan)
+    | Parsed::Partial {
+        plan: Some(plan), ..
+    }
+    | Parsed::Clarify {
+        plan: Some(plan), ..
+    } = &mut parsed
+    {
+        plan.respelt = respelt.to_vec();
+    }
+    parsed
 }
 
 /// The sport of "that ride", "this run" (one activity pointed at), in its singular.
