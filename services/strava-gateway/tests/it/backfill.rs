@@ -17,7 +17,7 @@ async fn queue(h: &Harness, job: &db::jobs::NewJob) -> i64 {
         .expect("queued")
 }
 
-async fn job(h: &Harness, id: i64) -> db::jobs::Job {
+pub(crate) async fn job(h: &Harness, id: i64) -> db::jobs::Job {
     let mut conn = h.db.pool().get().await.unwrap();
     db::jobs::find(&mut conn, id).await.unwrap().unwrap()
 }

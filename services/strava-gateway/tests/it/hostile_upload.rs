@@ -8,8 +8,9 @@
 //! - Count: a file past the account's activity cap is refused whole.
 //! - Lanes: Strava's work goes on while imports are stuck.
 
+use crate::backfill::job;
 use crate::sync_support::{Harness, wait_until};
-use db::jobs::{JobKind, JobState, NewJob};
+use db::jobs::JobState;
 use db::uploads::{UploadState, UploadSummary};
 use diesel_async::RunQueryDsl;
 use domain::AthleteId;
@@ -47,27 +48,9 @@ async fn local_athlete(h: &Harness) -> AthleteId {
 
 /// Stores `file` for `athlete` as talk-app does and queues its import job.
 async fn upload(h: &Harness, athlete: AthleteId, file: &[u8]) -> i64 {
-    let mut conn = h.db.pool().get().await.unwrap();
-    let id = db::uploads::create(&mut conn, athlete, "export_1.zip")
+    crate::upload::upload(h, athlete, file, db::uploads::CHUNK_BYTES)
         .await
-        .unwrap();
-    for (seq, part) in file.chunks(db::uploads::CHUNK_BYTES).enumerate() {
-        db::uploads::append(&mut conn, id, seq as i32, part)
-            .await
-            .unwrap();
-    }
-    db::uploads::set_size(&mut conn, id, file.len() as i64)
-        .await
-        .unwrap();
-    db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Import, athlete))
-        .await
-        .unwrap()
-        .expect("queued")
-}
-
-async fn job(h: &Harness, id: i64) -> db::jobs::Job {
-    let mut conn = h.db.pool().get().await.unwrap();
-    db::jobs::find(&mut conn, id).await.unwrap().unwrap()
+        .1
 }
 
 async fn until_done(h: &Harness, id: i64) -> db::jobs::Job {

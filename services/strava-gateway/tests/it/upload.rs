@@ -19,7 +19,12 @@ const EXPORT: &[u8] = include_bytes!("../data/export_upload.zip");
 
 /// Stores `file` for `athlete` as talk-app does (pieces of `piece` bytes) and queues
 /// the import job; returns the upload's and the job's ids.
-async fn upload(h: &Harness, athlete: AthleteId, file: &[u8], piece: usize) -> (i64, i64) {
+pub(crate) async fn upload(
+    h: &Harness,
+    athlete: AthleteId,
+    file: &[u8],
+    piece: usize,
+) -> (i64, i64) {
     let mut conn = h.db.pool().get().await.unwrap();
     let id = db::uploads::create(&mut conn, athlete, "export_31337.zip")
         .await
