@@ -451,6 +451,55 @@ pub fn fair(periods: &mut [Period], today: NaiveDate) {
     }
 }
 
+/// How far "the … before" moves a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Year,
+    Month,
+    Week,
+}
+
+/// Takes "the year before", "the month before", "a year earlier" and the like.
+pub fn take_step_back(t: &mut Tokens) -> Option<Step> {
+    for (step, unit) in [
+        (Step::Year, "year"),
+        (Step::Month, "month"),
+        (Step::Week, "week"),
+    ] {
+        for phrase in [[unit, "before"], [unit, "earlier"], [unit, "prior"]] {
+            if t.take_seq(&phrase) {
+                return Some(step);
+            }
+        }
+    }
+    None
+}
+
+/// `period` one `step` earlier: a year, a month or a week back, labelled as dates of
+/// their own ("in 2024", "in May 2025", "from 1 Dec 2026 to 7 Dec 2026").
+pub fn step_back(period: &Period, step: Step) -> Option<Period> {
+    let Period::Range { range, .. } = period else {
+        return None;
+    };
+    let back = |d: NaiveDate| match step {
+        Step::Year => d.checked_sub_months(chrono::Months::new(12)),
+        Step::Month => d.checked_sub_months(chrono::Months::new(1)),
+        Step::Week => d.checked_sub_days(Days::new(7)),
+    };
+    let range = DateRange::new(back(range.start)?, back(range.end)?)?;
+    let (y, m) = (range.start.year(), range.start.month());
+    let label = if DateRange::year(y) == Some(range) {
+        format!("in {y}")
+    } else if DateRange::month(y, m) == Some(range) {
+        format!("in {} {y}", month_name(m))
+    } else if range.num_days() == 1 {
+        format!("on {}", day_label(range.start))
+    } else {
+        format!("from {}", span_label(range))
+    };
+    Some(Period::Range { range, label })
+}
+
 /// A follow-up that names only a year ("and in 2024?") after a span inside one year
 /// ("runs in November"): the same span in that year. `None` when `year` is not one
 /// whole calendar year or `previous` is not a span within a single year.

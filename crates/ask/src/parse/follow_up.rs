@@ -4,6 +4,19 @@ use super::*;
 
 /// A turn that builds on the previous plan.
 pub(super) fn follow_up(prev: &Plan, p: Parts, today: NaiveDate) -> Parsed {
+    // "and the year before?": the same question, its period one step earlier.
+    if let Some(step) = p.earlier {
+        let mut parsed = follow_up(prev, Parts { earlier: None, ..p }, today);
+        if let Parsed::Plan(plan)
+        | Parsed::Clarify {
+            plan: Some(plan), ..
+        } = &mut parsed
+            && let Some(earlier) = time::step_back(&plan.period, step)
+        {
+            plan.period = earlier;
+        }
+        return parsed;
+    }
     // "and its duration?" after one activity: the same activity, another measure.
     if (p.single_pronoun || p.only_measure())
         && prev.returns_activities()

@@ -80,6 +80,9 @@ struct Parts {
     previous_one: bool,
     /// A sport that counts as well ("runs including trail runs").
     included: Option<SportSel>,
+    /// "the year before", "the month before": the previous answer's period, one step
+    /// earlier.
+    earlier: Option<time::Step>,
 }
 
 impl Parts {
@@ -333,6 +336,15 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     read_gear_id(t, &mut p);
     let apart = lexicon::COMPARE_WORDS.iter().any(|w| t.has_seq(w));
     p.periods = time::take_periods(t, ctx.today, apart);
+    // After the dates, so "the week before last" stays a date of its own.
+    if p.periods.is_empty()
+        && let Some(Plan {
+            period: Period::Range { .. },
+            ..
+        }) = &ctx.previous
+    {
+        p.earlier = time::take_step_back(t);
+    }
     p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
     if p.compare || p.periods.len() >= 2 {
         t.take_any_seq(lexicon::COMPARE_DIRECTION);

@@ -385,3 +385,34 @@ fn a_period_under_way_is_compared_with_the_same_days_of_the_other() {
         ]
     );
 }
+
+#[test]
+fn the_year_or_month_before_moves_the_period_and_keeps_the_rest() {
+    let first = plan("how many rides in May 2026");
+    let turn = |prev: &Plan, q: &str| {
+        let ctx = Context {
+            previous: Some(prev.clone()),
+            ..ctx()
+        };
+        match parse(q, &ctx) {
+            Parsed::Plan(p) => p,
+            other => panic!("{q}: {other:?}"),
+        }
+    };
+    let year_before = turn(&first, "and the year before?");
+    assert_eq!(year_before.period.label(), "in May 2025");
+    assert_eq!(year_before.filters.sports.as_ref().unwrap().plural, "rides");
+    assert_eq!(year_before.metric, Metric::Count);
+    let month_before = turn(&year_before, "what about the month before");
+    assert_eq!(month_before.period.label(), "in April 2025");
+    let week = plan("runs last week");
+    assert_eq!(
+        turn(&week, "and the week before?").period.label(),
+        "from 9 Nov 2026 to 15 Nov 2026"
+    );
+    // With nothing before it, there is no period to move: said, not dropped.
+    assert!(matches!(
+        parse("runs the year before", &ctx()),
+        Parsed::Partial { .. }
+    ));
+}
