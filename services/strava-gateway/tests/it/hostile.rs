@@ -22,6 +22,23 @@ async fn post(base: &str, body: &serde_json::Value) -> u16 {
         .as_u16()
 }
 
+/// Posts `n` create events for `owner` of activities Strava does not have (ids from
+/// 70,000), each accepted.
+async fn forged_creates(base: &str, owner: AthleteId, n: i64) {
+    for k in 0..n {
+        let forged = event(
+            "activity",
+            70_000 + k,
+            "create",
+            owner.get(),
+            SUBSCRIPTION,
+            k,
+            json!({}),
+        );
+        assert_eq!(post(base, &forged).await, 200);
+    }
+}
+
 /// Waits until no event is pending and due, or processing.
 async fn drained(h: &Harness) -> bool {
     wait_until(Duration::from_secs(30), || async {
@@ -299,18 +316,7 @@ async fn one_athletes_burst_is_capped_per_quarter_hour_and_others_still_sync() {
     let ada = h.connect("Ada").await;
     let bob = h.connect("Bob").await;
     // 100 forged creates for Ada (ids Strava does not have), then Bob's real one.
-    for n in 0..100_i64 {
-        let forged = event(
-            "activity",
-            70_000 + n,
-            "create",
-            ada.get(),
-            SUBSCRIPTION,
-            n,
-            json!({}),
-        );
-        assert_eq!(post(&base, &forged).await, 200);
-    }
+    forged_creates(&base, ada, 100).await;
     let bobs = h
         .fake
         .upload_activity(bob, NewActivity::default())
@@ -364,18 +370,7 @@ async fn one_athletes_events_spend_a_daily_share_and_the_newest_goes_first() {
     let base = h.start_app();
     let ada = h.connect("Ada").await;
     // 10 forged creates for Ada, then a real one of hers.
-    for n in 0..10_i64 {
-        let forged = event(
-            "activity",
-            70_000 + n,
-            "create",
-            ada.get(),
-            SUBSCRIPTION,
-            n,
-            json!({}),
-        );
-        assert_eq!(post(&base, &forged).await, 200);
-    }
+    forged_creates(&base, ada, 10).await;
     let hers = h
         .fake
         .upload_activity(ada, NewActivity::default())

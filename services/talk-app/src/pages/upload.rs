@@ -1,12 +1,14 @@
 //! `POST /upload`: Strava's export archive (`export_NNNN.zip`), from the settings page
 //! or, for someone without a Strava connection, from the home page.
 //!
-//! The file is stored in PostgreSQL (`db::uploads`, in pieces as it arrives, so memory
-//! does not grow with it) and an import job is queued in the same transaction; the
-//! gateway's worker imports it and the chat page shows its progress as for a backfill.
-//! A file over `UPLOAD_MAX_BYTES`, one that is not a ZIP archive, or an upload while
-//! an import is under way is refused with a page that says so, and the transaction
-//! rolls back: nothing is stored, no athlete created.
+//! The file is received to disk first (`UPLOAD_SPOOL_DIR`), at a pace the sender must
+//! keep, with no database connection held; then it is stored in PostgreSQL
+//! (`db::uploads`, in pieces, so memory does not grow with it) and an import job is
+//! queued in one short transaction. The gateway's worker imports it and the chat page
+//! shows its progress as for a backfill. A file over `UPLOAD_MAX_BYTES`, one that is
+//! not a ZIP archive, one that arrives too slowly, an upload while an import is under
+//! way, or one more account than `UPLOAD_MAX_ACCOUNTS` allows is refused with a page
+//! that says so: nothing is stored, no athlete created.
 //!
 //! From the home page the visitor becomes a new local athlete (a negative id, see
 //! `db::uploads::create_local_athlete`) signed in like after connecting; the export's
