@@ -422,7 +422,7 @@ impl Tokens {
     }
 }
 
-fn split_words(text: &str) -> Vec<String> {
+pub(crate) fn split_words(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();
     let chars: Vec<char> = lower.chars().collect();
     let mut words = Vec::new();

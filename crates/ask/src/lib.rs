@@ -81,8 +81,11 @@ pub enum Parsed {
     Partial {
         /// What was understood, if it makes a plan.
         plan: Option<Plan>,
-        /// The phrases no rule could use, in question order.
+        /// The phrases no rule could use, as typed, in question order.
         unused: Vec<String>,
+        /// The question without them, when it reads on its own as `plan`: offered as
+        /// the one-tap way to ask what was understood.
+        retry: Option<String>,
     },
     /// Ambiguous: ask back, offering these options.
     Clarify {
@@ -108,7 +111,16 @@ impl Parsed {
     pub fn direct_answer(&self, ctx: &Context) -> Option<Answer> {
         match self {
             Parsed::Plan(_) => None,
-            Parsed::Partial { plan, unused } => Some(render::partial(plan.as_ref(), unused, ctx)),
+            Parsed::Partial {
+                plan,
+                unused,
+                retry,
+            } => Some(render::partial(
+                plan.as_ref(),
+                unused,
+                retry.as_deref(),
+                ctx,
+            )),
             Parsed::Clarify {
                 text,
                 options,
@@ -127,11 +139,13 @@ impl Parsed {
     }
 
     /// The plan a follow-up to this answer starts from: the plan answered, or the part
-    /// understood of a question that was asked back or only partly understood.
+    /// understood of a question that was asked back. A question declined for words it
+    /// could not use leaves none: nothing was answered, so a next turn such as "and
+    /// yesterday?" must not quietly complete the declined one.
     pub fn context_plan(&self) -> Option<Plan> {
         match self {
             Parsed::Plan(p) => Some(p.clone()),
-            Parsed::Partial { plan, .. } => plan.clone(),
+            Parsed::Partial { .. } => None,
             Parsed::Clarify { plan, .. } => plan.clone().map(|mut p| {
                 p.asked_back = true;
                 p

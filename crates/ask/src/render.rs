@@ -59,33 +59,41 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
 
 /// The answer to a question understood only in part: what was understood, what was
 /// not, and no figure, since any figure would answer a different question.
-pub fn partial(plan: Option<&Plan>, unused: &[String], ctx: &Context) -> Answer {
+pub fn partial(
+    plan: Option<&Plan>,
+    unused: &[String],
+    retry: Option<&str>,
+    ctx: &Context,
+) -> Answer {
     let quoted: Vec<String> = unused.iter().map(|u| format!("“{u}”")).collect();
     let what = match quoted.as_slice() {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
         [] => "part of it".into(),
     };
-    let mut answer = match plan {
-        Some(p) => {
-            let understood = read_as(p, ctx);
-            let mut a = Answer::unsupported(format!(
-                "I can't use {what} in that question yet, so I haven't answered it: \
-                 an answer without it would be about something else. Without it, I read \
-                 the question as: {understood}. Ask again without that part if that is \
-                 what you want."
-            ));
-            a.read_as = format!("{understood} · not used: {}", unused.join(", "));
-            a
-        }
-        None => Answer::unsupported(format!(
+    let Some(p) = plan else {
+        let mut answer = Answer::unsupported(format!(
             "I can't use {what} in that question yet, so I haven't answered it. \
              Try asking about distance, time, pace, elevation or counts of your activities."
+        ));
+        answer.read_as = format!("not used: {}", unused.join(", "));
+        return answer;
+    };
+    let understood = read_as(p, ctx);
+    let declined = format!(
+        "I can't use {what} in that question yet, so I haven't answered it: \
+         an answer without it would be about something else. Without it, I read \
+         the question as: {understood}."
+    );
+    // Asked back with the question without those words as the option, so one tap
+    // answers what was understood; the reading is named first, so the tap is a choice.
+    let mut answer = match retry {
+        Some(q) => Answer::clarify(&format!("{declined} Ask that instead?"), &[q.to_string()]),
+        None => Answer::unsupported(format!(
+            "{declined} Ask again without that part if that is what you want."
         )),
     };
-    if plan.is_none() {
-        answer.read_as = format!("not used: {}", unused.join(", "));
-    }
+    answer.read_as = format!("{understood} · not used: {}", unused.join(", "));
     answer
 }
 
@@ -234,6 +242,9 @@ impl Renderer<'_> {
         let u = self.units;
         match metric {
             Metric::Count | Metric::Kudos => format::group_thousands(v.round() as i64),
+            Metric::Distance if self.plan.aggregation == Aggregation::Total => {
+                format::total_distance_for(self.family.unwrap_or(SportFamily::Other), v, u)
+            }
             Metric::Distance => {
                 format::distance_for(self.family.unwrap_or(SportFamily::Other), v, u)
             }

@@ -141,6 +141,27 @@ pub fn distance_for(family: SportFamily, metres: f64, units: Units) -> String {
     }
 }
 
+/// Swim totals from this many metres on are told in km or miles: "12.4 km" reads
+/// better than "12,400 m".
+const SWIM_TOTAL_IN_DISTANCE_UNITS: f64 = 10_000.0;
+
+/// A distance summed over activities, as a sentence gives it: one decimal in km or
+/// miles ("1,234.6 km"; the second decimal of a total is noise), swims in metres or
+/// yards below 10 km and like the others from there.
+pub fn total_distance_for(family: SportFamily, metres: f64, units: Units) -> String {
+    if !metres.is_finite() || metres < 0.0 {
+        return MISSING.to_string();
+    }
+    if family == SportFamily::Swim && metres < SWIM_TOTAL_IN_DISTANCE_UNITS {
+        return swim_distance(metres, units);
+    }
+    format!(
+        "{} {}",
+        number(metres / units.metres_per_distance_unit(), 1),
+        units.distance_label()
+    )
+}
+
 /// An elevation in whole metres or feet: "1,234 m", "4,049 ft". Negative is allowed
 /// (some places lie below sea level).
 pub fn elevation(metres: f64, units: Units) -> String {
@@ -401,6 +422,27 @@ mod tests {
             distance_for(SportFamily::Foot, 1500.0, Units::Metric),
             "1.50 km"
         );
+    }
+
+    #[test]
+    fn totals_of_distance() {
+        use SportFamily::{Cycle, Swim};
+        assert_eq!(
+            total_distance_for(Cycle, 1_234_560.0, Units::Metric),
+            "1,234.6 km"
+        );
+        assert_eq!(
+            total_distance_for(Cycle, 1_609.344, Units::Imperial),
+            "1.0 mi"
+        );
+        // Swims: metres or yards up to 10 km, then km or miles.
+        assert_eq!(total_distance_for(Swim, 9_999.0, Units::Metric), "9,999 m");
+        assert_eq!(total_distance_for(Swim, 12_449.0, Units::Metric), "12.4 km");
+        assert_eq!(
+            total_distance_for(Swim, 16_093.44, Units::Imperial),
+            "10.0 mi"
+        );
+        assert_eq!(total_distance_for(Swim, f64::NAN, Units::Metric), MISSING);
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub async fn ask(
 
     let parsed = ask::parse(question, &ctx);
     // What the next turn builds on: the plan answered, or what was understood of a
-    // question asked back or understood only in part.
+    // question asked back.
     let context_plan = parsed.context_plan();
     let answer = match parsed {
         Parsed::Plan(plan) => {

@@ -57,7 +57,9 @@ pub(super) fn inherit(prev: &Plan, mut p: Parts) -> Parts {
     f.name = f.name.take().or_else(|| old.name.clone());
     f.commute = f.commute.or(old.commute);
     f.trainer = f.trainer.or(old.trainer);
-    f.weekday = f.weekday.or(old.weekday);
+    if !names_days(&p.periods) {
+        f.weekday = f.weekday.or(old.weekday);
+    }
     f.day_part = f.day_part.or(old.day_part);
     if p.periods.is_empty() && !p.all_time {
         if prev.compare.is_empty() {
@@ -120,6 +122,9 @@ pub(super) fn merge(mut plan: Plan, p: Parts, today: NaiveDate) -> Plan {
         plan.period = Period::All;
         plan.compare.clear();
     }
+    if f.weekday.is_none() && names_days(std::slice::from_ref(&plan.period)) {
+        plan.filters.weekday = None;
+    }
     if p.any_sport {
         plan.filters.sports = None;
         plan.filters.race = None;
@@ -137,4 +142,11 @@ pub(super) fn merge(mut plan: Plan, p: Parts, today: NaiveDate) -> Plan {
         }
     }
     plan
+}
+
+/// Whether a turn moves to a few days ("yesterday", "last weekend"): a weekday filter
+/// the earlier turn had ("on Tuesdays") then either repeats the days or empties them,
+/// so the new days replace it.
+fn names_days(periods: &[Period]) -> bool {
+    matches!(periods, [Period::Range { range, .. }] if range.num_days() < 7)
 }

@@ -10,6 +10,7 @@ use crate::{Context, Parsed};
 use chrono::NaiveDate;
 use domain::{SportFamily, Units};
 
+mod as_typed;
 mod build;
 mod follow_up;
 mod readers;
@@ -156,8 +157,33 @@ impl Parts {
 /// Turns a question into a plan, a clarifying question, a refusal or "not understood".
 /// Total: never panics, whatever the input. A question over [`crate::MAX_QUESTION_CHARS`]
 /// is refused whole: answering only its first part would answer a different question.
-/// So is a question with words no rule used: it comes back as [`Parsed::Partial`].
+/// So is a question with words no rule used: it comes back as [`Parsed::Partial`],
+/// quoting them as typed and, when the rest reads on its own as the same plan,
+/// offering the question without them.
 pub fn parse(question: &str, ctx: &Context) -> Parsed {
+    match read(question, ctx) {
+        Parsed::Partial { plan, unused, .. } => {
+            let retry = plan.as_ref().and_then(|plan| {
+                let rest = as_typed::without(question, &unused)?;
+                // Asked from the button, the question has no turn before it: a
+                // declined question leaves no context.
+                let fresh = Context {
+                    previous: None,
+                    ..ctx.clone()
+                };
+                matches!(read(&rest, &fresh), Parsed::Plan(p) if p == *plan).then_some(rest)
+            });
+            Parsed::Partial {
+                unused: as_typed::as_typed(question, &unused),
+                plan,
+                retry,
+            }
+        }
+        other => other,
+    }
+}
+
+fn read(question: &str, ctx: &Context) -> Parsed {
     if crate::is_too_long(question) {
         return Parsed::Unsupported {
             text: crate::too_long_text(),
@@ -213,10 +239,13 @@ pub fn parse(question: &str, ctx: &Context) -> Parsed {
         Parsed::Plan(plan) => Parsed::Partial {
             plan: Some(plan),
             unused,
+            retry: None,
         },
-        Parsed::Clarify { plan, .. } | Parsed::Partial { plan, .. } => {
-            Parsed::Partial { plan, unused }
-        }
+        Parsed::Clarify { plan, .. } | Parsed::Partial { plan, .. } => Parsed::Partial {
+            plan,
+            unused,
+            retry: None,
+        },
         other => other,
     }
 }
@@ -252,6 +281,7 @@ fn share(head: &str, tail: &str, ctx: &Context) -> Parsed {
         Parsed::Plan(plan) if !unused.is_empty() => Parsed::Partial {
             plan: Some(plan),
             unused,
+            retry: None,
         },
         other => other,
     }

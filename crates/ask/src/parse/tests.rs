@@ -416,3 +416,63 @@ fn the_year_or_month_before_moves_the_period_and_keeps_the_rest() {
         Parsed::Partial { .. }
     ));
 }
+
+#[test]
+fn a_declined_question_quotes_its_words_and_offers_the_rest() {
+    let q = "How many runs on Tuesdays, Mood-wise?";
+    let Parsed::Partial {
+        plan: Some(understood),
+        unused,
+        retry,
+    } = parse(q, &ctx())
+    else {
+        panic!("{q}: not a partial reading");
+    };
+    assert_eq!(unused, ["Mood-wise"]);
+    let retry = retry.expect("the rest reads on its own");
+    assert_eq!(retry, "How many runs on Tuesdays?");
+    // The offered question, asked with no turn before it, is the reading named.
+    assert_eq!(parse(&retry, &ctx()), Parsed::Plan(understood));
+    // Nothing left to ask without the word: no offer.
+    assert!(matches!(
+        parse("mood", &ctx()),
+        Parsed::Partial { retry: None, .. } | Parsed::NotUnderstood
+    ));
+    // A follow-up's rest needs the turn before it, which a button does not have.
+    let prev = Context {
+        previous: Some(plan("how many runs in May 2026")),
+        ..ctx()
+    };
+    assert!(matches!(
+        parse("and in June, moodwise?", &prev),
+        Parsed::Partial { retry: None, .. }
+    ));
+}
+
+#[test]
+fn a_declined_turn_leaves_no_context_and_days_replace_a_weekday() {
+    let declined = parse("what was my mood on tuesdays", &ctx());
+    assert!(matches!(declined, Parsed::Partial { .. }));
+    assert_eq!(declined.context_plan(), None);
+    // "runs on Tuesdays" then "what about yesterday?": yesterday's runs, whatever
+    // day yesterday was, not Tuesday runs on a Monday.
+    let ctx_after = Context {
+        previous: Some(plan("how many runs on tuesdays")),
+        ..ctx()
+    };
+    let Parsed::Plan(p) = parse("what about yesterday", &ctx_after) else {
+        panic!("yesterday after Tuesdays");
+    };
+    assert_eq!(p.filters.weekday, None);
+    assert_eq!(p.filters.sports.unwrap().plural, "runs");
+    // A span of weeks keeps it: "and last year?" is Tuesdays of last year.
+    let Parsed::Plan(p) = parse("and last year?", &ctx_after) else {
+        panic!("last year after Tuesdays");
+    };
+    assert!(p.filters.weekday.is_some());
+    // A turn with its own measure inherits the same way.
+    let Parsed::Plan(p) = parse("how far did I run yesterday", &ctx_after) else {
+        panic!("how far yesterday after Tuesdays");
+    };
+    assert_eq!(p.filters.weekday, None);
+}

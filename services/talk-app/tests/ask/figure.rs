@@ -198,6 +198,10 @@ impl Figure {
     fn show(&self, v: f64, units: Units) -> String {
         let family = self.family();
         match self.metric.as_str() {
+            // A total, a month's total and what is left of a goal are sums.
+            "distance" if matches!(self.agg.as_str(), "sum" | "remaining" | "top_value") => {
+                format::total_distance_for(family, v, units)
+            }
             "distance" if family == SportFamily::Swim => format::swim_distance(v, units),
             "distance" => format::distance(v, units),
             "time" | "elapsed" => format::duration_f64(v),
