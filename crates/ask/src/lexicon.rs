@@ -206,6 +206,9 @@ const POSSESSIVE_DAYS: &[&str] = &[
     "afternoon",
     "evening",
     "night",
+    "week",
+    "month",
+    "year",
 ];
 
 /// Small numbers written out, from two ("my two longest rides"); "one" is filler.
@@ -321,8 +324,14 @@ const LIGHT_VERBS: &[&str] = &[
     "covered",
     "spend",
     "spent",
+    "burn",
+    "burns",
+    "burning",
     "burned",
     "burnt",
+    "happen",
+    "happens",
+    "happened",
     "lasted",
     "lasting",
 ];
@@ -353,7 +362,7 @@ const ASKING_VERBS: &[&str] = &[
 const FUNCTION_WORDS: &[&str] = &[
     "in", "on", "of", "for", "to", "at", "and", "or", "with", "by", "from", "as", "than", "if",
     "but", "about", "when", "per", "each", "every", "up", "out", "during", "over", "same", "how",
-    "many", "much", "far", "s",
+    "many", "much", "far", "s", "hows",
 ];
 
 /// Words naming what every question is about: the athlete's activities in Strava.
@@ -393,6 +402,8 @@ const FILLER_PHRASES: &[&[&str]] = &[
     &["out", "of", "curiosity"],
     &["i", "was", "wondering"],
     &["help", "me"],
+    &["how", "are", "you"],
+    &["how", "are", "you", "doing"],
     &["if", "possible"],
     &["if", "you", "can"],
     &["put", "in"],
@@ -400,6 +411,18 @@ const FILLER_PHRASES: &[&[&str]] = &[
     &["rack", "up"],
     &["for", "me"],
 ];
+
+/// Small talk addressed to the product ("how are you today?"): with nothing else to
+/// answer, it gets a friendly word and examples, not a list of today's activities.
+pub const SMALL_TALK: &[&[&str]] = &[
+    &["how", "are", "you"],
+    &["who", "are", "you"],
+    &["whats", "up"],
+    &["what", "can", "you", "do"],
+];
+
+/// The reply to small talk.
+pub const SMALL_TALK_REPLY: &str = "Hello! I answer questions about your own Strava activities. Try, for example, \"how far did I run this week?\" or \"my longest ride this year\".";
 
 /// How many words at the start of the question are a greeting or a hedge ("hey", "ok
 /// so", "thanks"), which may stand before a follow-up's lead.
@@ -710,6 +733,7 @@ const SPORT_WORDS: &[SportWord] = &[
     sw!(&["Swim"], "swim", "swims", ["swimming"]),
     sw!(&["Swim"], "swim", "swims", ["swam"]),
     sw!(&["Swim"], "swim", "swims", ["swum"]),
+    sw!(&["Swim"], "swim", "swims", ["pool"]),
     sw!(&["Walk"], "walk", "walks", ["walks"]),
     sw!(&["Walk"], "walk", "walks", ["walk"]),
     sw!(&["Walk"], "walk", "walks", ["walking"]),
@@ -892,6 +916,19 @@ pub fn out_of_scope(t: &Tokens) -> Option<&'static str> {
         return Some(NUTRITION);
     }
     if t.has_any(&[
+        "should",
+        "recommend",
+        "recommendation",
+        "recommendations",
+        "advice",
+        "advise",
+        "predict",
+        "predicted",
+        "prediction",
+    ]) {
+        return Some(ADVICE);
+    }
+    if t.has_any(&[
         "sleep", "slept", "sleeping", "nap", "naps", "hrv", "vo2max", "vo2",
     ]) {
         return Some(SLEEP);
@@ -937,6 +974,7 @@ pub fn out_of_scope(t: &Tokens) -> Option<&'static str> {
 
 const WEATHER: &str = "I don't have weather data: StravaTalk only knows the activities Strava records. Ask about distance, time, pace or elevation instead, e.g. \"how far did I run last month?\"";
 const NUTRITION: &str = "I don't have nutrition data: Strava records activities, not meals. Ask about your activities instead, e.g. \"calories burned on rides this year\".";
+const ADVICE: &str = "I don't give training advice or predictions: I answer questions about what you have done, from your own activities. For example: \"how far did I run each week this month?\"";
 const SLEEP: &str = "I don't have sleep or recovery data: Strava records activities only. Ask about your training instead, e.g. \"how many hours did I train last week?\"";
 const OTHERS: &str = "I can only answer about your own activities, never anyone else's. Ask about yours, e.g. \"my runs last week\".";
 
@@ -1211,6 +1249,9 @@ pub const STATS_WORDS: &[&[&str]] = &[
     &["totals"],
     &["summary"],
     &["overview"],
+    &["summarize"],
+    &["summarise"],
+    &["recap"],
     &["performance"],
     &["analysis"],
     &["analyze"],
@@ -1237,8 +1278,19 @@ pub const SUMMARY_PHRASES: &[&[&str]] = &[
     &["training", "enough"],
     &["training", "more", "or", "less"],
     &["my", "recent", "training"],
+    &["my", "week"],
     &["training", "going"],
     &["training", "looking"],
+];
+
+/// "Training" naming the activities themselves ("my recent training activities"),
+/// not how training is going: taken before the summary phrases.
+pub const TRAINING_NOUNS: &[&[&str]] = &[
+    &["training", "activities"],
+    &["training", "activity"],
+    &["training", "sessions"],
+    &["training", "session"],
+    &["training", "workouts"],
 ];
 
 /// Before a distance goal: "how close am I to 100 km", "how far am I from 2000 km".
@@ -1275,6 +1327,17 @@ pub const TREND_WORDS: &[&[&str]] = &[
     &["improve"],
     &["changed"],
     &["evolved"],
+];
+
+/// Asking how regularly one trains: activities per week, charted, with the weeks that
+/// had any counted ("how consistent have I been with running", "am I regular").
+pub const CONSISTENCY_WORDS: &[&[&str]] = &[
+    &["consistent"],
+    &["consistently"],
+    &["consistency"],
+    &["regular"],
+    &["regularly"],
+    &["regularity"],
 ];
 
 /// A series per weekday, sport, week, month or year; the first group matched wins.
@@ -1405,6 +1468,7 @@ pub const GROUP_PHRASES: &[(GroupBy, &[&[&str]])] = &[
             &["annually"],
             &["year", "by", "year"],
             &["year", "over", "year"],
+            &["over", "the", "years"],
         ],
     ),
 ];
@@ -1738,7 +1802,8 @@ mod tests {
         assert_eq!(words("on 2024-03-03!"), ["on", "2024-03-03"]);
         assert_eq!(words("21.1 km, 1,500 m"), ["21.1", "km", "1500", "m"]);
         assert_eq!(words("March 3rd"), ["march", "3"]);
-        assert_eq!(words("New Year's Day"), ["new", "years", "day"]);
+        assert_eq!(words("New Year's Day"), ["new", "year", "day"]);
+        assert_eq!(words("last week's rides"), ["last", "week", "rides"]);
         assert_eq!(words("'; drop table x; --"), ["drop", "table", "x"]);
         let t = Tokens::new("runs named \"Central Park\" please");
         assert_eq!(t.quoted, ["Central Park"]);

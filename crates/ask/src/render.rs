@@ -1013,6 +1013,21 @@ impl Renderer<'_> {
                 text.push_str(&format!(" ({} {} in all)", n_all, self.noun(n_all)));
             }
             text.push('.');
+            // How regular: the calendar weeks or months that had anything at all.
+            if metric == Metric::Count
+                && matches!(group, GroupBy::Week | GroupBy::Month)
+                && rows.len() > 1
+                && !more
+            {
+                let active = rows
+                    .iter()
+                    .filter(|r| num(r, "value").is_some_and(|v| v > 0.0))
+                    .count();
+                text.push_str(&format!(
+                    " Active in {} {unit}s.",
+                    bold(&format!("{active} of {}", rows.len()))
+                ));
+            }
         } else if text.ends_with(';') {
             text.pop();
             text.push('.');

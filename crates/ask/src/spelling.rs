@@ -42,12 +42,20 @@ pub fn correction(word: &str) -> Option<&'static str> {
     {
         return None;
     }
-    let max = if letters >= LONG_WORD { 2 } else { 1 };
+    // Two edits only between long words: "insights" is two from "nights", which is
+    // another word, not a slip.
+    let max = |k: &str| {
+        if letters.min(k.len()) >= LONG_WORD {
+            2
+        } else {
+            1
+        }
+    };
     let close: Vec<(usize, &'static str)> = known()
         .iter()
-        .filter(|k| k.len() >= MIN_LETTERS && k.len().abs_diff(word.len()) <= max)
+        .filter(|k| k.len() >= MIN_LETTERS && k.len().abs_diff(word.len()) <= max(k))
         .map(|k| (edits(word.as_bytes(), k.as_bytes()), *k))
-        .filter(|(n, _)| *n <= max)
+        .filter(|(n, k)| *n <= max(k))
         .collect();
     // The closest, when one word alone is that close ("elevaton" is one edit from
     // "elevation", two from "elevations").

@@ -199,9 +199,9 @@ fn item_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> {
         } else {
             Some((12, 25, "Christmas Day", 1))
         }
-    } else if t.seq_at(i, &["new", "years", "day"]) {
+    } else if t.seq_at(i, &["new", "year", "day"]) || t.seq_at(i, &["new", "years", "day"]) {
         Some((1, 1, "New Year's Day", 3))
-    } else if t.seq_at(i, &["new", "years", "eve"]) {
+    } else if t.seq_at(i, &["new", "year", "eve"]) || t.seq_at(i, &["new", "years", "eve"]) {
         Some((12, 31, "New Year's Eve", 3))
     } else {
         None
@@ -257,7 +257,109 @@ fn item_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> {
         let r = DateRange::year(y)?;
         return Some((Item::Range(r, format!("in {y}")), i + 1));
     }
-    relative_at(t, i, today)
+    season_at(t, i, today)
+        .or_else(|| ago_at(t, i, today))
+        .or_else(|| relative_at(t, i, today))
+}
+
+/// Seasons by name and the month each begins in: the meteorological seasons of the
+/// northern hemisphere, where most athletes are. The label gives the dates, so an
+/// athlete elsewhere sees which months were read.
+const SEASONS: &[(&str, u32)] = &[
+    ("spring", 3),
+    ("summer", 6),
+    ("autumn", 9),
+    ("fall", 9),
+    ("winter", 12),
+];
+
+/// "this spring", "last summer", "winter 2024", "the autumn of 2023": three months.
+/// Without a year, the most recent season of that name that has begun; "last" passes
+/// over one still under way.
+fn season_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> {
+    let lead = t.is_any(i, &["this", "last", "past", "previous"]);
+    let j = if lead { i + 1 } else { i };
+    let name = t.free(j)?;
+    let &(name, first_month) = SEASONS.iter().find(|(n, _)| *n == name)?;
+    let begins = |year: i32| NaiveDate::from_ymd_opt(year, first_month, 1);
+    let (year, next) = if let Some(y) = year_at(t, j + 1) {
+        (y, j + 2)
+    } else if t.is(j + 1, "of")
+        && let Some(y) = year_at(t, j + 2)
+    {
+        (y, j + 3)
+    } else {
+        // "fall" alone is more often the verb: a season only after a lead or "the".
+        let after_the = j > 0 && t.is(j - 1, "the");
+        if name == "fall" && !lead && !after_the {
+            return None;
+        }
+        let latest = if begins(today.year())? <= today {
+            today.year()
+        } else {
+            today.year() - 1
+        };
+        let latest_ends = begins(latest)?.checked_add_months(chrono::Months::new(3))?;
+        let passed_over = t.is_any(i, &["last", "past", "previous"]) && today < latest_ends;
+        (if passed_over { latest - 1 } else { latest }, j + 1)
+    };
+    let start = begins(year)?;
+    let range = DateRange::new(start, start.checked_add_months(chrono::Months::new(3))?)?;
+    let season = if first_month == 12 {
+        format!("{name} {year}/{:02}", (year + 1) % 100)
+    } else {
+        format!("{name} {year}")
+    };
+    Some((
+        Item::Range(range, format!("in {season} ({})", span_label(range))),
+        next,
+    ))
+}
+
+/// "3 days ago" (that day), "two weeks ago" (that calendar week), "a month ago",
+/// "a year ago" (that calendar month or year).
+fn ago_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> {
+    if !t.is(i + 2, "ago") {
+        return None;
+    }
+    let n = match t.number(i) {
+        Some(n) if n.fract() == 0.0 && (1.0..=1000.0).contains(&n) => n as u32,
+        _ if t.is_any(i, &["a", "an", "one"]) => 1,
+        _ => return None,
+    };
+    let back = |months: u32| today.checked_sub_months(chrono::Months::new(months));
+    let unit = t.free(i + 1)?;
+    let (range, what) = match unit {
+        "day" | "days" => {
+            let d = today.checked_sub_days(Days::new(u64::from(n)))?;
+            (DateRange::day(d), day_label(d))
+        }
+        "week" | "weeks" => {
+            let r = DateRange::week_of(today.checked_sub_days(Days::new(u64::from(n) * 7))?);
+            (r, format!("the week {}", span_label(r)))
+        }
+        "month" | "months" => {
+            let r = DateRange::month_of(back(n)?);
+            (
+                r,
+                format!("{} {}", month_name(r.start.month()), r.start.year()),
+            )
+        }
+        "year" | "years" => {
+            let r = DateRange::year_of(back(n.checked_mul(12)?)?);
+            (r, r.start.year().to_string())
+        }
+        _ => return None,
+    };
+    let unit = if n == 1 {
+        unit.trim_end_matches('s')
+    } else {
+        unit
+    };
+    Some((
+        Item::Range(range, format!("{n} {unit} ago ({what})")),
+        i + 3,
+    ))
 }
 
 fn day_month(t: &Tokens, today: NaiveDate, m: u32, d: u32, next: usize) -> (Item, usize) {
@@ -376,6 +478,14 @@ fn relative_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> 
         return Some((item, i + 2));
     }
     None
+}
+
+/// The last `n` weeks up to today, as "in the last 12 weeks" reads.
+pub fn last_weeks(today: NaiveDate, n: u32) -> Period {
+    Period::Range {
+        range: DateRange::last_n_days(today, n.saturating_mul(7)),
+        label: format!("in the last {n} weeks"),
+    }
 }
 
 /// "16 Nov – 22 Nov 2026".
@@ -688,6 +798,24 @@ mod tests {
         assert_eq!(range("yesterday"), r("2026-11-28", "2026-11-29"));
         assert_eq!(range("last tuesday"), r("2026-11-24", "2026-11-25"));
         assert_eq!(range("christmas 2024"), r("2024-12-25", "2024-12-26"));
+        // Seasons: the most recent that has begun; "last" passes over one under way.
+        assert_eq!(range("this spring"), r("2026-03-01", "2026-06-01"));
+        assert_eq!(range("last summer"), r("2026-06-01", "2026-09-01"));
+        assert_eq!(range("last autumn"), r("2025-09-01", "2025-12-01"));
+        assert_eq!(range("in the fall"), r("2026-09-01", "2026-12-01"));
+        assert_eq!(range("this winter"), r("2025-12-01", "2026-03-01"));
+        assert_eq!(range("summer 2024"), r("2024-06-01", "2024-09-01"));
+        assert_eq!(range("the winter of 2023"), r("2023-12-01", "2024-03-01"));
+        assert_eq!(
+            one("last summer").label(),
+            "in summer 2026 (1 Jun 2026 to 31 Aug 2026)"
+        );
+        // So long ago: a day, a calendar week, month or year.
+        assert_eq!(range("3 days ago"), r("2026-11-26", "2026-11-27"));
+        assert_eq!(range("two weeks ago"), r("2026-11-09", "2026-11-16"));
+        assert_eq!(range("a month ago"), r("2026-10-01", "2026-11-01"));
+        assert_eq!(range("a year ago"), r("2025-01-01", "2026-01-01"));
+        assert_eq!(one("3 days ago").label(), "3 days ago (26 Nov 2026)");
         assert!(matches!(
             one("on christmas day"),
             Period::EveryYear {

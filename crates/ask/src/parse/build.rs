@@ -81,8 +81,12 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     }
     // A unit says what to measure in "how many km", "km per week", "longest in km",
     // but "my walks in miles" is a list shown in miles.
-    let quantity =
-        p.count_words || p.how_much || p.group.is_some() || p.compare || p.aggregation.is_some();
+    let quantity = p.count_words
+        || p.how_much
+        || p.group.is_some()
+        || p.compare
+        || p.aggregation.is_some()
+        || (p.unit_as_measure && !p.list_verb);
     let mut metric = p.metric.or(p.unit_metric.filter(|_| quantity));
     // "How much did I run / ride / swim": how far (the answer gives the count beside
     // it); across sports, where distances do not add up, how long.
@@ -134,6 +138,27 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     // "which month did I run the most": totals per group, the top one named.
     if p.most && p.group.is_some() {
         p.aggregation = Some(Aggregation::Total);
+    }
+    if p.consistency && p.periods.is_empty() && !p.all_time {
+        p.periods.push(time::last_weeks(today, CONSISTENCY_WEEKS));
+    }
+    // "how was my run?", "show me my ride": one activity, the latest, when nothing
+    // else says which.
+    if p.my_one
+        && p.periods.is_empty()
+        && !p.all_time
+        && p.aggregation.is_none()
+        && metric.is_none()
+        && p.order.is_none()
+        && p.limit.is_none()
+        && !p.count_words
+        && p.group.is_none()
+        && !p.compare
+        && !p.stats
+        && !p.summary
+    {
+        p.order = Some(Order::Newest);
+        p.limit = Some(1);
     }
     let aggregation = if let Some(Aggregation::Streak) = p.aggregation {
         Aggregation::Streak
@@ -440,6 +465,9 @@ pub(super) fn set_periods(
         plan.compare.clear();
     }
 }
+
+/// How many weeks back "how consistent have I been" looks without a period.
+const CONSISTENCY_WEEKS: u32 = 12;
 
 /// A chart needs a series: months for long spans, weeks for short ones.
 pub(super) fn default_group(period: &Period) -> GroupBy {

@@ -29,6 +29,13 @@ struct Parts {
     units: Option<Units>,
     /// A distance or elevation unit was named outside a threshold ("how many km").
     unit_metric: Option<Metric>,
+    /// That unit stands for the measure ("km last week"), not after "in".
+    unit_as_measure: bool,
+    /// "my run", "my ride": one activity of the sport, in the singular.
+    my_one: bool,
+    /// "how consistent have I been": activities per week, over recent weeks unless
+    /// the question gives a period.
+    consistency: bool,
     metric: Option<Metric>,
     aggregation: Option<Aggregation>,
     /// "how many", "number of": a count unless a metric is named.
@@ -219,7 +226,13 @@ fn read(question: &str, ctx: &Context) -> Parsed {
             plan: None,
         };
     }
+    let small_talk = lexicon::SMALL_TALK.iter().any(|s| t.has_seq(s));
     let parts = read_parts(&mut t, ctx);
+    if small_talk && !parts.has_core() {
+        return Parsed::Unsupported {
+            text: lexicon::SMALL_TALK_REPLY.into(),
+        };
+    }
     let unused = t.unused_phrases();
     let parsed = match &ctx.previous {
         // After a question asked back, a reply that only narrows completes it ("for runs").
@@ -332,6 +345,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
         how_much: t.has_seq(&["how", "much"]),
         ..Parts::default()
     };
+    t.take_any_seq(lexicon::TRAINING_NOUNS);
     p.summary = t.take_any_seq(lexicon::SUMMARY_PHRASES);
     let faster = t.has_any(&["faster", "slower"]);
     if t.take_any_seq(lexicon::TREND_WORDS) {
@@ -375,7 +389,10 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     {
         p.earlier = time::take_step_back(t);
     }
-    p.compare = t.take_any_seq(lexicon::COMPARE_WORDS);
+    // "compare this month vs last month": one comparison, however many words ask it.
+    while t.take_any_seq(lexicon::COMPARE_WORDS) {
+        p.compare = true;
+    }
     if p.compare || p.periods.len() >= 2 {
         t.take_any_seq(lexicon::COMPARE_DIRECTION);
     }
@@ -388,6 +405,11 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     // "did I work out": any activity, never the sport type Workout that the two words
     // would spell together.
     let worked_out = t.take_any_seq(lexicon::WORK_OUT_PHRASES);
+    p.my_one = (0..t.len()).any(|i| {
+        t.is(i, "my")
+            && lexicon::sport_at(t, i + 1)
+                .is_some_and(|(s, n)| n == 1 && t.word(i + 1) == Some(s.singular.as_str()))
+    });
     let first_named = (0..t.len())
         .find_map(|i| lexicon::sport_at(t, i))
         .map(|(s, _)| s);

@@ -22,6 +22,11 @@ pub(super) fn read_group_and_chart(t: &mut Tokens, p: &mut Parts) {
             }
         }
     }
+    if t.take_any_seq(lexicon::CONSISTENCY_WORDS) {
+        p.consistency = true;
+        p.group = p.group.or(Some(GroupBy::Week));
+        p.chart = Some(ChartKind::Bar);
+    }
     let mut split = false;
     while t.take_any_seq(lexicon::GROUP_NOUNS) {
         split = true;
@@ -421,6 +426,10 @@ pub(super) fn read_units(t: &mut Tokens, p: &mut Parts) {
         p.units = Some(units);
         if p.unit_metric.is_none() {
             p.unit_metric = metric;
+            // "km last week", "miles on my shoes": the unit is what is asked for;
+            // "my walks in miles" only says how to show them.
+            p.unit_as_measure =
+                metric.is_some() && !i.checked_sub(1).is_some_and(|k| t.is(k, "in"));
         }
         t.take(i, 1);
     }
@@ -503,6 +512,9 @@ pub(super) fn read_metric(t: &mut Tokens, p: &mut Parts) {
     for (metric, phrases) in lexicon::METRIC_PHRASES {
         if phrases.iter().any(|ph| t.take_seq(ph)) {
             p.metric = Some(*metric);
+            // The same measure named twice ("how much elevation did I climb",
+            // "mileage and distance"): one reading.
+            while phrases.iter().any(|ph| t.take_seq(ph)) {}
             break;
         }
     }
