@@ -72,6 +72,8 @@ pub fn compile(plan: &Plan, ctx: &Context) -> Query {
     let filters = filter_conditions(plan, &mut b);
     let sql = if plan.aggregation == Aggregation::Streak {
         streak_sql(plan, filters, &mut b)
+    } else if plan.aggregation == Aggregation::RestDays {
+        rest_days_sql(plan, filters, ctx, &mut b)
     } else if plan.summary {
         let sides = summary_periods(ctx.today)
             .iter()
@@ -546,6 +548,34 @@ fn streak_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
          SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days, \
          (SELECT count(*) FROM d) AS active_days FROM g GROUP BY island \
          ORDER BY count(*) DESC, max(day) DESC LIMIT 1) r",
+        conds.join(" AND ")
+    )
+}
+
+/// Every finished day of the period (all time: from the first activity), each with
+/// whether it had an activity: counted, and the latest day without one. The series'
+/// column is named like the activities' so the period's own condition applies to it.
+fn rest_days_sql(plan: &Plan, conds: Vec<String>, ctx: &Context, b: &mut Binds) -> String {
+    let today = b.add(Bind::Timestamp(midnight(ctx.today)));
+    let (lo, hi) = match &plan.period {
+        Period::Range { range, .. } => (
+            b.add(Bind::Timestamp(midnight(range.start))),
+            format!(
+                "least({}, {today})",
+                b.add(Bind::Timestamp(midnight(range.end)))
+            ),
+        ),
+        _ => ("(SELECT min(day) FROM d)::timestamp".into(), today),
+    };
+    let within = period_condition(&plan.period, b).unwrap_or_else(|| "TRUE".into());
+    format!(
+        "WITH d AS (SELECT DISTINCT start_date_local::date AS day FROM activities WHERE {}), \
+         s AS (SELECT start_date_local::date AS day FROM generate_series({lo}, \
+         {hi} - interval '1 day', interval '1 day') AS g(start_date_local) WHERE {within}) \
+         SELECT coalesce(json_agg(r), '[]'::json)::text AS result FROM (\
+         SELECT count(*) AS days, count(*) FILTER (WHERE d.day IS NULL) AS rest_days, \
+         max(s.day) FILTER (WHERE d.day IS NULL) AS last_rest, min(s.day) AS first_day, \
+         max(s.day) AS last_day FROM s LEFT JOIN d USING (day)) r",
         conds.join(" AND ")
     )
 }

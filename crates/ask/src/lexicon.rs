@@ -1329,6 +1329,17 @@ pub const TREND_WORDS: &[&[&str]] = &[
     &["evolved"],
 ];
 
+/// Days without activity ("when was my last rest day", "days off this month").
+pub const REST_DAY_PHRASES: &[&[&str]] = &[
+    &["rest", "days"],
+    &["rest", "day"],
+    &["days", "off"],
+    &["day", "off"],
+    &["off", "days"],
+    &["recovery", "days"],
+    &["recovery", "day"],
+];
+
 /// Asking how regularly one trains: activities per week, charted, with the weeks that
 /// had any counted ("how consistent have I been with running", "am I regular").
 pub const CONSISTENCY_WORDS: &[&[&str]] = &[

@@ -122,6 +122,9 @@ pub enum Aggregation {
     List,
     /// The longest run of consecutive days with at least one activity.
     Streak,
+    /// The days of the period with no activity: how many, and the latest. Today is
+    /// not over, so it is never counted.
+    RestDays,
 }
 
 /// Date order of a list.

@@ -185,6 +185,7 @@ fn measure(plan: &Plan) -> String {
     }
     match plan.aggregation {
         Aggregation::Streak => "longest streak of active days".into(),
+        Aggregation::RestDays => "rest days (days without one)".into(),
         Aggregation::Total if metric == Metric::Count => "count".into(),
         Aggregation::Total if plan.group.is_some() || !plan.compare.is_empty() => {
             format!("total {}", metric.noun())

@@ -42,6 +42,8 @@ pub fn render(plan: &Plan, rows: &Value, ctx: &Context) -> Answer {
     };
     let mut answer = if plan.aggregation == Aggregation::Streak {
         r.streak(rows)
+    } else if plan.aggregation == Aggregation::RestDays {
+        r.rest_days(rows.first(), ctx.today)
     } else if plan.summary {
         r.summary(rows)
     } else if !plan.compare.is_empty() || !plan.compare_sides.is_empty() {
@@ -1291,6 +1293,52 @@ impl Renderer<'_> {
             _ => "average",
         };
         format!("{how} {} of {}", metric.noun(), self.noun(2))
+    }
+
+    /// "**5** rest days this month (…), up to yesterday; the latest on **6 Dec 2026**."
+    fn rest_days(&self, row: Option<&Value>, today: NaiveDate) -> Answer {
+        let get = |k: &str| row.and_then(|r| num(r, k)).unwrap_or(0.0) as i64;
+        let (days, rest) = (get("days"), get("rest_days"));
+        let without = format!("days with no {}", self.noun(2));
+        let when = phrase(&[self.period()]);
+        let when = if when.is_empty() {
+            "since your first one".to_string()
+        } else {
+            when
+        };
+        if days == 0 {
+            return Answer::text(format!(
+                "There are no finished days {when} to count rest days in ({without})."
+            ));
+        }
+        let day = |k: &str| {
+            row.map(|r| text_of(r, k))
+                .and_then(|t| t.parse::<NaiveDate>().ok())
+        };
+        let so_far = match &self.plan.period {
+            Period::Range { range, .. } if range.end > today => ", up to yesterday",
+            Period::All => ", up to yesterday",
+            _ => "",
+        };
+        // All time starts at the first activity: say when that was.
+        let span = match (&self.plan.period, day("first_day")) {
+            (Period::All, Some(first)) => format!(" from {}", day_label(first)),
+            _ => String::new(),
+        };
+        if rest == 0 {
+            return Answer::text(format!(
+                "No rest days {when}: you were active on all {} days{span}{so_far}.",
+                bold(&format::group_thousands(days))
+            ));
+        }
+        let latest = day("last_rest").map(day_label).unwrap_or_default();
+        Answer::text(format!(
+            "{} rest day{} ({without}) {when}, out of {} days{span}{so_far}; the latest on {}.",
+            bold(&format::group_thousands(rest)),
+            if rest == 1 { "" } else { "s" },
+            format::group_thousands(days),
+            bold(&latest)
+        ))
     }
 
     fn streak(&self, rows: &[Value]) -> Answer {

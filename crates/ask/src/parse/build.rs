@@ -160,8 +160,9 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
         p.order = Some(Order::Newest);
         p.limit = Some(1);
     }
-    let aggregation = if let Some(Aggregation::Streak) = p.aggregation {
-        Aggregation::Streak
+    let aggregation = if let Some(a @ (Aggregation::Streak | Aggregation::RestDays)) = p.aggregation
+    {
+        a
     } else if (p.group.is_some() || p.compare) && metric.is_none() {
         // "which day do I run most", "runs per month": counts per group.
         metric = Some(Metric::Count);
@@ -231,7 +232,7 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
             }
             Metric::Distance
         }
-        (None, Aggregation::Total | Aggregation::Streak) => Metric::Count,
+        (None, Aggregation::Total | Aggregation::Streak | Aggregation::RestDays) => Metric::Count,
         (None, _) => Metric::Distance,
     };
     let mut plan = Plan::new(metric, aggregation);

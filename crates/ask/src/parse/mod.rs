@@ -372,6 +372,20 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     if t.take_any_seq(lexicon::STREAK_PHRASES) {
         p.aggregation = Some(Aggregation::Streak);
     }
+    // "when was my last rest day", "how many rest days": one answer gives both.
+    for i in 0..t.len() {
+        if t.is_any(i, &["last", "latest"])
+            && lexicon::REST_DAY_PHRASES
+                .iter()
+                .any(|ph| t.seq_at(i + 1, ph))
+        {
+            t.take(i, 1);
+        }
+    }
+    if t.take_any_seq(lexicon::REST_DAY_PHRASES) {
+        p.aggregation = Some(Aggregation::RestDays);
+        t.take_any_seq(lexicon::COUNT_PHRASES);
+    }
     read_group_and_chart(t, &mut p);
     p.all_time = t.take_any_seq(lexicon::ALL_TIME_PHRASES);
     // Clock times and gear ids before dates: "after 9pm" is not "after 9 <month>", and

@@ -21,7 +21,9 @@ const WEEKDAYS: [&str; 7] = [
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figure {
-    /// count, sum, avg, max, min, streak, top_weekday, pct, remaining, top, top_value
+    /// count, sum, avg, max, min, streak, top_weekday, pct, remaining, top, top_value,
+    /// rest_days (days in [from, to) with none of the activities), last_rest (the
+    /// latest of those days)
     pub agg: String,
     /// distance, time, elapsed, elevation, pace, speed, hr, max_hr, cadence, power,
     /// kudos, calories, achievements
@@ -252,6 +254,7 @@ impl Figure {
                     .fold(f64::MAX, f64::min),
             ),
             "streak" => Some(f64::from(streak(&acts))),
+            "rest_days" => Some(self.rest_days(all)?.len() as f64),
             "pct" => {
                 let of = self.of.as_ref().ok_or("pct needs `of`")?;
                 let whole = of.activities(all).len();
@@ -265,7 +268,7 @@ impl Figure {
                 Some((goal - values.iter().sum::<f64>()).max(0.0))
             }
             "top_value" => Some(self.top_group(&acts)?.1),
-            "top" | "top_weekday" => None,
+            "top" | "top_weekday" | "last_rest" => None,
             other => return Err(format!("unknown figure aggregate {other}")),
         })
     }
@@ -321,6 +324,10 @@ impl Figure {
                 };
                 return Ok(vec![f.top_group(&self.activities(all))?.0]);
             }
+            "last_rest" => {
+                let last = self.rest_days(all)?.pop().ok_or("no rest day")?;
+                return Ok(vec![format::day(last)]);
+            }
             "top" => {
                 let (label, _) = self.top_group(&self.activities(all))?;
                 // Months and weeks are written as people write them: "Oct 2025".
@@ -330,7 +337,7 @@ impl Figure {
         }
         let v = self.number(all)?.unwrap_or(0.0);
         Ok(match self.agg.as_str() {
-            "count" | "streak" => vec![format::group_thousands(v.round() as i64)],
+            "count" | "streak" | "rest_days" => vec![format::group_thousands(v.round() as i64)],
             "pct" => vec![
                 format!("{}%", format::number(v, 0)),
                 format!("{}%", format::number(v, 1)),
@@ -340,6 +347,23 @@ impl Figure {
             }
             _ => vec![self.show(v, units)],
         })
+    }
+
+    /// The days in [from, to) on which none of the activities this figure keeps
+    /// started, oldest first.
+    fn rest_days(&self, all: &[Activity]) -> Result<Vec<NaiveDate>, String> {
+        let from = self.from.ok_or("rest days need `from`")?;
+        let to = self.to.ok_or("rest days need `to`")?;
+        let active: BTreeSet<NaiveDate> = self
+            .activities(all)
+            .iter()
+            .map(|a| a.start_date_local.date())
+            .collect();
+        Ok(from
+            .iter_days()
+            .take_while(|d| *d < to)
+            .filter(|d| !active.contains(d))
+            .collect())
     }
 
     /// The ids of the activities this figure covers.
