@@ -1329,6 +1329,17 @@ pub const TREND_WORDS: &[&[&str]] = &[
     &["evolved"],
 ];
 
+/// What usually happens: with "when", the most common weekday ("when do I usually
+/// ride"); with a measure, its average ("how far do I usually run").
+pub const USUAL_WORDS: &[&[&str]] = &[
+    &["typically"],
+    &["usually"],
+    &["normally"],
+    &["generally"],
+    &["mostly"],
+    &["tend", "to"],
+];
+
 /// Days without activity ("when was my last rest day", "days off this month").
 pub const REST_DAY_PHRASES: &[&[&str]] = &[
     &["rest", "days"],
@@ -1727,7 +1738,16 @@ const AGGREGATION_WORDS: &[(&[&str], AggWord)] = &[
         AggWord::Total,
     ),
     (
-        &["average", "avg", "mean", "typical", "typically", "usually"],
+        &[
+            "average",
+            "avg",
+            "mean",
+            "typical",
+            "typically",
+            "usually",
+            "normally",
+            "generally",
+        ],
         AggWord::Average,
     ),
     (&["best", "quickest"], AggWord::Best),

@@ -445,6 +445,19 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
         }
     }
     read_units(t, &mut p);
+    // "when do I usually ride (during the week)": which weekday, the most common.
+    let measured = lexicon::METRIC_PHRASES
+        .iter()
+        .any(|(_, phrases)| phrases.iter().any(|ph| t.has_seq(ph)));
+    if p.group.is_none()
+        && !measured
+        && t.has_any(&["when"])
+        && t.take_any_seq(lexicon::USUAL_WORDS)
+    {
+        t.take_any_seq(&[&["during", "the", "week"], &["in", "the", "week"]]);
+        p.group = Some(GroupBy::Weekday);
+        p.most = true;
+    }
     read_flags(t, &mut p);
     read_versus(t, &mut p);
     read_metric(t, &mut p);

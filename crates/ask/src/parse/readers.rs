@@ -518,8 +518,13 @@ pub(super) fn read_metric(t: &mut Tokens, p: &mut Parts) {
             break;
         }
     }
-    // "how far" is a total distance.
-    if p.metric == Some(Metric::Distance) && t.has_seq(&["how", "far"]) {
+    // "how far" is a total distance; "how far do I usually run" an average.
+    let usual = (0..t.len()).any(|i| {
+        t.free(i)
+            .and_then(lexicon::aggregation_word)
+            .is_some_and(|w| w == AggWord::Average)
+    });
+    if p.metric == Some(Metric::Distance) && t.has_seq(&["how", "far"]) && !usual {
         p.aggregation = p.aggregation.or(Some(Aggregation::Total));
     }
 }

@@ -476,3 +476,32 @@ fn a_declined_turn_leaves_no_context_and_days_replace_a_weekday() {
     };
     assert_eq!(p.filters.weekday, None);
 }
+
+#[test]
+fn usual_is_the_most_common_day_or_the_average() {
+    let p = plan("when do I typically ride during the week");
+    assert_eq!((p.group, p.metric), (Some(GroupBy::Weekday), Metric::Count));
+    assert_eq!(p.filters.weekend, None);
+    let p = plan("how far do I usually run");
+    assert_eq!(
+        (p.metric, p.aggregation),
+        (Metric::Distance, Aggregation::Average)
+    );
+    assert_eq!(plan("how far did I run").aggregation, Aggregation::Total);
+}
+
+#[test]
+fn rest_days_and_consistency() {
+    let p = plan("when was my last rest day");
+    assert_eq!((p.aggregation, p.limit), (Aggregation::RestDays, None));
+    let p = plan("rest days last week");
+    assert_eq!(p.aggregation, Aggregation::RestDays);
+    assert_eq!(p.period.label(), "last week (16 Nov 2026 to 22 Nov 2026)");
+    let p = plan("how consistent have I been with running");
+    assert_eq!((p.group, p.metric), (Some(GroupBy::Week), Metric::Count));
+    assert_eq!(p.period.label(), "in the last 12 weeks");
+    // One activity, the latest, when the question names one in the singular.
+    let p = plan("how was my ride?");
+    assert_eq!((p.order, p.limit), (Order::Newest, Some(1)));
+    assert_eq!(plan("my rides").limit, None);
+}
