@@ -352,6 +352,8 @@ const ASKING_VERBS: &[&str] = &[
     "calculate",
     "analyze",
     "analyse",
+    "look",
+    "looks",
     "looking",
     "considering",
     "organized",

@@ -187,6 +187,8 @@ fn measure(plan: &Plan) -> String {
         Aggregation::Streak => "longest streak of active days".into(),
         Aggregation::RestDays => "rest days (days without one)".into(),
         Aggregation::Total if metric == Metric::Count => "count".into(),
+        // Pace, heart rate and the like do not add up: side by side they are averages.
+        Aggregation::Total if !metric.is_additive() => format!("average {}", metric.noun()),
         Aggregation::Total if plan.group.is_some() || !plan.compare.is_empty() => {
             format!("total {}", metric.noun())
         }

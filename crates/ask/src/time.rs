@@ -410,6 +410,10 @@ fn relative_at(t: &Tokens, i: usize, today: NaiveDate) -> Option<(Item, usize)> 
         return Some((Item::Range(range, label), i + 3));
     }
     if t.is_any(i, &["this", "current"]) {
+        // "this morning": today; the part of the day is left for its own rule.
+        if t.is_any(i + 1, &["morning", "afternoon", "evening"]) {
+            return Some((r(DateRange::day(today), "today"), i + 1));
+        }
         // "this week's runs" arrives as "this weeks".
         let item = match t.free(i + 1)? {
             "week" | "weeks" => r(DateRange::this_week(today), "this week"),

@@ -458,6 +458,17 @@ pub(super) fn set_periods(
 ) {
     if compare && periods.len() >= 2 {
         periods.truncate(4);
+        // "this month vs last year": this month against the same month of last year,
+        // not against a whole year.
+        if let [a, Period::Range { range: year, .. }] = periods.as_mut_slice()
+            && let Some(same) = time::same_span_in_year(a, *year)
+        {
+            periods[1] = same;
+        } else if let [Period::Range { range: year, .. }, b] = periods.as_mut_slice()
+            && let Some(same) = time::same_span_in_year(b, *year)
+        {
+            periods[0] = same;
+        }
         time::fair(&mut periods, today);
         plan.compare = periods;
         plan.period = Period::All;

@@ -505,3 +505,19 @@ fn rest_days_and_consistency() {
     assert_eq!((p.order, p.limit), (Order::Newest, Some(1)));
     assert_eq!(plan("my rides").limit, None);
 }
+
+#[test]
+fn a_month_against_a_year_is_the_same_month_and_this_morning_is_today() {
+    let p = plan("compare my running mileage this month vs last year");
+    let labels: Vec<&str> = p.compare.iter().map(Period::label).collect();
+    assert_eq!(
+        labels,
+        [
+            "this month so far (1 Nov 2026 to 29 Nov 2026)",
+            "in November 2025 to the same point (1 Nov 2025 to 29 Nov 2025)"
+        ]
+    );
+    let p = plan("runs this morning");
+    assert_eq!(p.period.label(), "today");
+    assert!(p.filters.day_part.is_some());
+}
