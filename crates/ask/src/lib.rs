@@ -16,6 +16,7 @@
 pub mod answer;
 pub mod compile;
 pub mod lexicon;
+pub mod model_plan;
 pub mod parse;
 pub mod plan;
 pub mod read_as;

@@ -92,6 +92,28 @@ pub async fn run_query(
     questions::run(conn, athlete, &query.sql, params, timeout).await
 }
 
+/// Compiles `plan`, runs it for `athlete` and renders the answer with its SQL; a query
+/// over the time limit is an answer saying so.
+async fn answer_plan(
+    conn: &mut db::AsyncPgConnection,
+    athlete: AthleteId,
+    plan: &ask::Plan,
+    ctx: &Context,
+) -> Result<Answer, AskError> {
+    let query = ask::compile(plan, ctx);
+    match run_query(conn, athlete, &query, QUERY_TIMEOUT).await {
+        Ok(rows) => {
+            let mut answer = ask::render(plan, &rows, ctx);
+            answer.sql = Some(query.sql);
+            Ok(answer)
+        }
+        Err(e) if e.is_timeout() => Ok(Answer::text(
+            "That question took too long to answer. Try a shorter period or a single sport.",
+        )),
+        Err(e) => Err(AskError::Query(e)),
+    }
+}
+
 /// The athlete's time zone: their own, else their latest activity's, else UTC.
 pub async fn zone_of(
     conn: &mut db::pool::PooledConn,
@@ -153,22 +175,9 @@ pub async fn ask(
     let parsed = ask::parse(question, &ctx);
     // What the next turn builds on: the plan answered, or what was understood of a
     // question asked back.
-    let context_plan = parsed.context_plan();
+    let mut context_plan = parsed.context_plan();
     let answer = match parsed {
-        Parsed::Plan(plan) => {
-            let query = ask::compile(&plan, &ctx);
-            match run_query(&mut conn, athlete, &query, QUERY_TIMEOUT).await {
-                Ok(rows) => {
-                    let mut answer = ask::render(&plan, &rows, &ctx);
-                    answer.sql = Some(query.sql);
-                    answer
-                }
-                Err(e) if e.is_timeout() => Answer::text(
-                    "That question took too long to answer. Try a shorter period or a single sport.",
-                ),
-                Err(e) => return Err(AskError::Query(e)),
-            }
-        }
+        Parsed::Plan(plan) => answer_plan(&mut conn, athlete, &plan, &ctx).await?,
         // The model sees the whole question, never the part the engine understood.
         Parsed::NotUnderstood | Parsed::Partial { .. } if llm.is_some() => {
             let llm = llm.expect("checked above");
@@ -190,6 +199,13 @@ pub async fn ask(
             let consulted = llm::consult(llm, &prompt).await;
             conn = pool.get().await?;
             let mut answer = match consulted {
+                llm::Consulted::Plan(plan) => {
+                    let mut answer = answer_plan(&mut conn, athlete, &plan, &ctx).await?;
+                    answer.read_as = format!("{} · read by the language model", answer.read_as);
+                    // A follow-up builds on what the model read, as on any plan.
+                    context_plan = Some(plan);
+                    answer
+                }
                 llm::Consulted::Query(query) => {
                     llm::run(&mut conn, athlete, &query, QUERY_TIMEOUT).await
                 }

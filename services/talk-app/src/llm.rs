@@ -2,9 +2,12 @@
 //! does not understand and only when `LLM_BASE_URL` and `LLM_MODEL` are configured.
 //!
 //! The model (any OpenAI-compatible `/v1/chat/completions`, e.g. a local Ollama) sees
-//! the question, today's date, the athlete's units, a description of the `activities`
-//! relation and the conversation's recent questions — never a row of data. It answers
-//! with JSON holding one SQL query. That query must pass `db::guard`, then runs in the
+//! the question, today's date, the athlete's units, how the engine reads a few
+//! questions into its typed plan, a description of the `activities` relation and the
+//! conversation's recent questions — never a row of data. It answers with JSON holding
+//! a plan of the engine's own shape, read and bounded by `ask::model_plan` and compiled
+//! by the same compiler as every other question; only when it says no plan can express
+//! the question does it write one SQL query instead. That query must pass `db::guard`, then runs in the
 //! model sandbox (`db::questions::run_generated`: a role that reads only the athlete's
 //! own activity columns, capped in rows, cell length and bytes); the answer text is
 //! written by code from the result, not by the model. No database connection is held
@@ -61,13 +64,17 @@ impl LlmSettings {
     }
 }
 
-/// What the model proposes.
+/// What the model proposes: a plan of the engine's shape, or else a query.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Proposal {
+    /// The question read into the engine's plan (JSON of `ask::Plan`).
+    #[serde(default)]
+    pub plan: Option<serde_json::Value>,
     /// `text` for one figure, `table` for rows.
     #[serde(default)]
     pub kind: Option<String>,
-    /// One PostgreSQL SELECT over `activities`.
+    /// One PostgreSQL SELECT over `activities`, when no plan can express the question.
+    #[serde(default)]
     pub sql: String,
     /// Optional chart hint.
     #[serde(default)]
@@ -184,7 +191,7 @@ pub fn parse_proposal(content: &str) -> Result<Proposal, LlmError> {
         .unwrap_or(trimmed);
     let proposal: Proposal =
         serde_json::from_str(unfenced.trim()).map_err(|_| LlmError::Malformed)?;
-    if proposal.sql.trim().is_empty() {
+    if proposal.plan.is_none() && proposal.sql.trim().is_empty() {
         return Err(LlmError::Malformed);
     }
     Ok(proposal)
@@ -204,9 +211,18 @@ fn system_prompt(p: &Prompt<'_>) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let guide = ask::model_plan::guide(&ask::Context {
+        today: p.today,
+        units: p.units,
+        previous: None,
+    });
     format!(
-        "You write one PostgreSQL SELECT that answers an athlete's question about their own activities.\n\
+        "You read an athlete's question about their own activities into a plan, the JSON shape this engine answers from.\n\
          Today is {today}. The athlete prefers {units} units. Weeks start on Monday.\n\
+         How the engine reads some questions:\n{guide}\n\
+         Dates are local; a range's end is the first day after it. Sport types are Strava's sport_type values.\n\
+         If a plan of that shape can answer the question, reply with JSON only: {{\"plan\": {{...}}}}.\n\
+         Only if no plan can express it, write one PostgreSQL SELECT instead, as follows.\n\
          The only relation is `activities`, already limited to this athlete, with columns:\n\
          id bigint, name text, sport_type text (Strava sport_type such as Run, TrailRun, Ride, VirtualRide, Swim, Walk, Hike),\n\
          start_date timestamptz (UTC), start_date_local timestamp (athlete's local time; use it for dates),\n\
@@ -217,7 +233,7 @@ fn system_prompt(p: &Prompt<'_>) -> String {
          Use only that relation (CTEs allowed), only plain aggregate, math, text and date functions, no schema names.\n\
          Name result columns with their unit, e.g. distance_km. Return at most {GENERATED_ROW_CAP} rows.\n\
          Recent questions in this conversation:\n{recent}\n\
-         Reply with JSON only: {{\"kind\": \"text\" or \"table\", \"sql\": \"...\", \"chart\": null or {{\"kind\": \"bar\" or \"line\", \"x\": column, \"y\": [columns]}}}}",
+         Then reply with JSON only: {{\"kind\": \"text\" or \"table\", \"sql\": \"...\", \"chart\": null or {{\"kind\": \"bar\" or \"line\", \"x\": column, \"y\": [columns]}}}}",
         today = p.today,
     )
 }
@@ -233,6 +249,8 @@ pub struct CheckedQuery {
 /// Where consulting the model got to without the database.
 #[derive(Debug)]
 pub enum Consulted {
+    /// The question read into a plan, checked: compiled and run like any other.
+    Plan(ask::Plan),
     /// A query to run with [`run`].
     Query(CheckedQuery),
     /// Nothing to run: the answer already says why (no reply, refused by the guard).
@@ -252,6 +270,17 @@ pub async fn consult(llm: &LlmClient, prompt: &Prompt<'_>) -> Consulted {
             )));
         }
     };
+    if let Some(plan) = &proposal.plan {
+        return match ask::model_plan::from_model(plan) {
+            Ok(plan) => Consulted::Plan(plan),
+            Err(reason) => {
+                tracing::warn!(%reason, "model plan refused");
+                Consulted::Answer(Answer::unsupported(format!(
+                    "I could not use the language model's reading of that question: {reason}. Nothing was run. Try asking it another way."
+                )))
+            }
+        };
+    }
     let checked = if proposal.sql.chars().count() > MAX_GENERATED_SQL_CHARS {
         Err(format!(
             "it is longer than {MAX_GENERATED_SQL_CHARS} characters"
@@ -388,7 +417,7 @@ pub fn render(result: &GeneratedRows, proposal: &Proposal, sql: &str) -> Answer 
     }
     answer
         .text
-        .push_str("\n\n_Answered with a generated query; check the SQL below._");
+        .push_str("\n\n_Answered with a query the language model wrote (no plan of the engine fitted the question); check the SQL below._");
     answer.sql = Some(sql.to_owned());
     answer
 }
@@ -425,6 +454,7 @@ mod tests {
     #[test]
     fn says_what_the_caps_left_out() {
         let p = Proposal {
+            plan: None,
             kind: None,
             sql: "x".into(),
             chart: None,
@@ -475,6 +505,7 @@ mod tests {
     #[test]
     fn renders_a_single_value_as_text_and_rows_as_a_table() {
         let p = Proposal {
+            plan: None,
             kind: None,
             sql: "x".into(),
             chart: None,

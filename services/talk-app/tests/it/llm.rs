@@ -89,6 +89,7 @@ async fn generated_sql_runs_scoped_to_the_asking_athlete() {
         "{text}"
     );
     assert!(answer["sql"].as_str().unwrap().contains("count(*)"));
+    assert!(text.contains("query the language model wrote"), "{text}");
 
     // The model saw the question and the schema, never a row.
     let requests = fake.requests();
@@ -381,4 +382,64 @@ async fn overlong_model_replies_and_queries_are_refused_unrun() {
         "{} bytes",
         answer.to_string().len()
     );
+}
+
+/// The plan the engine reads `question` as today, as the model would send it.
+fn plan_of(question: &str) -> Value {
+    let ctx = ask::Context {
+        today: chrono::Utc::now().date_naive(),
+        units: domain::Units::Metric,
+        previous: None,
+    };
+    match ask::parse(question, &ctx) {
+        ask::Parsed::Plan(plan) => serde_json::to_value(plan).unwrap(),
+        other => panic!("{question}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_plan_from_the_model_is_compiled_and_answered_like_the_engines_own() {
+    let plan = plan_of("how many runs this year");
+    let (app, fake, cookie) =
+        start(vec![Reply::Content(json!({ "plan": plan }).to_string())]).await;
+    let read = ask(&app, &cookie, ODD_QUESTION).await;
+    let own = ask(&app, &cookie, "how many runs this year").await;
+    assert_eq!(read["kind"], "text");
+    assert_eq!(read["text"], own["text"], "{read}");
+    assert_eq!(read["sql"], own["sql"], "the same compiler, the same query");
+    assert_eq!(
+        read["read_as"].as_str().unwrap(),
+        format!(
+            "{} · read by the language model",
+            own["read_as"].as_str().unwrap()
+        )
+    );
+    // The model was shown how the engine reads questions, and no activity data.
+    let sent = fake.requests()[0].to_string();
+    assert!(sent.contains("how many runs did I do in November 2023") && sent.contains("plan: {"));
+    assert!(!sent.contains("Morning Run"));
+}
+
+#[tokio::test]
+async fn a_plan_reaching_past_the_shape_or_its_bounds_is_refused_and_runs_nothing() {
+    let mut other = plan_of("how many runs this year");
+    other["athlete_id"] = json!(OTHER.get());
+    let mut huge = plan_of("my 5 longest rides this year");
+    huge["limit"] = json!(1_000_000);
+    let (app, _fake, cookie) = start(vec![
+        Reply::Content(json!({ "plan": other }).to_string()),
+        Reply::Content(json!({ "plan": huge }).to_string()),
+        Reply::Content(json!({ "plan": { "metric": "vibes" } }).to_string()),
+    ])
+    .await;
+    for words in ["“athlete_id”", "more than 200 activities", "not a plan"] {
+        let answer = ask(&app, &cookie, ODD_QUESTION).await;
+        assert_eq!(answer["kind"], "unsupported", "{answer}");
+        let text = answer["text"].as_str().unwrap();
+        assert!(
+            text.contains(words) && text.contains("Nothing was run"),
+            "{text}"
+        );
+        assert!(answer["sql"].is_null(), "{answer}");
+    }
 }
