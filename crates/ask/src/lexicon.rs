@@ -1508,7 +1508,6 @@ pub const CHART_WORDS: &[&[&str]] = &[
     &["plot"],
     &["visualise"],
     &["visualize"],
-    &["histogram"],
     &["bar"],
     &["bars"],
 ];

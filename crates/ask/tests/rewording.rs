@@ -29,6 +29,10 @@ const SETS: &[(&str, &str)] = &[
         "questions_unhandled",
         include_str!("../../../services/talk-app/tests/questions_unhandled.json"),
     ),
+    (
+        "questions_wild",
+        include_str!("../../../services/talk-app/tests/questions_wild.json"),
+    ),
 ];
 
 fn ctx() -> Context {

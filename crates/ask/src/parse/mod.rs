@@ -239,6 +239,8 @@ fn read(question: &str, ctx: &Context) -> Parsed {
         Some(prev) if parts.is_follow_up() || (prev.asked_back && !parts.has_core()) => {
             follow_up(prev, parts, ctx.today)
         }
+        // "what about 2024?" with nothing before it: there is no answer to build on.
+        None if parts.follow_up_lead && !parts.has_core() => nothing_before(parts, ctx.today),
         _ if !parts.has_core() && !parts.has_narrowing() && !parts.list_verb => {
             Parsed::NotUnderstood
         }
@@ -316,6 +318,28 @@ fn respelt(mut parsed: Parsed, respelt: &[(String, String)]) -> Parsed {
     parsed
 }
 
+/// A follow-up with no earlier answer ("what about 2024?" first in a conversation):
+/// asked back with whole questions for the period it names.
+fn nothing_before(parts: Parts, today: NaiveDate) -> Parsed {
+    let plan = match build(parts, today) {
+        Parsed::Plan(plan) => plan,
+        other => return other,
+    };
+    let when = plan.period.label().to_string();
+    let ask = |q: &str| [q, when.as_str()].join(" ").trim().to_string();
+    Parsed::Clarify {
+        text:
+            "There is no earlier answer here to build on. What would you like to know? For example:"
+                .into(),
+        options: vec![
+            ask("how many activities"),
+            ask("how far did I run"),
+            ask("my rides"),
+        ],
+        plan: Some(plan),
+    }
+}
+
 /// The sport of "that ride", "this run" (one activity pointed at), in its singular.
 fn demonstrative_activity(t: &Tokens) -> Option<String> {
     (0..t.len()).find_map(|i| {
@@ -364,6 +388,14 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
             "overview",
             "volume",
         ]);
+    // "analyse my run from last month": that run itself, not the totals.
+    let one_named = (0..t.len()).any(|i| {
+        lexicon::sport_at(t, i)
+            .is_some_and(|(s, n)| n == 1 && t.word(i) == Some(s.singular.as_str()))
+    });
+    if one_named {
+        t.take_any_seq(&[&["analyze"], &["analyse"], &["analysis"]]);
+    }
     while t.take_any_seq(lexicon::STATS_WORDS) {
         p.stats = true;
     }

@@ -423,6 +423,13 @@ pub(super) fn read_units(t: &mut Tokens, p: &mut Parts) {
                 _ => continue,
             },
         };
+        // Metres are a climb or a swim's length: with swims named, the distance.
+        let metric = metric.or_else(|| {
+            (units == Units::Metric
+                && lexicon::CLIMB_UNITS.contains(&w)
+                && p.filters.family() == Some(SportFamily::Swim))
+            .then_some(Metric::Distance)
+        });
         p.units = Some(units);
         if p.unit_metric.is_none() {
             p.unit_metric = metric;

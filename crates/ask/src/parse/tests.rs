@@ -521,3 +521,20 @@ fn a_month_against_a_year_is_the_same_month_and_this_morning_is_today() {
     assert_eq!(p.period.label(), "today");
     assert!(p.filters.day_part.is_some());
 }
+
+#[test]
+fn a_follow_up_with_nothing_before_it_asks_what_is_meant() {
+    let Parsed::Clarify {
+        options,
+        plan: understood,
+        ..
+    } = parse("what about 2024?", &ctx())
+    else {
+        panic!("no earlier answer");
+    };
+    assert_eq!(options[0], "how many activities in 2024");
+    assert_eq!(understood.unwrap().period.label(), "in 2024");
+    // "analyse my run": the run, not the totals; metres of a swim are its distance.
+    assert_eq!(plan("analyze today's run").aggregation, Aggregation::List);
+    assert_eq!(plan("metres in the pool").metric, Metric::Distance);
+}
