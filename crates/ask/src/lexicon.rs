@@ -1259,7 +1259,6 @@ pub const STATS_WORDS: &[&[&str]] = &[
     &["analyze"],
     &["analyse"],
     &["volume"],
-    &["mileage"],
     &["numbers"],
 ];
 

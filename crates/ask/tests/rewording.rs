@@ -92,6 +92,45 @@ fn keeping(q: &str) -> Vec<String> {
         outside_quotes(b, str::to_lowercase),
         format!("{}?", outside_quotes(b, str::to_uppercase)),
     ]
+    .into_iter()
+    .chain(synonyms(q))
+    .collect()
+}
+
+/// Words athletes use for the same thing, as (word in a question, another word for
+/// it): each question holding the first is also asked with the second.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("distance", "mileage"),
+    ("elevation", "climbing"),
+    ("elevation gain", "vert"),
+    ("kilometres", "km"),
+    ("kilometers", "kms"),
+    ("miles", "mi"),
+    ("activities", "workouts"),
+    ("did I do", "did I log"),
+    ("did I do", "did I get in"),
+    ("have I done", "have I logged"),
+    ("how many", "how many total"),
+    ("show me", "give me"),
+    ("last year", "last year's"),
+];
+
+/// `q` with each synonym of a word it holds put in its place, one at a time.
+fn synonyms(q: &str) -> Vec<String> {
+    let lower = q.to_lowercase();
+    SYNONYMS
+        .iter()
+        .filter_map(|(from, to)| {
+            let at = lower.match_indices(from).find(|(i, _)| {
+                let before = lower[..*i].chars().last();
+                let after = lower[i + from.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })?;
+            let i = at.0;
+            Some(format!("{}{to}{}", &q[..i], &q[i + from.len()..]))
+        })
+        .collect()
 }
 
 /// `q` with `change` applied to the text outside double quotes.
