@@ -218,6 +218,10 @@ fn filter_conditions(plan: &Plan, b: &mut Binds) -> Vec<String> {
             b.add(Bind::Float(hi))
         ));
     }
+    if let Some(m) = f.marked {
+        // Fixed codes, never user text.
+        c.push(format!("workout_type IN ({})", m.codes()));
+    }
     let op = |cmp: Cmp| match cmp {
         Cmp::AtLeast => ">=",
         Cmp::AtMost => "<=",

@@ -334,6 +334,8 @@ const LIGHT_VERBS: &[&str] = &[
     "happened",
     "lasted",
     "lasting",
+    "marked",
+    "tagged",
 ];
 
 /// Verbs of asking and showing: every answer is shown, whichever is used.
@@ -1567,6 +1569,10 @@ pub const KM_WORDS: &[&str] = &["km", "kilometre", "kilometer"];
 
 /// "race" after a race distance, used along with it.
 pub const RACE_NOUNS: &[&str] = &["races", "race"];
+
+/// Activities marked as races on Strava ("list my races", "how many times have I
+/// raced"); after a race distance ("my 5k races") the distance reads them instead.
+pub const MARKED_RACE_WORDS: &[&[&str]] = &[&["races"], &["race"], &["raced"], &["racing"]];
 
 /// Words after which an activity name follows: "runs named Morning Loop".
 pub const NAME_LEADS: &[&str] = &["named", "called", "titled"];

@@ -356,6 +356,39 @@ pub struct Filters {
     /// Which gear: a Strava gear id, or none recorded.
     #[serde(default)]
     pub gear: Option<GearSel>,
+    /// What the athlete marked the activity as on Strava (its workout type).
+    #[serde(default)]
+    pub marked: Option<Marked>,
+}
+
+/// What Strava's workout type marks an activity as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Marked {
+    /// A race: a run or a ride marked as one.
+    Race,
+    /// A long run.
+    LongRun,
+}
+
+impl Marked {
+    /// Strava's `workout_type` codes for it (runs count from 0, rides from 10).
+    pub fn codes(self) -> &'static str {
+        match self {
+            Self::Race => "1, 11",
+            Self::LongRun => "2",
+        }
+    }
+
+    /// "race", "long runs".
+    pub fn noun(self, one: bool) -> &'static str {
+        match (self, one) {
+            (Self::Race, true) => "race",
+            (Self::Race, false) => "races",
+            (Self::LongRun, true) => "long run",
+            (Self::LongRun, false) => "long runs",
+        }
+    }
 }
 
 /// A window of local start times, in minutes after midnight: `from` inclusive, `to`
@@ -413,6 +446,11 @@ impl Filters {
         if let Some(x) = &self.exclude {
             out.push_str(&format!(" except {}", x.plural));
         }
+        // With a sport named, the mark follows it ("rides marked as races"); alone it
+        // is the noun itself.
+        if let (Some(m), Some(_)) = (self.marked, &self.sports) {
+            out.push_str(&format!(" marked as {}", m.noun(false)));
+        }
         match &self.gear {
             Some(GearSel::None) => out.push_str(" with no gear recorded"),
             Some(GearSel::Any) => out.push_str(" with gear recorded"),
@@ -424,7 +462,7 @@ impl Filters {
 
     /// The family the activities share, as far as the filters say.
     pub fn family(&self) -> Option<SportFamily> {
-        if self.race.is_some() {
+        if self.race.is_some() || self.marked == Some(Marked::LongRun) {
             return Some(SportFamily::Foot);
         }
         self.sports.as_ref().and_then(SportSel::family)

@@ -80,10 +80,11 @@ pub fn read_as(plan: &Plan, ctx: &Context) -> String {
 
 /// "Runs", "Indoor rides on Tuesdays of at least 15 km", "Activities".
 fn subject(f: &Filters, units: domain::Units) -> String {
-    let mut out = match (&f.race, &f.sports) {
-        (Some(race), _) => format!("{} runs", race.label()),
-        (None, Some(s)) => s.plural.clone(),
-        (None, None) => "activities".into(),
+    let mut out = match (&f.race, &f.sports, f.marked) {
+        (Some(race), _, _) => format!("{} runs", race.label()),
+        (None, Some(s), _) => s.plural.clone(),
+        (None, None, Some(m)) => m.noun(false).into(),
+        (None, None, None) => "activities".into(),
     };
     if let Some(t) = f.trainer {
         out = format!("{} {out}", if t { "indoor" } else { "outdoor" });

@@ -156,7 +156,10 @@ impl Renderer<'_> {
                     s.plural.clone()
                 }
             }
-            (None, None) => if one { "activity" } else { "activities" }.to_string(),
+            (None, None) => match f.marked {
+                Some(m) => m.noun(one).to_string(),
+                None => if one { "activity" } else { "activities" }.to_string(),
+            },
         };
         let mut out = base;
         let mut extra = Vec::new();

@@ -48,6 +48,26 @@ pub(super) fn build(mut p: Parts, today: NaiveDate) -> Parsed {
     }
     // Two separate periods in one question are a comparison ("this year than last").
     p.compare = p.compare || p.periods.len() >= 2;
+    // "compare today's long run with last Sunday's": single days side by side with
+    // nothing to measure are the activities themselves; ask which measure.
+    let single_days = p.periods.len() >= 2
+        && p.periods
+            .iter()
+            .all(|d| matches!(d, Period::Range { range, .. } if range.num_days() == 1));
+    if p.compare && single_days && p.metric.is_none() && p.unit_metric.is_none() && !p.count_words {
+        let subject = p
+            .filters
+            .sports
+            .as_ref()
+            .map_or("activities", |s| s.plural.as_str());
+        let days: Vec<&str> = p.periods.iter().map(Period::label).collect();
+        let option = |what: &str| format!("{what} of my {subject} {}", days.join(" vs "));
+        return Parsed::Clarify {
+            text: "Compare them by what? For example:".into(),
+            options: vec![option("distance"), option("moving time"), option("pace")],
+            plan: None,
+        };
+    }
     // "this year compared to my all-time average"; "how do my stats compare to last
     // year" (against this year); a single span compared is a series over it.
     if p.compare && p.periods.len() == 1 && p.other_sport.is_none() && p.other_day_part.is_none() {

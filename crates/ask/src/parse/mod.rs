@@ -444,6 +444,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     }
     read_thresholds(t, &mut p);
     read_race(t, &mut p);
+    read_marked(t, &mut p);
     read_name(t, &mut p);
     // Negations before the positive readers: "not commutes" is not "commutes".
     read_negation(t, &mut p);

@@ -369,6 +369,23 @@ pub(super) fn read_race(t: &mut Tokens, p: &mut Parts) {
     }
 }
 
+/// What the athlete marked on Strava: "my races", "races this year", "my long runs".
+pub(super) fn read_marked(t: &mut Tokens, p: &mut Parts) {
+    // The run word after "long" is left for the sport; "my two long runs" are the two
+    // longest, read with the comparison.
+    let counted = |i: usize| i.checked_sub(1).is_some_and(|k| t.number(k).is_some());
+    if let Some(i) =
+        (0..t.len()).find(|&i| t.is(i, "long") && t.is_any(i + 1, &["run", "runs"]) && !counted(i))
+    {
+        t.take(i, 1);
+        p.filters.marked = Some(Marked::LongRun);
+        return;
+    }
+    if p.filters.race.is_none() && t.take_any_seq(lexicon::MARKED_RACE_WORDS) {
+        p.filters.marked = Some(Marked::Race);
+    }
+}
+
 /// A name to look for: in double quotes, after "named"/"called", or "parkrun".
 pub(super) fn read_name(t: &mut Tokens, p: &mut Parts) {
     if let Some(q) = t.quoted.first() {

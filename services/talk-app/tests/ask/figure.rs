@@ -61,6 +61,8 @@ pub struct Figure {
     pub has_gear: Option<bool>,
     /// Whether the activity set at least one personal record.
     pub pr: Option<bool>,
+    /// Strava workout types kept (1 and 11 are races, 2 a long run).
+    pub workout_types: Option<Vec<i32>>,
     /// Only the N most recent of the activities the other filters keep.
     pub last: Option<usize>,
     /// Only the N with the highest `metric` (of those the other filters keep).
@@ -132,6 +134,10 @@ impl Figure {
                 .is_none_or(|g| a.gear_id.as_ref() == Some(g))
             && self.has_gear.is_none_or(|h| a.gear_id.is_some() == h)
             && self.pr.is_none_or(|p| (a.pr_count > 0) == p)
+            && self
+                .workout_types
+                .as_ref()
+                .is_none_or(|w| a.workout_type.is_some_and(|t| w.contains(&t)))
     }
 
     /// The activities this figure covers, oldest first.
