@@ -54,6 +54,9 @@ pub struct ActivityRow {
     pub source: String,
     pub raw: Option<serde_json::Value>,
     pub fetched_at: DateTime<Utc>,
+    pub device_name: Option<String>,
+    /// When this row's DetailedActivity was stored (see [`ActivityRow::detailed`]).
+    pub details_fetched_at: Option<DateTime<Utc>>,
 }
 
 impl ActivityRow {
@@ -103,7 +106,15 @@ impl ActivityRow {
             source: a.source.as_str().to_owned(),
             raw,
             fetched_at,
+            device_name: a.device_name.clone(),
+            details_fetched_at: None,
         }
+    }
+
+    /// Marks the row as made from a DetailedActivity: the details job need not fetch it.
+    pub fn detailed(mut self) -> Self {
+        self.details_fetched_at = Some(self.fetched_at);
+        self
     }
 }
 
@@ -146,6 +157,7 @@ impl TryFrom<ActivityRow> for Activity {
             flagged: r.flagged,
             workout_type: r.workout_type,
             gear_id: r.gear_id,
+            device_name: r.device_name,
             source: r.source.parse()?,
         })
     }
@@ -172,6 +184,30 @@ pub async fn upsert_many(conn: &mut AsyncPgConnection, rows: &[ActivityRow]) -> 
 }
 
 async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> QueryResult<usize> {
+    upsert_statement(chunk).execute(conn).await
+}
+
+diesel::define_sql_function! {
+    /// A listing's SummaryActivity lacks the detail-only fields: keep what is stored.
+    #[sql_name = "coalesce"]
+    fn coalesce_f64(a: diesel::sql_types::Nullable<diesel::sql_types::Double>, b: diesel::sql_types::Nullable<diesel::sql_types::Double>) -> diesel::sql_types::Nullable<diesel::sql_types::Double>;
+}
+diesel::define_sql_function! {
+    #[sql_name = "coalesce"]
+    fn coalesce_text(a: diesel::sql_types::Nullable<diesel::sql_types::Text>, b: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+diesel::define_sql_function! {
+    #[sql_name = "coalesce"]
+    fn coalesce_time(a: diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, b: diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>;
+}
+
+/// The bulk upsert: every column but the keys is replaced (a test holds the list to
+/// `domain::fields::ACTIVITY_COLUMNS`).
+fn upsert_statement(
+    chunk: &[ActivityRow],
+) -> impl diesel_async::methods::ExecuteDsl<AsyncPgConnection>
++ diesel::query_builder::QueryFragment<diesel::pg::Pg>
++ '_ {
     use activities::dsl as a;
     // `filter` here is the ON CONFLICT ... WHERE clause, which QueryDsl does not bring in.
     use diesel::query_dsl::methods::FilterDsl as _;
@@ -200,7 +236,7 @@ async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> Qu
             a::weighted_average_watts.eq(excluded(a::weighted_average_watts)),
             a::max_watts.eq(excluded(a::max_watts)),
             a::kilojoules.eq(excluded(a::kilojoules)),
-            a::calories.eq(excluded(a::calories)),
+            a::calories.eq(coalesce_f64(excluded(a::calories), a::calories)),
             a::device_watts.eq(excluded(a::device_watts)),
             a::kudos_count.eq(excluded(a::kudos_count)),
             a::comment_count.eq(excluded(a::comment_count)),
@@ -216,14 +252,17 @@ async fn upsert_chunk(conn: &mut AsyncPgConnection, chunk: &[ActivityRow]) -> Qu
             a::source.eq(excluded(a::source)),
             a::raw.eq(excluded(a::raw)),
             a::fetched_at.eq(excluded(a::fetched_at)),
+            a::device_name.eq(coalesce_text(excluded(a::device_name), a::device_name)),
+            a::details_fetched_at.eq(coalesce_time(
+                excluded(a::details_fetched_at),
+                a::details_fetched_at,
+            )),
         ))
         .filter(
             a::source
                 .ne(ActivitySource::Api.as_str())
                 .or(excluded(a::source).eq(ActivitySource::Api.as_str())),
         )
-        .execute(conn)
-        .await
 }
 
 /// Which of the athlete's `ids` are stored with `fetched_at` exactly `at`. An import
@@ -302,4 +341,71 @@ pub async fn latest_timezone(
         .await
         .optional()?;
     Ok(tz.flatten())
+}
+
+/// The athlete's most recent activity from Strava's API whose DetailedActivity has not
+/// been stored: the details job's next.
+pub async fn next_without_details(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+) -> QueryResult<Option<ActivityId>> {
+    use activities::dsl as a;
+    a::activities
+        .filter(a::athlete_id.eq(athlete.get()))
+        .filter(a::source.eq(ActivitySource::Api.as_str()))
+        .filter(a::details_fetched_at.is_null())
+        .order((a::start_date.desc(), a::id.desc()))
+        .select(a::id)
+        .first::<i64>(conn)
+        .await
+        .optional()
+        .map(|id| id.map(ActivityId))
+}
+
+/// Records that an activity's details were asked for, when they could not be stored
+/// (an object that does not read), so the details job moves on.
+pub async fn mark_details_fetched(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    id: ActivityId,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    use activities::dsl as a;
+    diesel::update(a::activities.filter(a::athlete_id.eq(athlete.get()).and(a::id.eq(id.get()))))
+        .set(a::details_fetched_at.eq(at))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upsert_replaces_every_column_of_the_home_but_the_keys() {
+        let activity =
+            demo::demo_activities(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), 1)
+                .into_iter()
+                .next()
+                .unwrap();
+        let rows = [ActivityRow::new(&activity, None, Utc::now())];
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&upsert_statement(&rows)).to_string();
+        let set = sql.split(" DO UPDATE SET ").nth(1).expect(&sql);
+        for column in domain::fields::ACTIVITY_COLUMNS {
+            let replaced = set.contains(&format!("\"{0}\" = excluded.\"{0}\"", column.name));
+            let kept = set.contains(&format!(
+                "\"{0}\" = coalesce(excluded.\"{0}\", \"activities\".\"{0}\")",
+                column.name
+            ));
+            let key = matches!(column.name, "id" | "athlete_id");
+            assert_eq!(
+                replaced,
+                !key && !column.detail_only,
+                "{}: {set}",
+                column.name
+            );
+            assert_eq!(kept, column.detail_only, "{}: {set}", column.name);
+        }
+    }
 }

@@ -5,11 +5,13 @@
 use crate::QueryResult;
 use crate::activities::{self, ActivityRow};
 use crate::athletes::{self, AthleteUpsert};
+use crate::best_efforts::{self, BestEffortRow};
+use crate::gear::{self, GearRow};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea, Double, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::AthleteId;
+use domain::{ActivitySource, AthleteId};
 
 /// Years of history the demo athlete gets, so "2024 vs 2023" has an answer.
 pub const DEMO_YEARS: u32 = 3;
@@ -20,10 +22,24 @@ pub async fn seed(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResu
     let profile = demo::demo_athlete();
     let tz = domain::dates::parse_strava_timezone(&profile.timezone).unwrap_or(chrono_tz::UTC);
     let today = domain::dates::today(now, tz);
-    let rows: Vec<ActivityRow> = demo::demo_activities(today, DEMO_YEARS)
+    let activities = demo::demo_activities(today, DEMO_YEARS);
+    let rows: Vec<ActivityRow> = activities
         .iter()
         .map(|a| ActivityRow::new(a, None, now))
         .collect();
+    let gear: Vec<GearRow> = demo::demo_gear()
+        .iter()
+        .map(|g| GearRow::new(profile.id, g, ActivitySource::Demo, now))
+        .collect();
+    let efforts: Vec<BestEffortRow> = activities
+        .iter()
+        .flat_map(|a| {
+            demo::demo_best_efforts(a)
+                .into_iter()
+                .map(|e| BestEffortRow::new(a.athlete_id, a.id, &e, ActivitySource::Demo))
+        })
+        .collect();
+    let ids: Vec<i64> = activities.iter().map(|a| a.id.get()).collect();
     let athlete = AthleteUpsert {
         id: profile.id.get(),
         firstname: profile.firstname,
@@ -42,21 +58,25 @@ pub async fn seed(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResu
             .execute(conn)
             .await?;
         }
-        activities::upsert_many(conn, &rows).await
+        let written = activities::upsert_many(conn, &rows).await?;
+        gear::upsert_many(conn, &gear).await?;
+        best_efforts::replace_for(conn, profile.id, &ids, &efforts).await?;
+        Ok(written)
     })
     .await
 }
 
 /// Every `activities` column a demo copy carries over from the template: all but `id`
-/// and `athlete_id`. A test compares copies with the template column by column, so a
-/// column added to `activities` and not here fails it.
-const COPIED_ACTIVITY_COLUMNS: &str = "name, sport_type, start_date, start_date_local, timezone, \
-     distance_m, moving_time_s, elapsed_time_s, total_elevation_gain_m, elev_high_m, \
-     elev_low_m, average_speed_mps, max_speed_mps, average_heartrate, max_heartrate, \
-     average_cadence, average_watts, weighted_average_watts, max_watts, kilojoules, \
-     calories, device_watts, kudos_count, comment_count, achievement_count, pr_count, \
-     commute, trainer, manual, private, flagged, workout_type, gear_id, source, raw, \
-     fetched_at";
+/// and `athlete_id`, from the fields' home. A test compares copies with the template
+/// column by column.
+fn copied_activity_columns() -> String {
+    domain::fields::ACTIVITY_COLUMNS
+        .iter()
+        .filter(|c| !matches!(c.name, "id" | "athlete_id"))
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Expired copies deleted per statement, so no one transaction grows large.
 const EXPIRED_BATCH: i64 = 50;
@@ -187,11 +207,35 @@ pub async fn create_copy(
         let Some(copy) = copy else {
             return Ok(CopyOutcome::NoTemplate);
         };
+        // A copy's activity ids are the template's negated: Strava never uses them, and
+        // keyed per owner they need not differ between copies, so best efforts follow.
+        let columns = copied_activity_columns();
         diesel::sql_query(format!(
-            "INSERT INTO activities (id, athlete_id, {COPIED_ACTIVITY_COLUMNS}) \
-             SELECT nextval('demo_copy_activity_ids'), $2, {COPIED_ACTIVITY_COLUMNS} \
-             FROM activities WHERE athlete_id = $1"
+            "INSERT INTO activities (id, athlete_id, {columns}) \
+             SELECT -id, $2, {columns} FROM activities WHERE athlete_id = $1"
         ))
+        .bind::<BigInt, _>(template)
+        .bind::<BigInt, _>(copy.id)
+        .execute(conn)
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO gear (athlete_id, id, name, kind, is_primary, retired, distance_m, \
+                               source, fetched_at) \
+             SELECT $2, id, name, kind, is_primary, retired, distance_m, source, fetched_at \
+             FROM gear WHERE athlete_id = $1",
+        )
+        .bind::<BigInt, _>(template)
+        .bind::<BigInt, _>(copy.id)
+        .execute(conn)
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO best_efforts (athlete_id, activity_id, name, distance_m, \
+                                       elapsed_time_s, moving_time_s, start_date, \
+                                       start_date_local, pr_rank, source) \
+             SELECT $2, -activity_id, name, distance_m, elapsed_time_s, moving_time_s, \
+                    start_date, start_date_local, pr_rank, source \
+             FROM best_efforts WHERE athlete_id = $1",
+        )
         .bind::<BigInt, _>(template)
         .bind::<BigInt, _>(copy.id)
         .execute(conn)

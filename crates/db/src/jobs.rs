@@ -27,6 +27,9 @@ text_enum! {
         Refresh = "refresh",
         /// Imports the athlete's oldest pending export upload (`uploads`).
         Import = "import",
+        /// Fetches what listings lack (DetailedActivity, gear names), within a share
+        /// of the read budget.
+        Details = "details",
     }
 }
 

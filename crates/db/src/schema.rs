@@ -40,6 +40,37 @@ diesel::table! {
         source -> Text,
         raw -> Nullable<Jsonb>,
         fetched_at -> Timestamptz,
+        device_name -> Nullable<Text>,
+        details_fetched_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    best_efforts (athlete_id, activity_id, distance_m) {
+        athlete_id -> Int8,
+        activity_id -> Int8,
+        name -> Text,
+        distance_m -> Float8,
+        elapsed_time_s -> Int4,
+        moving_time_s -> Int4,
+        start_date -> Timestamptz,
+        start_date_local -> Timestamp,
+        pr_rank -> Nullable<Int4>,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    gear (athlete_id, id) {
+        athlete_id -> Int8,
+        id -> Text,
+        name -> Text,
+        kind -> Nullable<Text>,
+        is_primary -> Bool,
+        retired -> Bool,
+        distance_m -> Nullable<Float8>,
+        source -> Text,
+        fetched_at -> Timestamptz,
     }
 }
 
@@ -249,6 +280,7 @@ diesel::table! {
 diesel::joinable!(activities -> athletes (athlete_id));
 diesel::joinable!(app_sessions -> athletes (athlete_id));
 diesel::joinable!(conversations -> athletes (athlete_id));
+diesel::joinable!(gear -> athletes (athlete_id));
 diesel::joinable!(api_rate_limits -> athletes (athlete_id));
 diesel::joinable!(api_tokens -> athletes (athlete_id));
 diesel::joinable!(ask_slots -> athletes (athlete_id));
@@ -266,7 +298,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_sessions,
     ask_slots,
     athletes,
+    best_efforts,
     conversations,
+    gear,
     jobs,
     login_tickets,
     messages,

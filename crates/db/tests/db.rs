@@ -77,6 +77,7 @@ fn activity(athlete: i64, id: i64, sport: &str, local: &str) -> Activity {
         flagged: false,
         workout_type: None,
         gear_id: None,
+        device_name: None,
         source: ActivitySource::Api,
     }
 }
@@ -154,6 +155,48 @@ async fn schema_rs_matches_the_migrated_database() {
         missing.is_empty() && extra.is_empty(),
         "schema.rs lacks {missing:?}; has extra {extra:?}"
     );
+}
+
+#[tokio::test]
+async fn the_activities_table_and_the_model_view_follow_the_fields_home() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        data_type: String,
+        #[diesel(sql_type = Text)]
+        is_nullable: String,
+    }
+    let columns_of = |schema: &'static str| {
+        diesel::sql_query(format!(
+            "SELECT column_name::text, data_type::text, is_nullable::text \
+             FROM information_schema.columns \
+             WHERE table_schema = '{schema}' AND table_name = 'activities' \
+             ORDER BY ordinal_position"
+        ))
+    };
+    let table: Vec<Column> = columns_of("public").load(&mut conn).await.unwrap();
+    let home: Vec<Column> = domain::fields::ACTIVITY_COLUMNS
+        .iter()
+        .map(|c| Column {
+            column_name: c.name.to_owned(),
+            data_type: c.ty.pg_name().to_owned(),
+            is_nullable: if c.nullable { "YES" } else { "NO" }.to_owned(),
+        })
+        .collect();
+    assert_eq!(table, home);
+    let view: Vec<String> = columns_of("stravatalk_model")
+        .load::<Column>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.column_name)
+        .collect();
+    let model: Vec<&str> = domain::fields::model_columns().map(|c| c.name).collect();
+    assert_eq!(view, model);
 }
 
 /// Reads `table! { name (pk) { col -> Type, } }` blocks into (table, column, pg type).
@@ -885,6 +928,23 @@ async fn demo_copies_carry_every_column_get_fresh_ids_and_expire() {
             .await,
             n
         );
+        // Gear and best efforts come along, the efforts following their activities.
+        for (table, join) in [
+            ("gear", "true"),
+            (
+                "best_efforts",
+                "EXISTS (SELECT 1 FROM activities a WHERE a.athlete_id = t.athlete_id AND a.id = t.activity_id)",
+            ),
+        ] {
+            let of = |athlete: i64| {
+                format!(
+                    "SELECT count(*) AS n FROM {table} t WHERE athlete_id = {athlete} AND {join}"
+                )
+            };
+            let template_n = count(&mut conn, &of(template)).await;
+            assert!(template_n > 0, "{table}");
+            assert_eq!(count(&mut conn, &of(c)).await, template_n, "{table}");
+        }
         let row = athletes::find(&mut conn, *copy).await.unwrap().unwrap();
         assert!(row.is_demo && row.demo_expires_at.is_some());
         assert_eq!(row.timezone.as_deref(), Some(demo::DEMO_TIMEZONE));

@@ -16,7 +16,9 @@
 use chrono::{Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Weekday};
 use chrono_tz::Tz;
 use domain::dates::to_utc;
-use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType, Units};
+use domain::{
+    Activity, ActivityId, ActivitySource, AthleteId, BestEffort, Gear, GearKind, SportType, Units,
+};
 use serde::{Deserialize, Serialize};
 
 /// The demo athlete's id; real Strava athlete ids are far larger, so it cannot clash.
@@ -751,6 +753,7 @@ fn build(plan: &Plan, date: NaiveDate, id: ActivityId, rng: &mut Rng) -> Activit
     } else {
         0
     };
+    let device_name = device_for(&s);
     Activity {
         id,
         athlete_id: DEMO_ATHLETE_ID,
@@ -795,8 +798,79 @@ fn build(plan: &Plan, date: NaiveDate, id: ActivityId, rng: &mut Rng) -> Activit
         flagged: false,
         workout_type: s.workout_type,
         gear_id: s.gear.map(str::to_string),
+        device_name,
         source: ActivitySource::Demo,
     }
+}
+
+/// The device an activity was recorded with: a watch on foot, a bike computer on the
+/// road, the trainer's app indoors, none when entered by hand. Derived, not drawn, so
+/// the generated figures stay as they were.
+fn device_for(s: &Shape) -> Option<String> {
+    let device = match s.sport {
+        _ if s.manual => return None,
+        _ if s.trainer => "Zwift",
+        "Ride" | "GravelRide" | "MountainBikeRide" if s.power.is_some() => "Wahoo ELEMNT BOLT",
+        _ => "Garmin Forerunner 965",
+    };
+    Some(device.to_owned())
+}
+
+/// The demo athlete's bikes and shoes, named as the activities' `gear_id`s point to.
+pub fn demo_gear() -> Vec<Gear> {
+    let gear = |id: &str, name: &str, kind, primary| Gear {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        kind: Some(kind),
+        primary,
+        retired: false,
+        distance_m: None,
+    };
+    // The hiking boots are retired: Strava no longer lists them on the athlete, so
+    // the fake serves them only at `/gear/{id}`.
+    let boots = Gear {
+        retired: true,
+        ..gear("g1002", "Salomon X Ultra 4", GearKind::Shoes, false)
+    };
+    vec![
+        gear("g1001", "Nike Pegasus 40", GearKind::Shoes, true),
+        boots,
+        gear("g1003", "Nike Vaporfly 3", GearKind::Shoes, false),
+        gear("b2001", "Canyon Ultimate", GearKind::Bike, true),
+        gear("b2002", "Brompton", GearKind::Bike, false),
+    ]
+}
+
+/// Best efforts within a demo run: each standard distance the run covers, a little
+/// faster than the run's average pace the shorter it is (a steady runner's fastest
+/// stretch), placed mid-run. Derived from the activity, so they agree with it.
+pub fn demo_best_efforts(a: &Activity) -> Vec<BestEffort> {
+    if !matches!(a.sport_type.as_str(), "Run" | "TrailRun") || a.manual || a.distance_m <= 0.0 {
+        return Vec::new();
+    }
+    let pace = f64::from(a.moving_time_s) / a.distance_m;
+    let stopped = f64::from(a.elapsed_time_s - a.moving_time_s).max(0.0) / a.distance_m;
+    domain::efforts::STANDARD_DISTANCES
+        .iter()
+        .filter(|(_, d)| *d <= a.distance_m)
+        .map(|&(name, d)| {
+            let share = d / a.distance_m;
+            let moving = (d * pace * (1.0 - 0.04 * (1.0 - share))).round();
+            let elapsed = moving + (d * stopped).round();
+            let offset = chrono::Duration::seconds(
+                ((a.distance_m - d) / 2.0 * (pace + stopped)).round() as i64,
+            );
+            BestEffort {
+                name: name.to_owned(),
+                distance_m: d,
+                elapsed_time_s: elapsed as i32,
+                moving_time_s: moving as i32,
+                start_date: a.start_date + offset,
+                start_date_local: a.start_date_local + offset,
+                pr_rank: None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

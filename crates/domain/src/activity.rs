@@ -89,15 +89,47 @@ pub struct Activity {
     pub manual: bool,
     pub private: bool,
     pub flagged: bool,
-    /// Strava's workout type: 1 = race (run), 11 = race (ride), and so on.
+    /// Strava's workout type code ([`Workout::from_code`] reads it).
     pub workout_type: Option<i32>,
     pub gear_id: Option<String>,
+    /// The recording device, as DetailedActivity's `device_name` gives it.
+    pub device_name: Option<String>,
     pub source: ActivitySource,
 }
 
 impl Activity {
     /// Strava marks races with workout type 1 (runs) or 11 (rides).
     pub fn is_race(&self) -> bool {
-        matches!(self.workout_type, Some(1) | Some(11))
+        self.workout_type.and_then(Workout::from_code) == Some(Workout::Race)
+    }
+}
+
+/// What an athlete marked an activity as. Strava's codes differ by sport: runs 0
+/// (default), 1 race, 2 long run, 3 workout; rides 10 (default), 11 race, 12 workout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Workout {
+    Race,
+    LongRun,
+    Workout,
+}
+
+impl Workout {
+    /// The kind a code names; `None` for the defaults and codes Strava has not defined.
+    pub fn from_code(code: i32) -> Option<Self> {
+        match code {
+            1 | 11 => Some(Self::Race),
+            2 => Some(Self::LongRun),
+            3 | 12 => Some(Self::Workout),
+            _ => None,
+        }
+    }
+
+    /// The codes that mean this kind, runs' first.
+    pub fn codes(self) -> &'static [i32] {
+        match self {
+            Self::Race => &[1, 11],
+            Self::LongRun => &[2],
+            Self::Workout => &[3, 12],
+        }
     }
 }

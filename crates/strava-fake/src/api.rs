@@ -1,7 +1,9 @@
-//! The read API StravaTalk uses: `/api/v3/athlete`, `/api/v3/athlete/activities`
-//! and `/api/v3/activities/{id}`, all behind a bearer token.
+//! The read API StravaTalk uses: `/api/v3/athlete`, `/api/v3/athlete/activities`,
+//! `/api/v3/activities/{id}` and `/api/v3/gear/{id}`, all behind a bearer token.
 
-use crate::json::{ApiError, detailed_activity, detailed_athlete, summary_activity};
+use crate::json::{
+    ApiError, detailed_activity, detailed_athlete, detailed_gear, gear_named, summary_activity,
+};
 use crate::oauth::bearer;
 use crate::params::Params;
 use crate::state::{Grant, Shared, Stored};
@@ -44,7 +46,44 @@ pub async fn athlete(req: HttpRequest, shared: Data<Shared>) -> Result<HttpRespo
     let a = st
         .athlete(grant.athlete)
         .map_err(|_| ApiError::bad_token())?;
-    Ok(HttpResponse::Ok().json(detailed_athlete(a, grant.scopes.has("profile:read_all"))))
+    let gear = athlete_gear(&st, grant.athlete);
+    Ok(HttpResponse::Ok().json(detailed_athlete(
+        a,
+        grant.scopes.has("profile:read_all"),
+        &gear,
+    )))
+}
+
+/// The gear the athlete's activities name, each with the distance done with it, by id.
+fn athlete_gear(st: &crate::state::State, athlete: domain::AthleteId) -> Vec<(domain::Gear, f64)> {
+    let mut by_id: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for s in st.activities.values() {
+        if s.activity.athlete_id == athlete
+            && let Some(id) = s.activity.gear_id.as_deref()
+        {
+            *by_id.entry(id).or_default() += s.activity.distance_m;
+        }
+    }
+    by_id
+        .into_iter()
+        .map(|(id, distance)| (gear_named(id), distance))
+        .collect()
+}
+
+/// `GET /api/v3/gear/{id}`: DetailedGear for gear the token's athlete's activities
+/// name (retired gear included); any other id is 404.
+pub async fn gear(
+    req: HttpRequest,
+    path: Path<String>,
+    shared: Data<Shared>,
+) -> Result<HttpResponse, ApiError> {
+    let grant = authenticate(&req, &shared)?;
+    let st = shared.lock();
+    athlete_gear(&st, grant.athlete)
+        .into_iter()
+        .find(|(g, _)| g.id == *path)
+        .map(|(g, distance)| HttpResponse::Ok().json(detailed_gear(&g, distance)))
+        .ok_or_else(|| ApiError::not_found("Gear", "id"))
 }
 
 /// `GET /api/v3/athlete/activities?before&after&page&per_page`.

@@ -6,7 +6,7 @@ use crate::state::Stored;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
-use domain::Activity;
+use domain::{Activity, Gear, GearKind};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
@@ -320,7 +320,9 @@ fn activity_json(s: &Stored, detailed: bool) -> Value {
             s.description.clone().map_or(Value::Null, Value::String),
         );
         m.insert("calories".into(), json!(a.calories.unwrap_or(0.0)));
-        let device = if a.manual {
+        let device = if let Some(device) = &a.device_name {
+            json!(device)
+        } else if a.manual {
             Value::Null
         } else if sport == "VirtualRide" || sport == "VirtualRun" {
             json!("Zwift")
@@ -333,20 +335,16 @@ fn activity_json(s: &Stored, detailed: bool) -> Value {
         m.insert(
             "gear".into(),
             match &a.gear_id {
-                Some(g) => json!({
-                    "id": g, "primary": true, "name": "Fake gear", "nickname": "Fake gear",
-                    "resource_state": 2, "retired": false, "distance": 1_234_567.0,
-                    "converted_distance": 1234.6,
-                }),
+                Some(g) => summary_gear(&gear_named(g), None),
                 None => Value::Null,
             },
         );
+        m.insert("best_efforts".into(), best_efforts(a));
         for key in [
             "segment_efforts",
             "splits_metric",
             "splits_standard",
             "laps",
-            "best_efforts",
             "highlighted_kudosers",
             "available_zones",
         ] {
@@ -354,6 +352,83 @@ fn activity_json(s: &Stored, detailed: bool) -> Value {
         }
         m.insert("hide_from_home".into(), Value::Bool(false));
         m.insert("partner_brand_tag".into(), Value::Null);
+    }
+    v
+}
+
+/// A run's best efforts in DetailedActivity's shape: the demo generator's, derived
+/// from the activity itself, so they agree with its distance and times.
+fn best_efforts(a: &Activity) -> Value {
+    let efforts: Vec<Value> = demo::demo_best_efforts(a)
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            json!({
+                "id": a.id.get() * 100 + i as i64,
+                "resource_state": 2,
+                "name": e.name,
+                "activity": {"id": a.id.get(), "resource_state": 1},
+                "athlete": {"id": a.athlete_id.get(), "resource_state": 1},
+                "elapsed_time": e.elapsed_time_s,
+                "moving_time": e.moving_time_s,
+                "start_date": iso(e.start_date),
+                "start_date_local": e.start_date_local.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "distance": e.distance_m,
+                "pr_rank": e.pr_rank,
+                "achievements": [],
+            })
+        })
+        .collect();
+    Value::Array(efforts)
+}
+
+/// The gear an activity's `gear_id` names: the demo athlete's, else a made-up name.
+/// Strava's ids say the kind: bikes start with "b", shoes with "g".
+pub fn gear_named(id: &str) -> Gear {
+    demo::demo_gear()
+        .into_iter()
+        .find(|g| g.id == id)
+        .unwrap_or_else(|| Gear {
+            id: id.to_owned(),
+            name: format!("Gear {id}"),
+            kind: if id.starts_with('b') {
+                Some(GearKind::Bike)
+            } else {
+                Some(GearKind::Shoes)
+            },
+            primary: false,
+            retired: false,
+            distance_m: None,
+        })
+}
+
+/// SummaryGear (resource_state 2); `distance` in metres when known.
+pub fn summary_gear(g: &Gear, distance: Option<f64>) -> Value {
+    let distance = distance.or(g.distance_m).unwrap_or(0.0);
+    json!({
+        "id": g.id,
+        "primary": g.primary,
+        "name": g.name,
+        "nickname": g.name,
+        "resource_state": 2,
+        "retired": g.retired,
+        "distance": distance,
+        "converted_distance": round(distance / 1000.0, 1),
+    })
+}
+
+/// DetailedGear (resource_state 3), as `/gear/{id}` returns it.
+pub fn detailed_gear(g: &Gear, distance: f64) -> Value {
+    let mut v = summary_gear(g, Some(distance));
+    if let Some(m) = v.as_object_mut() {
+        m.insert("resource_state".into(), json!(3));
+        let (brand, model) = g.name.split_once(' ').unwrap_or((&g.name, ""));
+        m.insert("brand_name".into(), json!(brand));
+        m.insert("model_name".into(), json!(model));
+        m.insert("description".into(), json!(""));
+        if g.kind == Some(GearKind::Bike) {
+            m.insert("frame_type".into(), json!(3));
+        }
     }
     v
 }
@@ -385,8 +460,10 @@ pub fn summary_athlete(a: &Athlete) -> Value {
 }
 
 /// DetailedAthlete (resource_state 3) for `/athlete`; the private fields, units
-/// among them, only when the token has `profile:read_all`.
-pub fn detailed_athlete(a: &Athlete, profile_read_all: bool) -> Value {
+/// among them, only when the token has `profile:read_all`. `gear` is what the
+/// athlete's activities name, with each one's distance: the bikes and shoes not
+/// retired are listed, as Strava lists them.
+pub fn detailed_athlete(a: &Athlete, profile_read_all: bool, gear: &[(Gear, f64)]) -> Value {
     let mut v = summary_athlete(a);
     if !profile_read_all {
         return v;
@@ -403,8 +480,14 @@ pub fn detailed_athlete(a: &Athlete, profile_read_all: bool) -> Value {
         m.insert("date_preference".into(), json!("%m/%d/%Y"));
         m.insert("athlete_type".into(), json!(1));
         m.insert("clubs".into(), json!([]));
-        m.insert("bikes".into(), json!([]));
-        m.insert("shoes".into(), json!([]));
+        let listed = |kind: GearKind| -> Vec<Value> {
+            gear.iter()
+                .filter(|(g, _)| g.kind == Some(kind) && !g.retired)
+                .map(|(g, distance)| summary_gear(g, Some(*distance)))
+                .collect()
+        };
+        m.insert("bikes".into(), Value::Array(listed(GearKind::Bike)));
+        m.insert("shoes".into(), Value::Array(listed(GearKind::Shoes)));
     }
     v
 }

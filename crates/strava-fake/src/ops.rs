@@ -336,6 +336,7 @@ fn build_activity(st: &State, who: &Athlete, id: i64, spec: &NewActivity) -> Act
         flagged: false,
         workout_type: spec.workout_type,
         gear_id: None,
+        device_name: None,
         source: ActivitySource::Api,
     }
 }

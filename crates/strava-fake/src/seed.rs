@@ -105,6 +105,8 @@ pub struct SeedActivity {
     pub workout_type: Option<i32>,
     /// Gear id.
     pub gear_id: Option<String>,
+    /// Recording device (DetailedActivity's `device_name`).
+    pub device_name: Option<String>,
 }
 
 impl Shared {
@@ -197,6 +199,7 @@ impl SeedActivity {
             flagged: false,
             workout_type: self.workout_type,
             gear_id: self.gear_id,
+            device_name: self.device_name,
             source: ActivitySource::Import,
         })
     }

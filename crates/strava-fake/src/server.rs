@@ -66,6 +66,7 @@ pub fn spawn(config: &FakeConfig) -> io::Result<(Arc<Shared>, Running)> {
                             web::get().to(api::list_activities),
                         )
                         .route("/api/v3/activities/{id}", web::get().to(api::get_activity))
+                        .route("/api/v3/gear/{id}", web::get().to(api::gear))
                         .route(
                             "/api/v3/push_subscriptions",
                             web::post().to(subscriptions::create),

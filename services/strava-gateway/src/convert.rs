@@ -5,17 +5,18 @@
 //! Strava writes `start_date_local` with a trailing `Z` although it is the wall-clock
 //! time where the activity happened, not UTC: it is read as a naive local time, never
 //! shifted. Sensor fields are absent (or null) when there was no sensor, so they stay
-//! `None`. Every field we read is checked strictly: a value of the wrong type, a
-//! negative distance or time, or an impossible heart rate is an error naming the
-//! field, never a silent 0 or "".
+//! `None`. Every field we read is checked strictly, by the checks every reader shares
+//! (`domain::fields::check`): a value of the wrong type, a negative distance or time,
+//! an impossible heart rate, a name longer than Strava allows or holding a NUL is a
+//! [`FieldError`] naming the field, never a silent 0 or "".
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::{Activity, ActivityId, ActivitySource, AthleteId, SportType};
+use domain::fields::{self, FieldError, Problem, check};
+use domain::{
+    Activity, ActivityId, ActivitySource, AthleteId, BestEffort, Gear, GearKind, SportType,
+};
 use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::{Map, Value};
-
-/// Heart rates above this are sensor noise or a typo, not a person.
-pub(crate) const MAX_HEARTRATE_BPM: f64 = 300.0;
 
 /// An activity as Strava sends it (SummaryActivity, DetailedActivity): the fields we
 /// read, typed, `None` where Strava leaves one out (or sends `null`). Fields Strava adds
@@ -62,6 +63,11 @@ pub struct StravaActivity {
     pub flagged: Option<bool>,
     pub workout_type: Option<i32>,
     pub gear_id: Option<String>,
+    /// DetailedActivity only.
+    pub device_name: Option<String>,
+    /// DetailedActivity only: `None` when the object has no `best_efforts` (a
+    /// SummaryActivity), so efforts stored earlier are kept.
+    pub best_efforts: Option<Vec<BestEffort>>,
     /// The object exactly as sent, kept in `activities.raw`.
     pub raw: Value,
 }
@@ -123,6 +129,7 @@ impl StravaActivity {
             flagged: flag(self.flagged),
             workout_type: self.workout_type,
             gear_id: text(&self.gear_id),
+            device_name: text(&self.device_name),
             source,
         }
     }
@@ -163,37 +170,39 @@ pub fn activity_from_strava(json: &Value, source: ActivitySource) -> Result<Acti
 struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
-    fn read(&self, id: i64) -> Result<StravaActivity, String> {
+    fn read(&self, id: i64) -> Result<StravaActivity, FieldError> {
         let athlete_id = match self.0.get("athlete") {
             Some(Value::Object(a)) => positive_id(a.get("id")),
             _ => None,
         }
-        .ok_or("athlete.id is missing or not a positive integer")?;
-        let sport = match self.text("sport_type")? {
+        .ok_or_else(|| FieldError::new("athlete.id", "", Problem::Missing))?;
+        let sport = match self.label("sport_type", fields::MAX_TYPE_CHARS)? {
             Some(s) if !s.is_empty() => s,
             _ => self
-                .text("type")?
+                .label("type", fields::MAX_TYPE_CHARS)?
                 .filter(|s| !s.is_empty())
-                .ok_or("sport_type is missing")?,
+                .ok_or_else(|| FieldError::new("sport_type", "", Problem::Missing))?,
         };
-        let start_date = self
-            .text("start_date")?
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .ok_or("start_date is missing or not an ISO 8601 time")?;
-        let start_date_local = self
-            .text("start_date_local")?
-            .and_then(parse_local)
-            .ok_or("start_date_local is missing or not an ISO 8601 time")?;
-        let text = |name: &str| self.text(name).map(|v| v.map(str::to_owned));
+        let start_date = self.time("start_date", |s| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|d| d.with_timezone(&Utc))
+        })?;
+        let start_date_local = self.time("start_date_local", parse_local)?;
+        let label = |name: &str| {
+            self.label(name, fields::MAX_LABEL_CHARS)
+                .map(|v| v.map(str::to_owned))
+        };
         Ok(StravaActivity {
             id,
             athlete_id,
-            name: text("name")?,
+            name: self
+                .label("name", fields::MAX_NAME_CHARS)?
+                .map(str::to_owned),
             sport_type: sport.to_owned(),
             start_date,
             start_date_local,
-            timezone: text("timezone")?,
+            timezone: label("timezone")?,
             distance: self.quantity("distance")?,
             moving_time: self.whole("moving_time")?,
             elapsed_time: self.whole("elapsed_time")?,
@@ -222,9 +231,68 @@ impl Fields<'_> {
             private: self.flag("private")?,
             flagged: self.flag("flagged")?,
             workout_type: self.whole("workout_type")?,
-            gear_id: text("gear_id")?,
+            gear_id: label("gear_id")?,
+            device_name: label("device_name")?,
+            best_efforts: self.best_efforts()?,
             raw: Value::Null,
         })
+    }
+
+    /// DetailedActivity's `best_efforts`: each one's distance, times and start, checked
+    /// as the activity's own fields are, and named by its place in the list.
+    fn best_efforts(&self) -> Result<Option<Vec<BestEffort>>, FieldError> {
+        let items = match self.get("best_efforts") {
+            None => return Ok(None),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(FieldError::new(
+                    "best_efforts",
+                    kind_of(other),
+                    Problem::WrongType { want: "an array" },
+                ));
+            }
+        };
+        let mut efforts = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let Value::Object(obj) = item else {
+                return Err(FieldError::new(
+                    format!("best_efforts[{i}]"),
+                    kind_of(item),
+                    Problem::WrongType { want: "an object" },
+                ));
+            };
+            let effort = Fields(obj);
+            let named = |mut e: FieldError| {
+                e.field = format!("best_efforts[{i}].{}", e.field);
+                e
+            };
+            let need = |name: &str| FieldError::new(name, "", Problem::Missing);
+            let read = || -> Result<BestEffort, FieldError> {
+                let elapsed = effort
+                    .whole("elapsed_time")?
+                    .ok_or_else(|| need("elapsed_time"))?;
+                Ok(BestEffort {
+                    name: effort
+                        .label("name", fields::MAX_TYPE_CHARS)?
+                        .ok_or_else(|| need("name"))?
+                        .to_owned(),
+                    distance_m: effort
+                        .quantity("distance")?
+                        .ok_or_else(|| need("distance"))?,
+                    elapsed_time_s: elapsed,
+                    moving_time_s: effort.whole("moving_time")?.unwrap_or(elapsed),
+                    start_date: effort.time("start_date", |s| {
+                        DateTime::parse_from_rfc3339(s)
+                            .ok()
+                            .map(|d| d.with_timezone(&Utc))
+                    })?,
+                    start_date_local: effort.time("start_date_local", parse_local)?,
+                    pr_rank: effort.whole("pr_rank")?,
+                })
+            };
+            efforts.push(read().map_err(named)?);
+        }
+        Ok(Some(efforts))
     }
 
     /// The field's value; absent and `null` are the same to Strava.
@@ -232,7 +300,7 @@ impl Fields<'_> {
         self.0.get(name).filter(|v| !v.is_null())
     }
 
-    fn text(&self, name: &str) -> Result<Option<&str>, String> {
+    fn text(&self, name: &str) -> Result<Option<&str>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -240,7 +308,31 @@ impl Fields<'_> {
         }
     }
 
-    fn flag(&self, name: &str) -> Result<Option<bool>, String> {
+    /// Text of at most `max_chars` characters without a NUL.
+    fn label(&self, name: &str, max_chars: usize) -> Result<Option<&str>, FieldError> {
+        let Some(text) = self.text(name)? else {
+            return Ok(None);
+        };
+        check::text(text, max_chars)
+            .map(Some)
+            .map_err(|p| FieldError::new(name, kind_of(&Value::String(text.into())), p))
+    }
+
+    /// A time, read by `parse`; required.
+    fn time<T>(&self, name: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, FieldError> {
+        let text = self
+            .text(name)?
+            .ok_or_else(|| FieldError::new(name, "", Problem::Missing))?;
+        parse(text).ok_or_else(|| {
+            FieldError::new(
+                name,
+                kind_of(&Value::String(text.into())),
+                Problem::NotATime,
+            )
+        })
+    }
+
+    fn flag(&self, name: &str) -> Result<Option<bool>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -248,55 +340,86 @@ impl Fields<'_> {
         }
     }
 
-    /// Any finite number.
-    fn number(&self, name: &str) -> Result<Option<f64>, String> {
+    /// A number, passed through `check`.
+    fn checked<T>(
+        &self,
+        name: &str,
+        check: impl Fn(f64) -> Result<T, Problem>,
+    ) -> Result<Option<T>, FieldError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|v| v.is_finite())
-                .map(Some)
-                .ok_or_else(|| format!("{name}: {n} is out of range")),
+            Some(Value::Number(n)) => {
+                let v = n.as_f64().unwrap_or(f64::INFINITY);
+                check(v)
+                    .map(Some)
+                    .map_err(|p| FieldError::new(name, v.to_string(), p))
+            }
             Some(other) => Err(wrong_type(name, "a number", other)),
         }
     }
 
-    /// A number that cannot be negative: a distance, speed, power, energy.
-    fn quantity(&self, name: &str) -> Result<Option<f64>, String> {
-        match self.number(name)? {
-            Some(v) if v < 0.0 => Err(format!("{name}: {v} is negative")),
-            v => Ok(v),
-        }
+    fn number(&self, name: &str) -> Result<Option<f64>, FieldError> {
+        self.checked(name, check::number)
     }
 
-    /// A whole, non-negative number that fits the column: seconds, counts, watts.
-    fn whole(&self, name: &str) -> Result<Option<i32>, String> {
-        let Some(v) = self.quantity(name)? else {
-            return Ok(None);
-        };
-        if v.fract() != 0.0 || v > f64::from(i32::MAX) {
-            return Err(format!(
-                "{name}: {v} is not a whole number of at most {}",
-                i32::MAX
-            ));
-        }
-        Ok(Some(v as i32))
+    fn quantity(&self, name: &str) -> Result<Option<f64>, FieldError> {
+        self.checked(name, check::quantity)
     }
 
-    fn heartrate(&self, name: &str) -> Result<Option<f64>, String> {
-        match self.quantity(name)? {
-            Some(v) if v > MAX_HEARTRATE_BPM => Err(format!("{name}: {v} bpm is not a heart rate")),
-            v => Ok(v),
-        }
+    fn whole(&self, name: &str) -> Result<Option<i32>, FieldError> {
+        self.checked(name, check::whole)
     }
+
+    fn heartrate(&self, name: &str) -> Result<Option<f64>, FieldError> {
+        self.checked(name, check::heartrate)
+    }
+}
+
+/// Reads Strava's SummaryGear or DetailedGear (`id`, `name`, `primary`, `retired`,
+/// `distance` in metres). `kind` is the list it came in (`bikes` or `shoes`); without
+/// one, Strava's id says it: bikes' ids start with "b", shoes' with "g".
+pub fn gear_from_strava(raw: &Value, kind: Option<GearKind>) -> Result<Gear, FieldError> {
+    let obj = raw.as_object().ok_or_else(|| {
+        FieldError::new(
+            "gear",
+            kind_of(raw),
+            Problem::WrongType { want: "an object" },
+        )
+    })?;
+    let fields = Fields(obj);
+    let missing = |name: &str| FieldError::new(name, "", Problem::Missing);
+    let id = fields
+        .label("id", fields::MAX_LABEL_CHARS)?
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| missing("id"))?
+        .to_owned();
+    let name = fields
+        .label("name", fields::MAX_LABEL_CHARS)?
+        .or(fields.label("nickname", fields::MAX_LABEL_CHARS)?)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| missing("name"))?
+        .to_owned();
+    let kind = kind.or(match id.as_bytes().first() {
+        Some(b'b') => Some(GearKind::Bike),
+        Some(b'g') => Some(GearKind::Shoes),
+        _ => None,
+    });
+    Ok(Gear {
+        primary: fields.flag("primary")?.unwrap_or(false),
+        retired: fields.flag("retired")?.unwrap_or(false),
+        distance_m: fields.quantity("distance")?,
+        id,
+        name,
+        kind,
+    })
 }
 
 fn positive_id(v: Option<&Value>) -> Option<i64> {
     v.and_then(Value::as_i64).filter(|id| *id > 0)
 }
 
-fn wrong_type(name: &str, want: &str, got: &Value) -> String {
-    format!("{name}: expected {want}, got {}", kind_of(got))
+fn wrong_type(name: &str, want: &'static str, got: &Value) -> FieldError {
+    FieldError::new(name, kind_of(got), Problem::WrongType { want })
 }
 
 /// A short description of a JSON value for error messages: its type, and the value
@@ -448,6 +571,90 @@ mod tests {
         }
         let err = activity_from_strava(&json!("run"), ActivitySource::Import).unwrap_err();
         assert!(err.contains("expected an activity object"), "{err}");
+    }
+
+    #[test]
+    fn text_fields_have_the_csv_readers_bounds() {
+        // The same checks as the export's CSV (issue 19): names up to 1,000
+        // characters, sport types up to 64, no NUL anywhere.
+        let mut v = sample();
+        v["name"] = json!("é".repeat(1000));
+        assert!(activity_from_strava(&v, ActivitySource::Import).is_ok());
+        v["name"] = json!("é".repeat(1001));
+        let err = activity_from_strava(&v, ActivitySource::Import).unwrap_err();
+        assert!(err.contains("name is 1001 characters long"), "{err}");
+        v["name"] = json!("nul\0here");
+        let err = activity_from_strava(&v, ActivitySource::Import).unwrap_err();
+        assert!(
+            err.contains(": name: ") && err.ends_with("holds a NUL character"),
+            "{err}"
+        );
+        let mut v = sample();
+        v["sport_type"] = json!("R".repeat(65));
+        let err = activity_from_strava(&v, ActivitySource::Import).unwrap_err();
+        assert!(err.contains("sport_type is 65 characters long"), "{err}");
+        let mut v = sample();
+        v["gear_id"] = json!("g\0");
+        assert!(activity_from_strava(&v, ActivitySource::Import).is_err());
+    }
+
+    #[test]
+    fn detailed_best_efforts_are_read_and_checked() {
+        let mut v = sample();
+        assert_eq!(
+            StravaActivity::from_json(v.clone()).unwrap().best_efforts,
+            None
+        );
+        v["best_efforts"] = json!([{
+            "name": "5k", "distance": 5000, "elapsed_time": 1290, "moving_time": 1288,
+            "start_date": "2018-05-02T12:20:00Z", "start_date_local": "2018-05-02T05:20:00Z",
+            "pr_rank": 2
+        }]);
+        let efforts = StravaActivity::from_json(v.clone())
+            .unwrap()
+            .best_efforts
+            .unwrap();
+        assert_eq!(efforts.len(), 1);
+        let e = &efforts[0];
+        assert_eq!(
+            (e.name.as_str(), e.distance_m, e.elapsed_time_s),
+            ("5k", 5000.0, 1290)
+        );
+        assert_eq!((e.moving_time_s, e.pr_rank), (1288, Some(2)));
+        assert_eq!(e.start_date_local.to_string(), "2018-05-02 05:20:00");
+        v["best_efforts"][0]["elapsed_time"] = json!(-3);
+        let err = StravaActivity::from_json(v.clone()).unwrap_err();
+        assert!(
+            err.contains("best_efforts[0].elapsed_time: -3 is negative"),
+            "{err}"
+        );
+        v["best_efforts"] = json!("fast");
+        assert!(StravaActivity::from_json(v).is_err());
+    }
+
+    #[test]
+    fn gear_reads_from_summary_and_detailed_gear() {
+        let g = gear_from_strava(
+            &json!({"id": "b12345", "primary": true, "name": "EMC", "resource_state": 2,
+                    "distance": 1234.5, "retired": false}),
+            None,
+        )
+        .unwrap();
+        assert_eq!((g.id.as_str(), g.name.as_str()), ("b12345", "EMC"));
+        assert_eq!(
+            (g.kind, g.primary, g.retired),
+            (Some(GearKind::Bike), true, false)
+        );
+        assert_eq!(g.distance_m, Some(1234.5));
+        let shoes = gear_from_strava(
+            &json!({"id": "g7", "name": "Pegasus", "retired": true}),
+            None,
+        )
+        .unwrap();
+        assert_eq!((shoes.kind, shoes.retired), (Some(GearKind::Shoes), true));
+        let err = gear_from_strava(&json!({"id": "g7"}), None).unwrap_err();
+        assert_eq!(err.to_string(), "name is missing");
+        assert!(gear_from_strava(&json!({"id": "g7", "name": "x", "distance": -1}), None).is_err());
     }
 
     #[test]

@@ -224,18 +224,26 @@ fn system_prompt(p: &Prompt<'_>) -> String {
          If a plan of that shape can answer the question, reply with JSON only: {{\"plan\": {{...}}}}.\n\
          Only if no plan can express it, write one PostgreSQL SELECT instead, as follows.\n\
          The only relation is `activities`, already limited to this athlete, with columns:\n\
-         id bigint, name text, sport_type text (Strava sport_type such as Run, TrailRun, Ride, VirtualRide, Swim, Walk, Hike),\n\
-         start_date timestamptz (UTC), start_date_local timestamp (athlete's local time; use it for dates),\n\
-         distance_m float8, moving_time_s int, elapsed_time_s int, total_elevation_gain_m float8,\n\
-         average_speed_mps float8, max_speed_mps float8, average_heartrate float8, max_heartrate float8,\n\
-         average_cadence float8, average_watts float8, kilojoules float8, calories float8, kudos_count int,\n\
-         commute bool, trainer bool, private bool, workout_type int (1 = run race, 11 = ride race).\n\
+         {columns}\n\
          Use only that relation (CTEs allowed), only plain aggregate, math, text and date functions, no schema names.\n\
          Name result columns with their unit, e.g. distance_km. Return at most {GENERATED_ROW_CAP} rows.\n\
          Recent questions in this conversation:\n{recent}\n\
          Then reply with JSON only: {{\"kind\": \"text\" or \"table\", \"sql\": \"...\", \"chart\": null or {{\"kind\": \"bar\" or \"line\", \"x\": column, \"y\": [columns]}}}}",
         today = p.today,
+        columns = prompt_columns(),
     )
+}
+
+/// The columns the model is told about, one a line (`- name type: meaning`): exactly
+/// the sandbox view's, from the fields' home (a test holds the two together).
+pub fn prompt_columns() -> String {
+    domain::fields::model_columns()
+        .map(|c| match c.meaning {
+            "" => format!("- {} {}", c.name, c.ty.short()),
+            meaning => format!("- {} {}: {meaning}", c.name, c.ty.short()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A query the model proposed that passed the guard, ready to run.

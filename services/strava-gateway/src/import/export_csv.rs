@@ -22,19 +22,13 @@ use super::rows::{Batcher, Parsed, Place, ReadError, RowContext, ZoneFinder, exc
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use db::activities::ActivityRow;
-use domain::{Activity, ActivityId, ActivitySource, SportType};
+use domain::fields::{self, FieldError, Problem, check};
+use domain::{Activity, ActivityId, ActivitySource, Gear, SportType};
 use std::collections::HashMap;
 use std::io::Read;
 
 /// Columns without which a row means nothing.
 const REQUIRED: [&str; 2] = ["Activity ID", "Activity Date"];
-
-/// The longest activity name stored, in characters: far above what Strava's apps
-/// let anyone type, so only a file written to harm reaches it.
-pub const MAX_NAME_CHARS: usize = 1000;
-
-/// The longest activity type: Strava's names are one or two words.
-const MAX_TYPE_CHARS: usize = 64;
 
 /// Reads every record of `input`, handing each row (or its error) to `out`. With
 /// `zones`, an activity whose "Filename" names a GPS file takes the zone of its
@@ -183,75 +177,41 @@ struct Cell<'a> {
 }
 
 impl<'a> Cell<'a> {
-    fn problem(&self, what: &str) -> String {
-        format!(
-            "column {} ({}): {} {what}",
-            self.position + 1,
-            self.name,
-            excerpt(self.value)
+    /// The problem as a field error naming the column as the file does.
+    fn error(&self, problem: Problem) -> FieldError {
+        FieldError::new(
+            format!("column {} ({})", self.position + 1, self.name),
+            excerpt(self.value),
+            problem,
         )
     }
 
-    fn number(&self) -> Result<f64, String> {
-        language::parse_number(self.value, self.language)
-            .ok_or_else(|| self.problem("is not a number"))
+    fn number(&self) -> Result<f64, FieldError> {
+        let v = language::parse_number(self.value, self.language)
+            .ok_or_else(|| self.error(Problem::NotANumber))?;
+        check::number(v).map_err(|p| self.error(p))
     }
 
-    /// A number that cannot be negative: a distance, speed, power, energy.
-    fn quantity(&self) -> Result<f64, String> {
-        let v = self.number()?;
-        if v < 0.0 {
-            return Err(self.problem("is negative"));
-        }
-        Ok(v)
+    fn quantity(&self) -> Result<f64, FieldError> {
+        check::quantity(self.number()?).map_err(|p| self.error(p))
     }
 
-    /// Whole seconds (or watts) that fit the column.
-    fn whole(&self) -> Result<i32, String> {
-        let v = self.quantity()?.round();
-        if v > f64::from(i32::MAX) {
-            return Err(self.problem("is too large"));
-        }
-        Ok(v as i32)
+    /// Whole seconds (or watts): the export writes seconds with a fraction ("1523.0",
+    /// at times "1523.4"), so it is rounded before the shared check.
+    fn whole(&self) -> Result<i32, FieldError> {
+        check::whole(self.quantity()?.round()).map_err(|p| self.error(p))
     }
 
-    fn heartrate(&self) -> Result<f64, String> {
-        let v = self.quantity()?;
-        if v > crate::convert::MAX_HEARTRATE_BPM {
-            return Err(self.problem("is not a heart rate"));
-        }
-        Ok(v)
+    fn heartrate(&self) -> Result<f64, FieldError> {
+        check::heartrate(self.number()?).map_err(|p| self.error(p))
     }
 
-    /// Text stored as it is: at most `max_chars` characters and no NUL (which
-    /// PostgreSQL's text cannot hold; left in, it would fail the whole import).
-    fn text(&self, max_chars: usize) -> Result<&'a str, String> {
-        if self.value.contains('\0') {
-            return Err(self.problem("holds a NUL character"));
-        }
-        let chars = self.value.chars().count();
-        if chars > max_chars {
-            return Err(format!(
-                "column {} ({}) is {chars} characters long, more than Strava allows \
-                 ({max_chars} at most)",
-                self.position + 1,
-                self.name
-            ));
-        }
-        Ok(self.value)
+    fn text(&self, max_chars: usize) -> Result<&'a str, FieldError> {
+        check::text(self.value, max_chars).map_err(|p| self.error(p))
     }
 
-    /// true/false, yes/no, or 1/0: the export's second "Commute" column says "1.0".
-    fn flag(&self) -> Result<bool, String> {
-        match self.value.to_ascii_lowercase().as_str() {
-            "true" | "yes" => Ok(true),
-            "false" | "no" => Ok(false),
-            number => match number.parse::<f64>() {
-                Ok(1.0) => Ok(true),
-                Ok(0.0) => Ok(false),
-                _ => Err(self.problem("is not true or false")),
-            },
-        }
+    fn flag(&self) -> Result<bool, FieldError> {
+        check::flag_text(self.value).map_err(|p| self.error(p))
     }
 }
 
@@ -282,23 +242,23 @@ impl<'a> Cells<'a> {
         })
     }
 
-    fn quantity(&self, name: &str) -> Result<Option<f64>, String> {
+    fn quantity(&self, name: &str) -> Result<Option<f64>, FieldError> {
         self.last(name).map(|c| c.quantity()).transpose()
     }
 
-    fn number(&self, name: &str) -> Result<Option<f64>, String> {
+    fn number(&self, name: &str) -> Result<Option<f64>, FieldError> {
         self.last(name).map(|c| c.number()).transpose()
     }
 
-    fn whole(&self, name: &str) -> Result<Option<i32>, String> {
+    fn whole(&self, name: &str) -> Result<Option<i32>, FieldError> {
         self.last(name).map(|c| c.whole()).transpose()
     }
 
-    fn heartrate(&self, name: &str) -> Result<Option<f64>, String> {
+    fn heartrate(&self, name: &str) -> Result<Option<f64>, FieldError> {
         self.last(name).map(|c| c.heartrate()).transpose()
     }
 
-    fn flag(&self, name: &str) -> Result<bool, String> {
+    fn flag(&self, name: &str) -> Result<bool, FieldError> {
         Ok(self
             .last(name)
             .map(|c| c.flag())
@@ -315,10 +275,10 @@ impl<'a> Cells<'a> {
             .parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| id_cell.problem("is not a positive integer"))?;
+            .ok_or_else(|| id_cell.error(Problem::NotAnId))?;
         let date_cell = self.last("Activity Date").ok_or("no Activity Date")?;
         let start_date = parse_export_date_in(date_cell.value, self.columns.language)
-            .ok_or_else(|| date_cell.problem("is not a date"))?;
+            .ok_or_else(|| date_cell.error(Problem::NotADate))?;
         let (start_date_local, timezone) = match (gps_zone, &ctx.zone) {
             (Some(tz), _) => (
                 start_date.with_timezone(&tz).naive_local(),
@@ -355,11 +315,11 @@ impl<'a> Cells<'a> {
         );
         let kind = self
             .last("Activity Type")
-            .map_or(Ok("Workout"), |c| c.text(MAX_TYPE_CHARS))?;
+            .map_or(Ok("Workout"), |c| c.text(fields::MAX_TYPE_CHARS))?;
         let sport_type = SportType::from_export_name(kind);
         let name = self
             .last("Activity Name")
-            .map_or(Ok(""), |c| c.text(MAX_NAME_CHARS))?;
+            .map_or(Ok(""), |c| c.text(fields::MAX_NAME_CHARS))?;
         let average_speed = self.quantity("Average Speed")?.unwrap_or_else(|| {
             if moving > 0 {
                 distance_m / f64::from(moving)
@@ -407,7 +367,13 @@ impl<'a> Cells<'a> {
             // store never fail a row.
             flagged: false,
             workout_type: None,
-            gear_id: None,
+            // The export names gear, not its id: keyed by name (`gear` rows follow).
+            gear_id: self
+                .last("Activity Gear")
+                .map(|c| c.text(fields::MAX_LABEL_CHARS))
+                .transpose()?
+                .map(Gear::export_id),
+            device_name: None,
             source: ActivitySource::Import,
         })
     }
@@ -531,6 +497,30 @@ mod tests {
         let error = rows[1].row.as_ref().unwrap_err();
         assert!(
             error.contains("Commute") && error.contains("true or false"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn activity_gear_is_kept_by_name() {
+        let text = "Activity ID,Activity Date,Activity Type,Activity Gear\n\
+                    1,2023-11-02T07:10:12Z,Run,Nike Pegasus 40\n\
+                    2,2023-11-02T08:10:12Z,Ride,\n";
+        let rows = parse(text, &ctx(None));
+        let first = rows[0].row.as_ref().unwrap();
+        assert_eq!(first.gear_id.as_deref(), Some("export:Nike Pegasus 40"));
+        assert_eq!(rows[1].row.as_ref().unwrap().gear_id, None);
+        let long = format!(
+            "Activity ID,Activity Date,Activity Gear\n1,2023-11-02T07:10:12Z,{}\n",
+            "x".repeat(300)
+        );
+        let error = parse(&long, &ctx(None))[0]
+            .row
+            .as_ref()
+            .unwrap_err()
+            .clone();
+        assert!(
+            error.contains("(Activity Gear) is 300 characters long"),
             "{error}"
         );
     }

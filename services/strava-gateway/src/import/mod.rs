@@ -424,6 +424,7 @@ impl Writer<'_> {
             self.report.read -= earlier.len();
         }
         let written = db::activities::upsert_many(conn, &rows).await?;
+        db::gear::upsert_many(conn, &export_gear(&rows, self.ctx)).await?;
         self.report.written += written;
         self.report.kept += rows.len() - written;
         if let Some(progress) = self.progress {
@@ -431,6 +432,43 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// The gear an export's rows name (by name only), as gear rows: bikes for rides and
+/// shoes for runs, walks and hikes, as Strava keeps them; no kind otherwise.
+fn export_gear(rows: &[ActivityRow], ctx: &RowContext) -> Vec<db::gear::GearRow> {
+    use domain::{ActivitySource, Gear, GearKind, SportFamily, SportType};
+    let mut seen: HashMap<&str, db::gear::GearRow> = HashMap::new();
+    for row in rows {
+        let Some(id) = row.gear_id.as_deref() else {
+            continue;
+        };
+        let Some(name) = id.strip_prefix("export:") else {
+            continue;
+        };
+        let kind = match SportType::new(row.sport_type.clone()).family() {
+            SportFamily::Cycle => Some(GearKind::Bike),
+            SportFamily::Foot => Some(GearKind::Shoes),
+            _ => None,
+        };
+        let gear = Gear {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            kind,
+            primary: false,
+            retired: false,
+            distance_m: None,
+        };
+        let entry = seen.entry(id).or_insert_with(|| {
+            db::gear::GearRow::new(ctx.athlete, &gear, ActivitySource::Import, ctx.fetched_at)
+        });
+        if entry.kind.is_none() {
+            entry.kind = kind.map(|k| k.as_str().to_owned());
+        }
+    }
+    let mut gear: Vec<_> = seen.into_values().collect();
+    gear.sort_by(|a, b| a.id.cmp(&b.id));
+    gear
 }
 
 fn read_text(path: &Path) -> Result<String, ImportError> {

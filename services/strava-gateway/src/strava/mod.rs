@@ -70,6 +70,13 @@ pub struct StravaAthlete {
     /// "meters" or "feet"; sent only with the `profile:read_all` scope.
     #[serde(default)]
     pub measurement_preference: Option<String>,
+    /// SummaryGear of the athlete's bikes (DetailedAthlete), read by
+    /// [`crate::convert::gear_from_strava`].
+    #[serde(default)]
+    pub bikes: Option<Vec<serde_json::Value>>,
+    /// SummaryGear of the athlete's shoes (DetailedAthlete).
+    #[serde(default)]
+    pub shoes: Option<Vec<serde_json::Value>>,
 }
 
 /// Our push subscription, as Strava lists it.
@@ -291,6 +298,27 @@ impl StravaClient {
         id: ActivityId,
     ) -> Result<Option<StravaActivity>, StravaError> {
         let path = format!("/activities/{id}");
+        match self
+            .api(Method::GET, &path, |r| r.bearer_auth(access.expose()))
+            .await
+        {
+            Ok(res) => decode(res).await.map(Some),
+            Err(StravaError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One piece of gear (DetailedGear); `None` when Strava does not have it.
+    pub async fn gear(
+        &self,
+        access: &Secret<String>,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, StravaError> {
+        // Gear ids are letters and digits; anything else is not asked for in a URL.
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        let path = format!("/gear/{id}");
         match self
             .api(Method::GET, &path, |r| r.bearer_auth(access.expose()))
             .await

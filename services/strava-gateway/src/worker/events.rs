@@ -26,6 +26,7 @@ use crate::strava::StravaError;
 use crate::tokens::TokenError;
 use chrono::{DateTime, DurationRound as _, Utc};
 use db::activities::ActivityRow;
+use db::best_efforts::BestEffortRow;
 use db::inbox::{AspectType, Event, ObjectType, OwnerCall};
 use diesel::sql_types::Integer;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -237,7 +238,17 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
                         "activity belongs to another athlete".into(),
                     ));
                 }
-                Some(ActivityRow::new(&activity, Some(fetched.raw), Utc::now()))
+                // A DetailedActivity carries its best efforts; they replace the stored ones.
+                let efforts: Option<Vec<BestEffortRow>> =
+                    fetched.best_efforts.as_ref().map(|all| {
+                        all.iter()
+                            .map(|e| BestEffortRow::new(owner, id, e, ActivitySource::Api))
+                            .collect()
+                    });
+                Some((
+                    ActivityRow::new(&activity, Some(fetched.raw), Utc::now()).detailed(),
+                    efforts,
+                ))
             }
             // Deleted, or no longer visible to us (made private without
             // activity:read_all): either way it must not stay here.
@@ -252,8 +263,12 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
                     return Ok(false);
                 }
                 match &row {
-                    Some(row) => {
+                    Some((row, efforts)) => {
                         db::activities::upsert_many(conn, std::slice::from_ref(row)).await?;
+                        if let Some(efforts) = efforts {
+                            db::best_efforts::replace_for(conn, owner, &[id.get()], efforts)
+                                .await?;
+                        }
                     }
                     None => {
                         db::activities::delete(conn, owner, id).await?;

@@ -27,7 +27,7 @@ pub fn backfill_job(athlete: AthleteId) -> NewJob {
 }
 
 /// How a job run ended, short of an error.
-enum End {
+pub(super) enum End {
     /// Finished (or nothing left to do).
     Done,
     /// Must wait for Strava's rate limit.
@@ -50,6 +50,10 @@ pub(super) async fn process(
         JobKind::Backfill => backfill(ctx, &job, stop).await,
         JobKind::Reconcile => reconcile(ctx, &job, stop, false).await,
         JobKind::Refresh => reconcile(ctx, &job, stop, true).await,
+        JobKind::Details => match athlete_of(&job) {
+            Ok(athlete) => super::details::run(ctx, &job, athlete, stop).await,
+            Err(e) => Err(e),
+        },
         JobKind::Import => match athlete_of(&job) {
             Ok(athlete) => super::import::run(ctx, &job, athlete)
                 .await
@@ -221,6 +225,8 @@ async fn backfill(ctx: &Context, job: &Job, stop: &watch::Receiver<bool>) -> any
                 pages = status.pages_fetched,
                 "backfill done"
             );
+            // The listing gave summaries: best efforts, calories and gear names follow.
+            db::jobs::enqueue(&mut conn, &super::details::details_job(athlete)).await?;
             return Ok(End::Done);
         }
         let rows = rows_of(&items, athlete, now);

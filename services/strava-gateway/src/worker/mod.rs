@@ -19,10 +19,12 @@
 //! still running after the grace period are aborted, their leases lapsing as after a
 //! crash.
 
+mod details;
 mod events;
 mod import;
 mod jobs;
 
+pub use details::{READ_SHARE_PERCENT, details_job};
 pub use jobs::backfill_job;
 
 use crate::settings::WorkerSettings;
@@ -121,7 +123,12 @@ impl Lane {
     fn jobs(self) -> &'static [db::jobs::JobKind] {
         use db::jobs::JobKind;
         match self {
-            Self::Strava => &[JobKind::Backfill, JobKind::Reconcile, JobKind::Refresh],
+            Self::Strava => &[
+                JobKind::Backfill,
+                JobKind::Reconcile,
+                JobKind::Refresh,
+                JobKind::Details,
+            ],
             Self::Import => &[JobKind::Import],
         }
     }

@@ -4,6 +4,7 @@
 mod backfill;
 mod convert;
 mod demo_upkeep;
+mod details;
 mod governor;
 mod hostile;
 mod hostile_upload;

@@ -105,6 +105,51 @@ async fn generated_sql_runs_scoped_to_the_asking_athlete() {
 }
 
 #[tokio::test]
+async fn the_prompt_names_exactly_the_sandbox_views_columns() {
+    use diesel_async::RunQueryDsl;
+    let (app, fake, cookie) = start(vec![reply("SELECT count(*) AS n FROM activities")]).await;
+    ask(&app, &cookie, ODD_QUESTION).await;
+    let sent = fake.requests()[0].to_string();
+    let sent: Value = serde_json::from_str(&sent).unwrap();
+    let prompt = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "system")
+        .and_then(|m| m["content"].as_str())
+        .unwrap()
+        .to_owned();
+    // The lines between "with columns:" and the next sentence, "- name type[: meaning]".
+    let told: Vec<String> = prompt
+        .split_once("with columns:\n")
+        .unwrap()
+        .1
+        .lines()
+        .take_while(|l| l.starts_with("- "))
+        .map(|l| l[2..].split(' ').next().unwrap().to_owned())
+        .collect();
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+    }
+    let mut conn = app.conn().await;
+    let view: Vec<String> = diesel::sql_query(
+        "SELECT column_name::text AS column_name FROM information_schema.columns \
+         WHERE table_schema = 'stravatalk_model' AND table_name = 'activities' \
+         ORDER BY ordinal_position",
+    )
+    .load::<Column>(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|c| c.column_name)
+    .collect();
+    assert!(view.len() > 30, "{view:?}");
+    assert_eq!(told, view);
+}
+
+#[tokio::test]
 async fn a_query_naming_another_athlete_sees_nothing_of_theirs() {
     let (app, _fake, cookie) = start(vec![reply(&format!(
         "SELECT count(*) AS n FROM activities WHERE athlete_id = {}",
