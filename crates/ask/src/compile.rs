@@ -360,6 +360,9 @@ const ACTIVITY_COLUMNS: &str = "id, name, sport_type, start_date_local, distance
      average_heartrate, max_heartrate, average_cadence, average_watts, kudos_count, calories";
 
 fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String {
+    if let Some(race) = plan.best_effort() {
+        return best_effort_sql(plan, race, conds, b);
+    }
     conds.extend(period_condition(&plan.period, b));
     let col = column(plan.metric);
     let order = match plan.aggregation {
@@ -414,6 +417,42 @@ fn activities_sql(plan: &Plan, mut conds: Vec<String>, b: &mut Binds) -> String 
         "SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
          SELECT t.*, row_number() OVER (ORDER BY {order}) AS ord FROM (\
          SELECT {ACTIVITY_COLUMNS} FROM {from} ORDER BY {order} LIMIT {limit}) t) r"
+    )
+}
+
+/// "Fastest 5k": the fastest stretches of that distance within any run (best
+/// efforts), each with its run; when none are stored, whole runs of about the
+/// distance, fastest first. `basis` says which the rows are.
+fn best_effort_sql(
+    plan: &Plan,
+    race: crate::plan::Race,
+    mut conds: Vec<String>,
+    b: &mut Binds,
+) -> String {
+    let limit = b.add(Bind::BigInt(i64::from(
+        plan.limit.unwrap_or(1).min(MAX_ROWS as u32),
+    )));
+    let metres = race.metres();
+    let lo = b.add(Bind::Float(metres - 1.0));
+    let hi = b.add(Bind::Float(metres + 1.0));
+    let within = period_condition(&plan.period, b).unwrap_or_else(|| "TRUE".into());
+    conds.push(within.clone());
+    format!(
+        "WITH e AS (SELECT a.id, a.name, a.sport_type, b.start_date_local, b.distance_m, \
+         b.moving_time_s, b.elapsed_time_s, a.total_elevation_gain_m, \
+         (b.distance_m / nullif(b.elapsed_time_s, 0))::float8 AS average_speed_mps, \
+         a.average_heartrate, a.max_heartrate, a.average_cadence, a.average_watts, \
+         a.kudos_count, a.calories, a.distance_m AS activity_distance_m, 'effort' AS basis \
+         FROM (SELECT * FROM best_efforts WHERE athlete_id = $1 AND distance_m BETWEEN {lo} AND {hi} \
+         AND {within}) b JOIN activities a ON a.athlete_id = b.athlete_id AND a.id = b.activity_id \
+         ORDER BY b.elapsed_time_s ASC, b.start_date_local DESC LIMIT {limit}), \
+         w AS (SELECT {ACTIVITY_COLUMNS}, NULL::float8 AS activity_distance_m, 'run' AS basis \
+         FROM activities WHERE {} ORDER BY average_speed_mps DESC NULLS LAST, start_date_local DESC, id \
+         LIMIT {limit}) \
+         SELECT coalesce(json_agg(r ORDER BY r.ord), '[]'::json)::text AS result FROM (\
+         SELECT x.*, row_number() OVER (ORDER BY x.average_speed_mps DESC NULLS LAST, x.start_date_local DESC) AS ord \
+         FROM (SELECT * FROM e UNION ALL SELECT * FROM w WHERE NOT EXISTS (SELECT 1 FROM e)) x) r",
+        conds.join(" AND ")
     )
 }
 

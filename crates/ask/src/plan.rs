@@ -601,6 +601,29 @@ impl Plan {
         self.within
     }
 
+    /// The race distance whose best efforts answer the question ("fastest 5k", "my
+    /// 10k PR"): the fastest stretch of it within any run, when such efforts are
+    /// stored; otherwise whole runs of about that distance answer, and say so.
+    pub fn best_effort(&self) -> Option<Race> {
+        let f = &self.filters;
+        let only_race_and_sport = Filters {
+            race: None,
+            sports: None,
+            ..f.clone()
+        } == Filters::default();
+        (self.aggregation == Aggregation::Max
+            && self.metric.is_speed()
+            && self.group.is_none()
+            && self.compare.is_empty()
+            && self.compare_sides.is_empty()
+            && self.also_by.is_none()
+            && self.versus.is_none()
+            && self.within.is_none()
+            && only_race_and_sport)
+            .then_some(f.race)
+            .flatten()
+    }
+
     /// Whether the result is a list of activities (rather than numbers).
     pub fn returns_activities(&self) -> bool {
         self.group.is_none()

@@ -202,6 +202,9 @@ fn measure(plan: &Plan) -> String {
                 metric.noun()
             )
         }
+        Aggregation::Max | Aggregation::Min if plan.best_effort().is_some() => {
+            top("fastest stretch within any run (best efforts), else whole runs".into())
+        }
         Aggregation::Max | Aggregation::Min => {
             let what = match metric {
                 Metric::Distance | Metric::MovingTime | Metric::ElapsedTime => {

@@ -567,7 +567,41 @@ impl Renderer<'_> {
                 } else {
                     bold(&shown)
                 };
-                if n == 1 {
+                if let Some(race) = plan.best_effort() {
+                    // Which the figure is: a stretch within a run, or a whole run.
+                    let within = text_of(first, "basis") == "effort";
+                    let what = if within {
+                        format!("{} within any run", race.label())
+                    } else {
+                        format!("run of about {}", race.label())
+                    };
+                    let mut text = if n == 1 {
+                        format!(
+                            "Your fastest {} was {value}, in {} on {}",
+                            phrase(&[&what, period]),
+                            bold(name),
+                            bold(&date)
+                        )
+                    } else {
+                        format!(
+                            "Your {n} fastest {}: the top one is {value}, in {} on {}",
+                            phrase(&[&what, period]),
+                            bold(name),
+                            bold(&date)
+                        )
+                    };
+                    if within {
+                        let run = num(first, "activity_distance_m")
+                            .map(|m| format::distance(m, self.units))
+                            .unwrap_or_default();
+                        text.push_str(&format!(" (a {run} run)."));
+                    } else {
+                        text.push_str(
+                            ". No best efforts within longer runs are stored for you, so whole runs of about that distance are compared.",
+                        );
+                    }
+                    text
+                } else if n == 1 {
                     format!(
                         "Your {} was {} on {}: {value}.",
                         phrase(&[&which, &self.noun(1), period]),

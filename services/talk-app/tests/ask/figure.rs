@@ -61,6 +61,9 @@ pub struct Figure {
     pub has_gear: Option<bool>,
     /// Whether the activity set at least one personal record.
     pub pr: Option<bool>,
+    /// The figure is over best efforts of this distance (metres) within the kept
+    /// activities (the demo's, as its generator makes them), not over whole activities.
+    pub effort: Option<f64>,
     /// Strava workout types kept (1 and 11 are races, 2 a long run).
     pub workout_types: Option<Vec<i32>>,
     /// Only the N most recent of the activities the other filters keep.
@@ -235,7 +238,16 @@ impl Figure {
     /// which is a mistake in the case, not in the engine.
     pub fn number(&self, all: &[Activity]) -> Result<Option<f64>, String> {
         let acts = self.activities(all);
-        let values: Vec<f64> = acts.iter().filter_map(|a| self.value(a)).collect();
+        let values: Vec<f64> = match self.effort {
+            // Best efforts are timed by the clock, as Strava ranks them.
+            Some(metres) => acts
+                .iter()
+                .flat_map(|a| demo::demo_best_efforts(a))
+                .filter(|e| (e.distance_m - metres).abs() < 1.0 && e.elapsed_time_s > 0)
+                .map(|e| e.distance_m / f64::from(e.elapsed_time_s))
+                .collect(),
+            None => acts.iter().filter_map(|a| self.value(a)).collect(),
+        };
         let needs_values = matches!(self.agg.as_str(), "avg" | "max" | "min");
         if needs_values && values.is_empty() {
             return Err(format!("{} {} over no activities", self.agg, self.metric));
