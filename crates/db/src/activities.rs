@@ -378,6 +378,50 @@ pub async fn mark_details_fetched(
         .map(drop)
 }
 
+/// An activity as the athlete's own export gives it: the stored fields without
+/// Strava's original JSON, which is large and repeats them.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = activities, check_for_backend(diesel::pg::Pg))]
+pub struct ExportRow {
+    pub id: i64,
+    pub name: String,
+    pub sport_type: String,
+    pub start_date: DateTime<Utc>,
+    pub start_date_local: NaiveDateTime,
+    pub timezone: Option<String>,
+    pub distance_m: f64,
+    pub moving_time_s: i32,
+    pub elapsed_time_s: i32,
+    pub total_elevation_gain_m: f64,
+    pub average_speed_mps: f64,
+    pub max_speed_mps: f64,
+    pub average_heartrate: Option<f64>,
+    pub max_heartrate: Option<f64>,
+    pub average_cadence: Option<f64>,
+    pub average_watts: Option<f64>,
+    pub calories: Option<f64>,
+    pub commute: bool,
+    pub trainer: bool,
+    pub manual: bool,
+    pub private: bool,
+    pub gear_id: Option<String>,
+    pub source: String,
+}
+
+/// Every activity of one athlete, oldest first, for their export.
+pub async fn for_export(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+) -> QueryResult<Vec<ExportRow>> {
+    use activities::dsl as a;
+    a::activities
+        .filter(a::athlete_id.eq(athlete.get()))
+        .order((a::start_date.asc(), a::id.asc()))
+        .select(ExportRow::as_select())
+        .load(conn)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

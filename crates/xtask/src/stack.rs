@@ -151,6 +151,11 @@ fn environment(db: &Database, ports: Ports) -> Vec<(String, String)> {
         ("LOG_FORMAT".into(), "pretty".into()),
         // talk-app signs session cookies with this; derived from the local token key.
         ("SESSION_SECRET".into(), format!("dev-session-{key}")),
+        // Every page's footer shows it; a local run reaches nobody.
+        (
+            "SUPPORT_EMAIL".into(),
+            "support@stravatalk.localhost".into(),
+        ),
         (
             "GATEWAY_PUBLIC_URL".into(),
             format!("http://127.0.0.1:{gateway}"),

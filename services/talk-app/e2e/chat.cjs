@@ -2,7 +2,7 @@
 // follow-up → clarify option → copy → Back → conversations → settings (units, API
 // token) → erase. Run by run.cjs at each screen size; `t` comes from lib.open.
 "use strict";
-const { BASE, expect } = require("./lib.cjs");
+const { BASE, expect, shared } = require("./lib.cjs");
 
 // Asks through the question box; the question shows at once, then the answer.
 async function ask(t, question, { slow = false } = {}) {
@@ -69,6 +69,13 @@ async function chat(t) {
   const axis = await page.locator("#latest svg.chart text.tick").allTextContents();
   expect(!axis.some((x) => /\d{4}-\d{2}/.test(x)) && axis.some((x) => /^\d{1,2} [A-Z][a-z]{2}$/.test(x)),
     "weekly axis labelled '6 Sep', not ISO: " + JSON.stringify(axis.slice(0, 4)));
+  // The chart's type is about the same size on a desktop as on a phone.
+  const tick = await page.evaluate(() => document.querySelector("#latest svg.chart text.tick").getBoundingClientRect().height);
+  shared["chart-tick-" + t.width] = tick;
+  const phoneTick = shared["chart-tick-390"];
+  if (phoneTick && t.width > 390) {
+    expect(tick / phoneTick <= 1.3, `chart text ${tick.toFixed(1)} px high on the desktop, ${phoneTick.toFixed(1)} px on a phone`);
+  }
   // A follow-up button asks its question in this conversation; only the newest answer offers any.
   const follow = page.locator("#latest .suggestions button").first();
   const followText = (await follow.innerText()).trim();
@@ -80,6 +87,23 @@ async function chat(t) {
   await t.check("follow-up");
   await ask(t, "and last year?");
   expect(/\/chat\/[0-9a-f-]{36}/.test(page.url()), "follow-up stays in the conversation");
+
+  // The latest question can be asked again, in the context it had, or edited.
+  const readAsBefore = (await page.locator("#latest .read-as").innerText()).trim();
+  expect((await page.locator(".redo").count()) === 1, "'Ask again' and 'Edit question' under the latest exchange only");
+  let exchanges = await page.locator("li.exchange .answer").count();
+  await page.click("#latest .redo .retry button");
+  await page.waitForFunction((n) => document.querySelectorAll("li.exchange .answer").length > n && !document.querySelector("li.exchange.pending"), exchanges);
+  expect((await page.locator("#latest .read-as").innerText()).trim() === readAsBefore, "asked again, the question reads as it did: " + readAsBefore);
+  expect((await page.locator(".redo").count()) === 1, "after asking again, the controls follow the newest exchange");
+  await t.check("asked-again");
+  exchanges = await page.locator("li.exchange .answer").count();
+  await page.click("#latest .redo summary");
+  await page.fill("#edit-question", "how many rides this year");
+  await page.click("#latest .redo .edit-form button[type=submit]");
+  await page.waitForFunction((n) => document.querySelectorAll("li.exchange .answer").length > n && !document.querySelector("li.exchange.pending"), exchanges);
+  expect((await page.locator("#latest .question").innerText()).includes("how many rides this year"), "an edited question is asked");
+  expect(/Rides/.test(await page.locator("#latest .read-as").innerText()), "the edited question's answer");
 
   const labels = await page.evaluate(() => Array.from(document.querySelectorAll(".table-wrap")).map((w) => w.getAttribute("aria-label")));
   expect(labels.length >= 1 && new Set(labels).size === labels.length && !labels.includes("Answer table"),
@@ -101,9 +125,22 @@ async function chat(t) {
     "the live region stays in place while answers arrive");
 
   const answerText = (await page.locator("#latest .answer .text").innerText()).trim();
+  // Cells a spreadsheet would run as formulas are copied as text; numbers stay numbers.
+  const hasTable = await page.evaluate(() => {
+    const row = document.querySelector("#latest table tbody tr");
+    if (!row || row.cells.length < 3) return false;
+    row.cells[0].textContent = "=HYPERLINK(\"http://evil.example\")";
+    row.cells[1].textContent = "-5";
+    row.cells[2].textContent = "@SUM(A1)";
+    return true;
+  });
   await page.click("#latest .copy");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied.includes(answerText.slice(0, 20)), "copy puts the answer on the clipboard");
+  if (hasTable) {
+    expect(copied.includes("'=HYPERLINK(\"http://evil.example\")\t-5\t'@SUM(A1)"),
+      "copied cells cannot run as formulas, -5 stays a number: " + JSON.stringify(copied.split("\n").slice(2, 4)));
+  }
   await t.check("clarified");
 
   // Answers replace the history entry, so one Back leaves the conversation.
@@ -135,6 +172,11 @@ async function chat(t) {
   await page.click(".manage button.danger");
   await page.waitForURL(/\/chat$/);
   expect(!(await page.isVisible("text=Runs " + t.tag)), "a deleted conversation leaves the list");
+
+  await page.click("footer >> text=Privacy");
+  await page.waitForURL(/\/privacy$/);
+  expect(await page.isVisible("text=never sent to a language model"), "the privacy page says activity data never reaches a model");
+  await t.check("privacy");
 
   await page.click("nav >> text=Settings");
   await page.waitForURL(/\/settings$/);
@@ -174,6 +216,8 @@ async function chat(t) {
   await page.waitForSelector("#new-token");
   const token = await page.inputValue("#new-token");
   expect(token.length > 20, "a new token is shown once");
+  await page.click("button.copy-token");
+  expect((await page.evaluate(() => navigator.clipboard.readText())) === token, "'Copy token' puts the new token on the clipboard");
   const created = await page.locator("ul.tokens li").first().innerText();
   expect(!created.includes("UTC") && /created \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}/.test(created),
     "token times on the athlete's clock, dated like the rest: " + created);

@@ -1,5 +1,8 @@
 // What every browser check shares: launching Debian's Chromium through playwright-core,
-// and the checks run on every page the suite visits (axe-core, console errors, weight).
+// and the checks run on every page the suite visits (axe-core, console errors, weight,
+// and Strava's brand guidelines and agreement: its own button wherever OAuth starts,
+// its logo and our support contact in every footer, "View on Strava" wording, and no
+// Strava orange outside Strava's own files).
 "use strict";
 const { chromium } = require("playwright-core");
 const axe = require("axe-core");
@@ -20,6 +23,63 @@ function expect(ok, what) {
 }
 
 const gzipped = (buf) => zlib.gzipSync(buf).length;
+
+/// Strava's oranges (its current one and its earlier one), as hex and as computed.
+const STRAVA_ORANGES = ["fc5200", "fc4c02"];
+const STRAVA_ORANGES_RGB = ["rgb(252, 82, 0)", "rgb(252, 76, 2)"];
+/// Figures one flow leaves for another (the phone's run comes before the desktop's).
+const shared = {};
+/// Stylesheets already searched for Strava's orange.
+const cssChecked = new Set();
+
+// The brand and agreement checks on the page as it stands.
+async function brand(page, name) {
+  const b = await page.evaluate((rgb) => {
+    const foot = document.querySelector("footer.foot");
+    const logo = foot && foot.querySelector('img.powered[alt="Powered by Strava"]');
+    const ours = document.querySelector("header .brand");
+    const starts = Array.from(document.querySelectorAll('a[href*="/auth/connect"], a[href*="/oauth/authorize"]'));
+    const toStrava = Array.from(document.querySelectorAll('a[href^="https://www.strava.com/activities/"]'));
+    const orange = Array.from(document.querySelectorAll("body, body *"))
+      .filter((el) => el.tagName !== "IMG")
+      .filter((el) => {
+        const s = getComputedStyle(el);
+        return [s.color, s.backgroundColor, s.borderTopColor, s.borderBottomColor, s.fill, s.stroke].some((c) => rgb.includes(c));
+      })
+      .map((el) => el.tagName.toLowerCase() + "." + el.getAttribute("class"));
+    return {
+      support: !!(foot && foot.querySelector('a.support[href^="mailto:"], a.support[href^="https://"], a.support[href^="http://"]')),
+      privacy: !!(foot && foot.querySelector('a[href="/privacy"]')),
+      logo: !!(logo && logo.complete && logo.naturalWidth > 0 && logo.getBoundingClientRect().height > 0),
+      logoSmaller: !!(logo && ours && logo.getBoundingClientRect().height < ours.getBoundingClientRect().height && !logo.closest("header")),
+      starts: starts.length,
+      startsWithButton: starts.every((a) => {
+        const img = a.querySelector('img[alt="Connect with Strava"]');
+        return img && /\/static\/strava\/btn_strava_connect/.test(img.src) && img.complete && img.naturalWidth > 0
+          && a.textContent.trim() === "";
+      }),
+      toStrava: toStrava.length,
+      viewWording: toStrava.every((a) => a.textContent.trim() === "View on Strava"),
+      orange,
+      css: Array.from(document.querySelectorAll('link[rel="stylesheet"]')).map((l) => l.href),
+    };
+  }, STRAVA_ORANGES_RGB);
+  expect(b.support, `${name}: the support contact in the footer`);
+  expect(b.privacy, `${name}: the privacy page linked in the footer`);
+  expect(b.logo, `${name}: Strava's "Powered by Strava" logo shown`);
+  expect(b.logoSmaller, `${name}: the logo smaller than our own name and apart from it`);
+  expect(b.startsWithButton, `${name}: every start of OAuth (${b.starts}) is Strava's own button`);
+  expect(b.viewWording, `${name}: every link to a Strava activity (${b.toStrava}) reads "View on Strava"`);
+  expect(b.orange.length === 0, `${name}: no Strava orange outside Strava's files` + (b.orange.length ? ": " + b.orange.slice(0, 3).join(", ") : ""));
+  for (const href of b.css) {
+    if (cssChecked.has(href)) continue;
+    const css = (await (await fetch(href)).text()).toLowerCase();
+    const found = STRAVA_ORANGES.filter((o) => css.includes(o));
+    expect(found.length === 0, `${name}: no Strava orange in ${href.split("?")[0]}` + (found.length ? ": " + found.join(", ") : ""));
+    cssChecked.add(href);
+  }
+  return b;
+}
 
 // One browser at one screen size, with the checks attached to its page.
 async function open(width, height, tag, { javaScript = true, timezoneId } = {}) {
@@ -59,9 +119,11 @@ async function open(width, height, tag, { javaScript = true, timezoneId } = {}) 
   let step = 0;
   const t = {
     page, tag, width, javaScript,
-    // Every page view ends here: a screenshot, axe-core, the weight, console errors.
+    // Every page view ends here: a screenshot, axe-core, the weight, console errors,
+    // Strava's brand and agreement.
     async check(name) {
       step += 1;
+      await brand(page, name);
       await page.screenshot({ path: path.join(SHOTS, `${tag}-${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
       // axe-core is a script: a page without JavaScript gets the other checks only
       // (the same pages are checked with it in the other flows).
@@ -120,4 +182,4 @@ async function fake(method, url, body) {
   return res.status === 204 ? null : res.json();
 }
 
-module.exports = { BASE, SHOTS, expect, open, fake };
+module.exports = { BASE, SHOTS, expect, open, fake, brand, shared };

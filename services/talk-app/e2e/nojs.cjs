@@ -2,7 +2,7 @@
 // form post, a clarify option, and the page lands on the answer.
 "use strict";
 const path = require("path");
-const { BASE, SHOTS, expect } = require("./lib.cjs");
+const { BASE, SHOTS, expect, brand } = require("./lib.cjs");
 
 async function nojs(t) {
   const page = t.page;
@@ -14,8 +14,13 @@ async function nojs(t) {
   expect(/\/chat\/[0-9a-f-]{36}#latest$/.test(page.url()), "without JavaScript: the post lands on the answer: " + page.url());
   expect((await page.locator("#latest table").count()) === 1, "without JavaScript: a table answer by a plain form post");
   expect((await page.locator(".copy").count()) === 0, "without JavaScript: no Copy button that could not work");
+  // "Ask again" is a plain form too.
+  const before = await page.locator("li.exchange").count();
+  await t.ask("#latest .redo .retry button", (n) => document.querySelectorAll("li.exchange").length === n + 1, before);
+  expect((await page.locator("#latest table").count()) === 1, "without JavaScript: 'Ask again' answers again");
+  await brand(page, "without JavaScript: asked again");
   // A follow-up button is a plain form button.
-  await t.ask("#latest .suggestions button >> nth=0", () => document.querySelectorAll("li.exchange").length === 2);
+  await t.ask("#latest .suggestions button >> nth=0", () => document.querySelectorAll("li.exchange").length === 3);
   expect((await page.locator("#latest .answer.unsupported").count()) === 0, "without JavaScript: a follow-up button asks");
   // The conversation list opens from a <details> on a phone, without a script.
   if (t.width < 900) {

@@ -16,7 +16,8 @@ async function strava(t) {
   await fake("POST", "/_fake/faults", { kind: "delay", millis: 1500, count: 4, path_prefix: "/api/v3/athlete/activities" });
 
   await page.goto(BASE + "/");
-  await page.click("text=Connect with Strava");
+  await t.check("home-connect");
+  await page.click('a.connect-strava img[alt="Connect with Strava"]');
   await page.waitForURL(/\/chat$/, { timeout: 20000 });
   expect(true, "connected through the fake Strava and signed in");
   // The box is there on arrival, before the gateway's worker has picked up the job.
@@ -43,6 +44,12 @@ async function strava(t) {
   expect(/\d/.test(text), "answer with a figure: " + text);
   expect(!(await page.isVisible(".demo-banner")), "no demo banner for a Strava athlete");
   await t.check("strava-answer");
+  // Every activity from Strava links back to it, in the guidelines' words.
+  await ask(t, "show my 5 longest runs");
+  const rows = await page.locator("#latest table tbody tr").count();
+  const links = await page.locator('#latest a.view-on-strava[href^="https://www.strava.com/activities/"]').count();
+  expect(rows > 0 && links === rows, `"View on Strava" on each of the ${rows} activities`);
+  await t.check("view-on-strava");
 
   await page.click("nav >> text=Sign out");
   await page.waitForURL(/notice=signed-out/);

@@ -11,10 +11,23 @@ use actix_web::http::StatusCode;
 use leptos::prelude::*;
 
 /// Bumped when app.css or app.js change, so long-cached copies are replaced.
-pub const ASSET_VERSION: &str = "4";
+pub const ASSET_VERSION: &str = "5";
 
-/// The icon, inline so it costs no request: a white "S" on Strava orange.
-const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%23b33a00'/%3E%3Ctext x='16' y='23' font-size='20' font-family='sans-serif' font-weight='700' text-anchor='middle' fill='white'%3ES%3C/text%3E%3C/svg%3E";
+/// The icon, inline so it costs no request: a white speech bubble on our own teal.
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%230b6b63'/%3E%3Cpath d='M8 8h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-9a2 2 0 0 1 2-2z' fill='white'/%3E%3C/svg%3E";
+
+/// Strava's "Connect with Strava" button (its brand pack's orange variant, unmodified;
+/// `static/strava/SOURCE.md` says where it came from), on every link that starts OAuth.
+pub const CONNECT_BUTTON: &str = "/static/strava/btn_strava_connectwith_orange.svg";
+/// Strava's "Powered by Strava" logo, unmodified, in every page's footer.
+pub const POWERED_BY: &str = "/static/strava/api_logo_pwrdBy_strava_horiz_orange.svg";
+
+tokio::task_local! {
+    /// The support contact of the app serving this request. A middleware
+    /// (`startup::with_support`) sets it around every request, so every page's footer
+    /// has it, error pages included: `ResponseError` renders those with no request at hand.
+    pub static SUPPORT: Option<crate::settings::Support>;
+}
 
 /// Renders a complete document: `<head>` with the one stylesheet and the optional
 /// script, then `body`. `refresh` adds a meta refresh (seconds) for browsers without
@@ -59,9 +72,11 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Header with the brand and, when signed in, the navigation and sign-out button.
+/// Header with the brand and, when signed in, the navigation and sign-out button;
+/// then the page; then the footer.
 #[component]
 pub fn Layout(signed_in: bool, children: Children) -> impl IntoView {
+    let support = SUPPORT.try_with(Clone::clone).ok().flatten();
     view! {
         <a class="skip" href="#content">"Skip to content"</a>
         <header class="top">
@@ -77,6 +92,35 @@ pub fn Layout(signed_in: bool, children: Children) -> impl IntoView {
             })}
         </header>
         <main id="content">{children()}</main>
+        <Footer support=support/>
+    }
+}
+
+/// Where to get help, the privacy page, and Strava's attribution: smaller than our
+/// own name and apart from it, as Strava's brand guidelines ask.
+#[component]
+fn Footer(support: Option<crate::settings::Support>) -> impl IntoView {
+    view! {
+        <footer class="foot">
+            <p>
+                {support.map(|s| view! {
+                    "Help and questions: "<a class="support" href=s.href()>{s.text().to_owned()}</a>" · "
+                })}
+                <a href="/privacy">"Privacy"</a>
+            </p>
+            <p class="muted small">"StravaTalk is an independent app. It is not made, sponsored or endorsed by Strava."</p>
+            <img class="powered" src=POWERED_BY alt="Powered by Strava" width="158" height="16"/>
+        </footer>
+    }
+}
+
+/// Strava's own "Connect with Strava" button linking to `href` (the start of OAuth).
+#[component]
+pub fn ConnectButton(href: String) -> impl IntoView {
+    view! {
+        <a class="connect-strava" href=href>
+            <img src=CONNECT_BUTTON alt="Connect with Strava" width="237" height="48"/>
+        </a>
     }
 }
 

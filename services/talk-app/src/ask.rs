@@ -144,6 +144,61 @@ pub async fn ask(
     question: &str,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, Answer), AskError> {
+    answer_turn(
+        pool,
+        llm,
+        athlete,
+        conversation,
+        question,
+        now,
+        Follows::Latest,
+    )
+    .await
+}
+
+/// Asks the conversation's latest question again, as it is or edited (the chat's
+/// "Ask again" and "Edit question"): read in the context that question had, so a
+/// follow-up such as "and the year before?" means the same as the first time rather
+/// than building on its own answer. The new exchange is added after the others.
+#[tracing::instrument(name = "question", skip_all, fields(athlete = athlete.get(), conversation = %conversation))]
+pub async fn ask_again(
+    pool: &Pool,
+    llm: Option<&LlmClient>,
+    athlete: AthleteId,
+    conversation: Uuid,
+    question: &str,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, Answer), AskError> {
+    answer_turn(
+        pool,
+        llm,
+        athlete,
+        Some(conversation),
+        question,
+        now,
+        Follows::BeforeLatest,
+    )
+    .await
+}
+
+/// Which earlier answer a question follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follows {
+    /// The conversation's latest answer: a new question.
+    Latest,
+    /// The answer before the latest: the latest question asked again.
+    BeforeLatest,
+}
+
+async fn answer_turn(
+    pool: &Pool,
+    llm: Option<&LlmClient>,
+    athlete: AthleteId,
+    conversation: Option<Uuid>,
+    question: &str,
+    now: DateTime<Utc>,
+    follows: Follows,
+) -> Result<(Uuid, Answer), AskError> {
     let question = question.trim();
     if question.is_empty() {
         return Err(AskError::EmptyQuestion);
@@ -162,8 +217,20 @@ pub async fn ask(
         chats::Opened::NotTheirs => return Err(AskError::ConversationNotFound(id)),
         chats::Opened::New => None,
         // A plan stored by an older version may not read any more: start afresh then.
-        chats::Opened::Existing { plan } => {
+        chats::Opened::Existing { plan } if follows == Follows::Latest => {
             plan.and_then(|v| serde_json::from_value::<Plan>(v).ok())
+        }
+        chats::Opened::Existing { .. } => {
+            let answers: Vec<_> = chats::messages(&mut conn, id)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == chats::Role::Assistant)
+                .collect();
+            answers
+                .len()
+                .checked_sub(2)
+                .and_then(|i| answers[i].plan.clone())
+                .and_then(|v| serde_json::from_value::<Plan>(v).ok())
         }
     };
     let ctx = Context {

@@ -15,8 +15,9 @@ const WIDTH: f64 = 360.0;
 const LEFT: f64 = 46.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 34.0;
-/// Series colours; the first is Strava's orange, the others keep contrast with it.
-const COLOURS: [&str; 4] = ["#e34402", "#0969da", "#1a7f37", "#8250df"];
+/// Series colours; the first is our own teal (3:1 or more on the light and the dark
+/// background alike), the others keep contrast with it.
+const COLOURS: [&str; 4] = ["#138a80", "#0969da", "#bf3989", "#8250df"];
 
 /// A column's name for people, with its unit in brackets: `distance_km` → "Distance (km)".
 pub fn column_label(column: &str) -> String {

@@ -16,6 +16,7 @@ pub mod pages;
 pub mod question;
 pub mod session;
 pub mod settings;
+pub mod spreadsheet;
 pub mod startup;
 
 pub use settings::Settings;

@@ -76,6 +76,57 @@ pub struct WebSettings {
     /// Where an upload is received before it is stored (`UPLOAD_SPOOL_DIR`, default
     /// the system's temporary directory); needs room for the uploads in flight.
     pub upload_spool_dir: std::path::PathBuf,
+    /// Where athletes get help (`SUPPORT_EMAIL` or `SUPPORT_URL`), in every page's footer.
+    pub support: Support,
+}
+
+/// The end-user support contact Strava's API agreement asks every app to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    Email(String),
+    Url(String),
+}
+
+impl Support {
+    /// `SUPPORT_URL` when set, else `SUPPORT_EMAIL`, which is then required.
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        if let Some(url) = env.url("SUPPORT_URL")?.filter(|u| !u.is_empty()) {
+            return Ok(Self::Url(url));
+        }
+        let email: String = env.required("SUPPORT_EMAIL")?;
+        let email = email.trim();
+        let plausible = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !plausible {
+            return Err(ConfigError::Invalid {
+                var: "SUPPORT_EMAIL",
+                reason: "must be an email address such as help@example.com".into(),
+            });
+        }
+        Ok(Self::Email(email.to_owned()))
+    }
+
+    /// The link's target: `mailto:` for an address.
+    pub fn href(&self) -> String {
+        match self {
+            Self::Email(e) => format!("mailto:{e}"),
+            Self::Url(u) => u.clone(),
+        }
+    }
+
+    /// What the link reads.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Email(e) | Self::Url(e) => e,
+        }
+    }
 }
 
 impl Settings {
@@ -177,7 +228,9 @@ impl WebSettings {
                 reason: "must be at least 1".into(),
             });
         }
+        let support = Support::from_env(env)?;
         Ok(Self {
+            support,
             session_secret,
             session_ttl: chrono::Duration::hours(hours),
             gateway_public_url,

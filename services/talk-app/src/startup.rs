@@ -46,8 +46,10 @@ pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Application>
             )
             .wrap(middleware::from_fn(same_origin_posts))
             .wrap(middleware::Compress::default())
+            .wrap(middleware::from_fn(with_support))
             .route("/static/app.css", web::get().to(stylesheet))
             .route("/static/app.js", web::get().to(script))
+            .route("/static/strava/{file}", web::get().to(strava_asset))
             .service(
                 web::scope("/api")
                     .wrap(middleware::ErrorHandlers::new().default_handler(crate::api::json_errors))
@@ -58,6 +60,18 @@ pub fn build(settings: &Settings, pool: db::Pool) -> anyhow::Result<Application>
             .configure(crate::pages::configure)
             .default_service(web::to(crate::app::not_found))
     })
+}
+
+/// Runs the request with the support contact in reach of every page it may render
+/// (`app::SUPPORT`).
+async fn with_support(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let support = req
+        .app_data::<web::Data<crate::settings::WebSettings>>()
+        .map(|web| web.support.clone());
+    crate::app::SUPPORT.scope(support, next.call(req)).await
 }
 
 /// Refuses a POST whose `Origin` names another site, or is `null` (what browsers send
@@ -145,6 +159,24 @@ fn bad_query(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
+        .insert_header(("Cache-Control", "public, max-age=604800"))
+        .body(body)
+}
+
+/// Strava's brand files, byte for byte as published (`static/strava/SOURCE.md`).
+async fn strava_asset(file: web::Path<String>) -> HttpResponse {
+    let body: &'static [u8] = match file.as_str() {
+        "btn_strava_connectwith_orange.svg" => {
+            include_bytes!("../static/strava/btn_strava_connectwith_orange.svg")
+        }
+        "api_logo_pwrdBy_strava_horiz_orange.svg" => {
+            include_bytes!("../static/strava/api_logo_pwrdBy_strava_horiz_orange.svg")
+        }
+        _ => return crate::app::not_found().await,
+    };
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        // Their names change with their content: the pack names each version.
         .insert_header(("Cache-Control", "public, max-age=604800"))
         .body(body)
 }

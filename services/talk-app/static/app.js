@@ -1,7 +1,7 @@
 // StravaTalk's optional enhancement: ask without a full reload (the question shows at
 // once, the answer joins the live region when it arrives, Back leaves the
-// conversation), copy an answer, sort tables by a click, and follow an import's
-// progress without reloading the page. Every form works without this file.
+// conversation), copy an answer or a new API token, sort tables by a click, and follow
+// an import's progress without reloading the page. Every form works without this file.
 (function () {
   "use strict";
 
@@ -34,8 +34,9 @@
       var have = list.children.length;
       var added = Array.prototype.slice.call(freshList.children, have);
       list.querySelectorAll("#latest").forEach(function (el) { el.removeAttribute("id"); });
-      // Follow-ups belong under the latest answer only, as the server draws them.
-      list.querySelectorAll(".suggestions").forEach(function (el) { el.remove(); });
+      // Follow-ups and "Ask again" belong under the latest answer only, as the server
+      // draws them.
+      list.querySelectorAll(".suggestions, .redo").forEach(function (el) { el.remove(); });
       added.forEach(function (li) { list.appendChild(document.adoptNode(li)); });
       graft(list, freshList, main);
     } else {
@@ -116,7 +117,24 @@
     th.setAttribute("aria-sort", asc ? "ascending" : "descending");
   }
 
-  // A "Copy" button under an answer: its text, then its table as tab-separated rows.
+  // A cell bound for a spreadsheet: one that would run as a formula (= + - @, tab,
+  // carriage return first) gets a leading ' unless it is a plain number such as -5.
+  // The server's CSV export follows the same rule (src/spreadsheet.rs).
+  function neutral(text) {
+    if (/^[=+\-@\t\r]/.test(text) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return "'" + text;
+    return text;
+  }
+
+  // Copies `text`, then says so on `b` for two seconds.
+  function copyText(b, text, label) {
+    navigator.clipboard.writeText(text).then(function () {
+      b.textContent = "Copied";
+      setTimeout(function () { b.textContent = label; }, 2000);
+    }, function () { b.textContent = "Copy failed"; });
+  }
+
+  // A "Copy" button under an answer: its text, then its table as tab-separated rows
+  // (without the "View on Strava" links), each cell safe for a spreadsheet.
   function copyButton(answer) {
     var b = document.createElement("button");
     b.type = "button";
@@ -128,15 +146,23 @@
       if (text) parts.push(text.innerText.trim());
       answer.querySelectorAll("table").forEach(function (t) {
         parts.push(Array.prototype.map.call(t.rows, function (r) {
-          return Array.prototype.map.call(r.cells, function (c) { return c.innerText.trim(); }).join("\t");
+          return Array.prototype.filter.call(r.cells, function (c) { return !c.classList.contains("strava-col"); })
+            .map(function (c) { return neutral(c.innerText.trim()); }).join("\t");
         }).join("\n"));
       });
-      navigator.clipboard.writeText(parts.join("\n\n")).then(function () {
-        b.textContent = "Copied";
-        setTimeout(function () { b.textContent = "Copy"; }, 2000);
-      }, function () { b.textContent = "Copy failed"; });
+      copyText(b, parts.join("\n\n"), "Copy");
     });
     answer.appendChild(b);
+  }
+
+  // A "Copy token" button beside a new API token, which is shown only once.
+  function copyTokenButton(input) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "button small copy-token";
+    b.textContent = "Copy token";
+    b.addEventListener("click", function () { copyText(b, input.value, "Copy token"); });
+    input.insertAdjacentElement("afterend", b);
   }
 
   // Polls the import's progress and updates the box in place; stops when it is done.
@@ -177,7 +203,7 @@
     });
     root.querySelectorAll("table.sortable:not([data-js])").forEach(function (table) {
       table.dataset.js = "1";
-      table.querySelectorAll("th").forEach(function (th) {
+      table.querySelectorAll("th:not(.strava-col)").forEach(function (th) {
         var b = document.createElement("button");
         b.type = "button";
         b.className = "sort";
@@ -191,6 +217,12 @@
       root.querySelectorAll(".exchange .answer:not([data-js]):not(.waiting):not(.clarify)").forEach(function (answer) {
         answer.dataset.js = "1";
         copyButton(answer);
+      });
+    }
+    if (navigator.clipboard) {
+      root.querySelectorAll("input#new-token:not([data-js])").forEach(function (input) {
+        input.dataset.js = "1";
+        copyTokenButton(input);
       });
     }
     root.querySelectorAll(".sync:not(.done):not([data-js])").forEach(function (box) {

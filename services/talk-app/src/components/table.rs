@@ -1,5 +1,6 @@
-//! An answer's table: headers with units, numbers right-aligned, activity names linked
-//! to Strava. Cells carry their raw value in `data-v` so the optional script can sort.
+//! An answer's table: headers with units, numbers right-aligned, and on each row of an
+//! activity from Strava a "View on Strava" link, as Strava's brand guidelines word it.
+//! Cells carry their raw value in `data-v` so the optional script can sort.
 
 use crate::chart::{column_label, number};
 use ask::Table;
@@ -43,7 +44,8 @@ fn cell_text(column: &str, cell: &Value, places: usize) -> String {
     }
 }
 
-/// A link to the activity on Strava, for real (non-demo) activity ids.
+/// A link to the activity on Strava, for ids Strava gave: uploads from a Strava export
+/// carry them too; demo activities have made-up ids from `DEMO_ACTIVITY_ID_BASE` up.
 fn strava_link(id: &Value) -> Option<String> {
     let id = id
         .as_i64()
@@ -81,6 +83,13 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
         })
         .collect();
     let labels: Vec<String> = table.columns.iter().map(|c| column_label(c)).collect();
+    // A column of its own, so the link never hides in a name and sorting ignores it.
+    let links: Vec<Option<String>> = table
+        .rows
+        .iter()
+        .map(|row| id_col.and_then(|i| row.get(i)).and_then(strava_link))
+        .collect();
+    let any_link = links.iter().any(Option::is_some);
     let head = shown
         .iter()
         .map(|&c| {
@@ -88,12 +97,15 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
             view! { <th scope="col" class=class>{labels[c].clone()}</th> }
         })
         .collect_view();
+    let link_head = any_link.then(
+        || view! { <th scope="col" class="strava-col"><span class="sr-only">"Strava"</span></th> },
+    );
     let rows = table
         .rows
         .iter()
-        .map(|row| {
-            let link = id_col.and_then(|i| row.get(i)).and_then(strava_link);
-            shown
+        .zip(links)
+        .map(|(row, link)| {
+            let cells = shown
                 .iter()
                 .map(|&c| {
                     let cell = row.get(c).cloned().unwrap_or(Value::Null);
@@ -107,18 +119,21 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
                             _ => text.clone(),
                         });
                     let class = numeric[c].then_some("num");
-                    let content = match (&link, Some(c) == name_col) {
-                        (Some(href), true) => view! {
-                            <a href=href.clone() rel="noopener" target="_blank">{text}</a>
-                        }
-                        .into_any(),
-                        _ => text.into_any(),
-                    };
-                    view! { <td class=class data-v=sort_key data-label=labels[c].clone()>{content}</td> }
+                    view! { <td class=class data-v=sort_key data-label=labels[c].clone()>{text}</td> }
                 })
-                .collect_view()
+                .collect_view();
+            let link = any_link.then(|| match link {
+                Some(href) => view! {
+                    <td class="strava-col" data-v="">
+                        <a class="view-on-strava" href=href rel="noopener" target="_blank">"View on Strava"</a>
+                    </td>
+                }
+                .into_any(),
+                // An upload's activity without a Strava id, or a demo one: nothing to view.
+                None => view! { <td class="strava-col" data-v=""></td> }.into_any(),
+            });
+            view! { <tr>{cells}{link}</tr> }
         })
-        .map(|cells| view! { <tr>{cells}</tr> })
         .collect_view();
     let count = table.rows.len();
     let holds = shown
@@ -136,7 +151,7 @@ pub fn AnswerTable(table: Table, #[prop(optional, into)] about: String) -> impl 
         <div class="table-wrap" tabindex="0" role="region" aria-label=label>
             <table class="sortable">
                 <caption class="sr-only">{format!("{count} rows")}</caption>
-                <thead><tr>{head}</tr></thead>
+                <thead><tr>{head}{link_head}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>

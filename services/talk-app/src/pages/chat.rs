@@ -268,10 +268,15 @@ fn ChatPage(
             } else {
                 format!("answer {} to “{}”", i + 1, ex.question)
             };
+            // The latest question can be asked again, as it is or edited.
+            let redo = (i == last && !ex.question.is_empty())
+                .then(|| conversation.map(|c| view! { <AskAgain conversation=c question=ex.question.clone()/> }.into_any()))
+                .flatten();
             view! {
                 <li class="exchange" id=id>
                     {(!ex.question.is_empty()).then(|| view! { <p class="question"><span class="sr-only">"You asked: "</span>{ex.question}</p> })}
                     {ex.answer.map(|a| view! { <AnswerView answer=a conversation=conversation about=about suggestions=ex.suggestions/> })}
+                    {redo}
                 </li>
             }
             .into_any()
@@ -320,6 +325,38 @@ fn ChatPage(
             </aside>
         </div>
     }
+}
+
+/// Under the latest exchange: "Ask again" (the same question, for a fresh answer) and
+/// "Edit question" (it, changed). Plain forms, so they work without JavaScript; both
+/// are read in the context the question had (`ask::ask_again`).
+#[component]
+fn AskAgain(conversation: Uuid, question: String) -> impl IntoView {
+    let c = conversation.to_string();
+    view! {
+        <div class="redo">
+            <form method="post" action="/chat/ask" class="ask-form retry">
+                <input type="hidden" name="conversation" value=c.clone()/>
+                <input type="hidden" name="again" value="1"/>
+                <input type="hidden" name="question" value=question.clone()/>
+                <button type="submit" class="button small">"Ask again"</button>
+            </form>
+            <details class="edit">
+                <summary class="button small">"Edit question"</summary>
+                <form method="post" action="/chat/ask" class="ask-form edit-form">
+                    <input type="hidden" name="conversation" value=c/>
+                    <input type="hidden" name="again" value="1"/>
+                    <label for="edit-question">"Your question, edited"</label>
+                    <div class="ask-row">
+                        <input id="edit-question" name="question" type="text" required
+                            maxlength=ask::MAX_QUESTION_CHARS.to_string() autocomplete="off" value=question/>
+                        <button type="submit" class="button primary">"Ask"</button>
+                    </div>
+                </form>
+            </details>
+        </div>
+    }
+    .into_any()
 }
 
 /// The athlete's conversations, newest first, with links to other pages of them.
@@ -394,6 +431,8 @@ fn SyncProgress(progress: Progress) -> impl IntoView {
 pub struct AskForm {
     question: String,
     conversation: Option<String>,
+    /// `1`: the latest question asked again (as it is or edited).
+    again: Option<String>,
 }
 
 /// `POST /chat/ask` (the question box, the example and the clarify buttons): within
@@ -409,6 +448,7 @@ pub async fn ask(
     let AskForm {
         question,
         conversation,
+        again,
     } = form.into_inner();
     let conversation = match conversation.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -428,15 +468,13 @@ pub async fn ask(
         Admission::Busy { .. } => return Ok(back("busy")),
     };
     use crate::ask::AskError as E;
-    let result = crate::ask::ask(
-        &pool,
-        llm.get_ref().as_ref(),
-        session.athlete,
-        conversation,
-        &question,
-        now,
-    )
-    .await;
+    let llm = llm.get_ref().as_ref();
+    let result = match conversation {
+        Some(c) if again.as_deref() == Some("1") => {
+            crate::ask::ask_again(&pool, llm, session.athlete, c, &question, now).await
+        }
+        _ => crate::ask::ask(&pool, llm, session.athlete, conversation, &question, now).await,
+    };
     permit.release().await;
     match result {
         Ok((id, _)) => Ok(see_other(&format!("/chat/{id}#latest"))),

@@ -71,7 +71,7 @@ fn Home(notice: Option<&'static str>, connect: Option<String>, signed_in: bool) 
             } else {
                 view! {
                     {match connect {
-                        Some(href) => view! { <a class="button primary" href=href>"Connect with Strava"</a> }.into_any(),
+                        Some(href) => view! { <crate::app::ConnectButton href=href/> }.into_any(),
                         None => view! { <p class="muted">"Connecting a Strava account is not configured on this server."</p> }.into_any(),
                     }}
                     <form method="post" action="/demo">

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod chat;
 pub mod conversations;
 pub mod home;
+pub mod privacy;
 pub mod settings;
 pub mod sync;
 pub mod upload;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/demo", web::post().to(home::demo))
         .route("/upload", web::post().to(upload::upload))
         .route("/auth/complete", web::get().to(auth::complete))
+        .route("/privacy", web::get().to(privacy::page))
         .route("/logout", web::post().to(auth::logout))
         .route("/chat", web::get().to(chat::index))
         .route("/chat/ask", web::post().to(chat::ask))
@@ -41,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(settings::revoke_token),
         )
         .route("/settings/export", web::get().to(settings::export))
+        .route(
+            "/settings/export/activities",
+            web::get().to(settings::export_activities),
+        )
         .route("/settings/delete", web::get().to(settings::confirm_delete))
         .route("/settings/delete", web::post().to(settings::delete));
 }

@@ -167,9 +167,9 @@ fn SettingsPage(
             <h2 id="account-title">"Account"</h2>
             {athlete.needs_reconnect.then(|| view! {
                 <p class="notice" role="status">
-                    "StravaTalk can no longer read your Strava account, so new activities are not arriving. "
-                    {connect.map(|href| view! { <a href=href>"Reconnect Strava"</a> })}
+                    "StravaTalk can no longer read your Strava account, so new activities are not arriving. Connect it again to go on:"
                 </p>
+                {connect.map(|href| view! { <p><crate::app::ConnectButton href=href/></p> })}
             })}
             <p>{match (name.is_empty(), from_upload) {
                 (false, _) => name,
@@ -260,8 +260,12 @@ fn SettingsPage(
             </section>
         })}
         <section class="card" aria-labelledby="export-title">
-            <h2 id="export-title">"Your chat history"</h2>
-            <p><a class="button" href="/settings/export" download="stravatalk-chats.json">"Export chat history (JSON)"</a></p>
+            <h2 id="export-title">"Your data"</h2>
+            <p>"Everything StravaTalk keeps for you, to take with you: your activities for a spreadsheet, your conversations as JSON."</p>
+            <p class="chips">
+                <a class="button" href="/settings/export/activities" download="stravatalk-activities.csv">"Download my activities (CSV)"</a>
+                <a class="button" href="/settings/export" download="stravatalk-chats.json">"Export chat history (JSON)"</a>
+            </p>
         </section>
         <section class="card danger" aria-labelledby="delete-title">
             <h2 id="delete-title">"Disconnect Strava and delete my data"</h2>
@@ -434,6 +438,83 @@ pub async fn export(session: Session, pool: web::Data<db::Pool>) -> Result<HttpR
         ))
         .insert_header(("Cache-Control", "private, no-store"))
         .json(doc))
+}
+
+/// The activities export's columns: the stored fields, units in their names.
+const ACTIVITY_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "sport_type",
+    "start_date_utc",
+    "start_date_local",
+    "timezone",
+    "distance_m",
+    "moving_time_s",
+    "elapsed_time_s",
+    "total_elevation_gain_m",
+    "average_speed_mps",
+    "max_speed_mps",
+    "average_heartrate_bpm",
+    "max_heartrate_bpm",
+    "average_cadence",
+    "average_watts",
+    "calories",
+    "commute",
+    "trainer",
+    "manual",
+    "private",
+    "gear_id",
+    "source",
+];
+
+/// `GET /settings/export/activities`: every activity StravaTalk keeps for the athlete,
+/// as CSV for a spreadsheet; names and other text cannot run as formulas there
+/// ([`crate::spreadsheet`]).
+pub async fn export_activities(
+    session: Session,
+    pool: web::Data<db::Pool>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = pool.get().await?;
+    let rows = db::activities::for_export(&mut conn, session.athlete).await?;
+    drop(conn);
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut out = crate::spreadsheet::csv_line(ACTIVITY_COLUMNS);
+    for r in rows {
+        out.push_str(&crate::spreadsheet::csv_line([
+            r.id.to_string(),
+            r.name,
+            r.sport_type,
+            r.start_date
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.start_date_local.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            r.timezone.unwrap_or_default(),
+            r.distance_m.to_string(),
+            r.moving_time_s.to_string(),
+            r.elapsed_time_s.to_string(),
+            r.total_elevation_gain_m.to_string(),
+            r.average_speed_mps.to_string(),
+            r.max_speed_mps.to_string(),
+            opt(r.average_heartrate),
+            opt(r.max_heartrate),
+            opt(r.average_cadence),
+            opt(r.average_watts),
+            opt(r.calories),
+            r.commute.to_string(),
+            r.trainer.to_string(),
+            r.manual.to_string(),
+            r.private.to_string(),
+            r.gear_id.unwrap_or_default(),
+            r.source,
+        ]));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"stravatalk-activities.csv\"",
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(out))
 }
 
 /// `GET /settings/delete`: the confirm step.

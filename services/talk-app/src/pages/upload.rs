@@ -106,7 +106,9 @@ impl From<AppError> for Refusal {
 }
 
 impl Refusal {
-    fn response(self) -> Result<HttpResponse, AppError> {
+    /// The page saying why; someone signed in gets the navigation and links back to
+    /// settings (where the settings upload form is) and the chat.
+    fn response(self, signed_in: bool) -> Result<HttpResponse, AppError> {
         let retry_after = match self {
             Self::Crowded => Some(CROWDED_RETRY_SECS),
             Self::Full => Some(FULL_RETRY_SECS),
@@ -176,12 +178,23 @@ impl Refusal {
             ),
         };
         let body = document("Upload refused", None, move || {
+            let back = if signed_in {
+                view! {
+                    <p class="chips">
+                        <a class="button" href="/settings">"Back to settings"</a>
+                        <a class="button" href="/chat">"Go to your chat"</a>
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! { <p><a class="button" href="/">"Back to the home page"</a></p> }.into_any()
+            };
             view! {
-                <Layout signed_in=false>
+                <Layout signed_in=signed_in>
                     <section class="message">
                         <h1>"Upload refused"</h1>
                         <p role="alert">{text}</p>
-                        <p><a href="/">"Back to StravaTalk"</a></p>
+                        {back}
                     </section>
                 </Layout>
             }
@@ -217,9 +230,10 @@ pub async fn upload(
     web: web::Data<WebSettings>,
     slots: web::Data<UploadSlots>,
 ) -> Result<HttpResponse, AppError> {
+    let signed_in = matches!(visitor, Visitor::SignedIn(_));
     // Taken before a byte of the body is read, held until the upload is stored.
     let Ok(_slot) = slots.0.try_acquire() else {
-        return Refusal::Crowded.response();
+        return Refusal::Crowded.response(signed_in);
     };
     match receive(&req, payload, visitor, &pool, &keys, &web).await {
         Ok(cookie) => {
@@ -230,7 +244,7 @@ pub async fn upload(
             }
             Ok(res)
         }
-        Err(refusal) => refusal.response(),
+        Err(refusal) => refusal.response(signed_in),
     }
 }
 

@@ -149,6 +149,7 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
                     "SESSION_SECRET",
                     "another-secret-that-is-also-32-bytes-long",
                 ),
+                ("SUPPORT_EMAIL", SUPPORT),
             ],
         )
         .unwrap();

@@ -331,3 +331,119 @@ async fn the_conversation_list_dates_conversations_in_the_athletes_time_zone() {
         "Kiritimati reads 2 Mar"
     );
 }
+
+/// The read-as line of the latest answer on a chat page.
+fn latest_read_as(page: &str) -> String {
+    let latest = page
+        .split("id=\"latest\"")
+        .nth(1)
+        .expect("a latest exchange");
+    latest
+        .split("class=\"read-as\">")
+        .nth(1)
+        .and_then(|r| r.split("</p>").next())
+        .expect("a read-as line")
+        .to_owned()
+}
+
+/// "Ask again" or "Edit question" in conversation `id`; returns the page it leads to.
+async fn ask_again(app: &TestApp, cookie: &str, id: &str, q: &str) -> String {
+    let form = [("question", q), ("conversation", id), ("again", "1")];
+    let res = app.post_form("/chat/ask", Some(cookie), &form).await;
+    assert_eq!(location(&res), format!("/chat/{id}#latest"));
+    let page = app.get(&format!("/chat/{id}"), Some(cookie)).await;
+    page.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_latest_question_can_be_asked_again_or_edited_without_javascript() {
+    let app = spawn().await;
+    app.seed().await;
+    let (cookie, _) = app.demo().await;
+    let (id, _) = ask(&app, &cookie, None, "how many runs in 2025").await;
+    let (_, page) = ask(&app, &cookie, Some(&id), "and the year before?").await;
+    let follow_up = latest_read_as(&page);
+    assert!(follow_up.contains("2024"), "{follow_up}");
+    // Under the latest exchange only: "Ask again" and "Edit question", plain forms.
+    assert_eq!(page.matches("class=\"redo\"").count(), 1, "{page}");
+    let redo = page.split("class=\"redo\"").nth(1).unwrap();
+    for part in [
+        "name=\"again\" value=\"1\"",
+        &format!("name=\"conversation\" value=\"{id}\""),
+        "type=\"hidden\" name=\"question\" value=\"and the year before?\"",
+        "id=\"edit-question\" name=\"question\"",
+        "value=\"and the year before?\"",
+    ] {
+        assert!(redo.contains(part), "{part:?} not in {redo}");
+    }
+
+    // Asked again, it reads as it did: the context it had, not its own answer.
+    let page = ask_again(&app, &cookie, &id, "and the year before?").await;
+    assert_eq!(latest_read_as(&page), follow_up);
+    assert_eq!(
+        page.matches("class=\"question\"").count(),
+        3,
+        "added, not replaced"
+    );
+    // Asked as a new question instead, it steps back once more: what "again" avoids.
+    let (_, page) = ask(&app, &cookie, Some(&id), "and the year before?").await;
+    assert!(
+        latest_read_as(&page).contains("2023"),
+        "{}",
+        latest_read_as(&page)
+    );
+
+    // Edited: the new wording is asked.
+    let page = ask_again(&app, &cookie, &id, "how many rides in 2025").await;
+    let edited = latest_read_as(&page);
+    assert!(
+        edited.contains("Rides") && edited.contains("2025"),
+        "{edited}"
+    );
+    // A bad edit changes nothing and says why.
+    let res = app
+        .post_form(
+            "/chat/ask",
+            Some(&cookie),
+            &[("question", " "), ("conversation", &id), ("again", "1")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/chat/{id}?error=empty#ask"));
+}
+
+#[tokio::test]
+async fn activities_from_strava_get_a_view_on_strava_link_and_demo_ones_none() {
+    let app = spawn().await;
+    app.seed().await;
+    let mut conn = app.conn().await;
+    let rows: Vec<_> = demo::demo_activities_with_seed(chrono::Utc::now().date_naive(), 1, 3)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut a)| {
+            a.athlete_id = OTHER;
+            a.id = domain::ActivityId(6_000_000 + i as i64);
+            db::activities::ActivityRow::new(&a, None, chrono::Utc::now())
+        })
+        .collect();
+    db::activities::upsert_many(&mut conn, &rows).await.unwrap();
+    let cookie = app.sign_in(OTHER).await;
+    let (_, page) = ask(&app, &cookie, None, "show my 5 longest runs").await;
+    let links = page.matches(">View on Strava</a>").count();
+    assert_eq!(links, 5, "{page}");
+    assert!(
+        page.contains("<a href=\"https://www.strava.com/activities/6000")
+            && page.contains("class=\"view-on-strava\">View on Strava</a>"),
+        "{page}"
+    );
+    // The name is the athlete's text, not a link hidden in it.
+    assert!(page.contains("data-label=\"Name\" class=\"\">"), "{page}");
+    assert!(
+        !page.contains("data-label=\"Name\" class=\"\"><a"),
+        "{page}"
+    );
+
+    let (demo_cookie, _) = app.demo().await;
+    let (_, page) = ask(&app, &demo_cookie, None, "show my 5 longest runs").await;
+    assert!(page.contains("<table"), "{page}");
+    assert!(!page.contains("View on Strava"), "made-up ids link nowhere");
+}

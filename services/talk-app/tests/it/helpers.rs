@@ -11,6 +11,8 @@ use talk_app::session::SessionKeys;
 use testkit::TestDb;
 
 pub const SECRET: &str = "test-session-secret-of-at-least-32-bytes!";
+/// The support contact every test app shows.
+pub const SUPPORT: &str = "help@stravatalk.example";
 /// The demo template: loaded by `seed`, never signed into (visitors get copies).
 pub const DEMO: AthleteId = demo::DEMO_ATHLETE_ID;
 pub const OTHER: AthleteId = AthleteId(2);
@@ -37,6 +39,7 @@ pub async fn spawn_with_pool(extra: &[(&str, &str)], pool_size: Option<usize>) -
         ("PORT", "0"),
         ("BIND_ADDRESS", "127.0.0.1"),
         ("SESSION_SECRET", SECRET),
+        ("SUPPORT_EMAIL", SUPPORT),
     ];
     vars.extend_from_slice(extra);
     let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
@@ -71,6 +74,7 @@ pub async fn spawn_without_database() -> (String, SessionKeys) {
         ("PORT", "0"),
         ("BIND_ADDRESS", "127.0.0.1"),
         ("SESSION_SECRET", SECRET),
+        ("SUPPORT_EMAIL", SUPPORT),
     ];
     let env = Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).unwrap();
     let settings = Settings::from_env(&env).unwrap();

@@ -194,7 +194,7 @@ async fn a_broken_strava_link_offers_to_reconnect() {
         .text()
         .await
         .unwrap();
-    assert!(!page.contains("Reconnect Strava"));
+    assert!(!page.contains("connect-strava"));
     let mut conn = app.conn().await;
     db::athletes::mark_needs_reconnect(&mut conn, OTHER)
         .await
@@ -206,7 +206,105 @@ async fn a_broken_strava_link_offers_to_reconnect() {
         .await
         .unwrap();
     assert!(
-        page.contains("href=\"http://127.0.0.1:9/oauth/authorize\">Reconnect Strava"),
+        page.contains("can no longer read your Strava account")
+            && page.contains(&format!(
+                "<a href=\"http://127.0.0.1:9/oauth/authorize\" class=\"connect-strava\"><img src=\"{}\"",
+                talk_app::app::CONNECT_BUTTON
+            )),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn activities_export_as_csv_that_no_spreadsheet_runs_as_formulas() {
+    let app = spawn().await;
+    app.seed().await;
+    let mut conn = app.conn().await;
+    let names = [
+        "=HYPERLINK(\"http://evil.example\",\"open\")",
+        "-5",
+        "Tempo, \"fast\"",
+        "@SUM(A1)",
+    ];
+    let rows: Vec<_> = demo::demo_activities_with_seed(chrono::Utc::now().date_naive(), 1, 7)
+        .into_iter()
+        .take(names.len())
+        .zip(names)
+        .enumerate()
+        .map(|(i, (mut a, name))| {
+            a.athlete_id = OTHER;
+            a.id = domain::ActivityId(7_000_000 + i as i64);
+            a.name = name.into();
+            db::activities::ActivityRow::new(&a, None, chrono::Utc::now())
+        })
+        .collect();
+    db::activities::upsert_many(&mut conn, &rows).await.unwrap();
+
+    assert_eq!(
+        location(&app.get("/settings/export/activities", None).await),
+        "/?notice=sign-in"
+    );
+    let cookie = app.sign_in(OTHER).await;
+    let res = app.get("/settings/export/activities", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("stravatalk-activities.csv")
+    );
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines[0].starts_with("id,name,sport_type,start_date_utc"),
+        "{}",
+        lines[0]
+    );
+    // Only this athlete's activities: the demo's are not theirs.
+    assert_eq!(lines.len(), 1 + names.len(), "{csv}");
+    let by_id = |id: i64| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("{id} not in {csv}"))
+            .to_string()
+    };
+    // A formula becomes text; a number stays a number; quotes and commas are quoted.
+    assert!(
+        by_id(7_000_000)
+            .starts_with("7000000,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open\"\")\","),
+        "{}",
+        by_id(7_000_000)
+    );
+    assert!(
+        by_id(7_000_001).starts_with("7000001,-5,"),
+        "{}",
+        by_id(7_000_001)
+    );
+    assert!(
+        by_id(7_000_002).starts_with("7000002,\"Tempo, \"\"fast\"\"\","),
+        "{}",
+        by_id(7_000_002)
+    );
+    assert!(
+        by_id(7_000_003).starts_with("7000003,'@SUM(A1),"),
+        "{}",
+        by_id(7_000_003)
+    );
+    // Numbers are written as numbers, never neutralised.
+    let first = by_id(7_000_001);
+    let distance = first.split(',').nth(6).unwrap();
+    assert!(distance.parse::<f64>().is_ok(), "{first}");
+    // The stored data is untouched: only the export is neutralised.
+    let stored = db::activities::find(&mut conn, OTHER, domain::ActivityId(7_000_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.name, names[0]);
 }

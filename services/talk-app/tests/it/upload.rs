@@ -166,7 +166,15 @@ async fn an_export_uploaded_from_the_home_page_makes_a_signed_in_athlete_and_que
     let before = stored(&app).await;
     let again = send(&app, Some(&cookie), "export_31337.zip", EXPORT).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert!(again.text().await.unwrap().contains("already under way"));
+    let refused = again.text().await.unwrap();
+    assert!(refused.contains("already under way"));
+    // A way back to where the athlete was, signed in as they are.
+    assert!(
+        refused.contains("href=\"/settings\">Back to settings")
+            && refused.contains("href=\"/chat\">Go to your chat")
+            && refused.contains("Sign out"),
+        "{refused}"
+    );
     assert_eq!(stored(&app).await, before);
 
     // The gateway ends it (tested there); the athlete reads the summary.
