@@ -137,6 +137,7 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+        browser_binding -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,12 @@
 //! nonce is recorded in PostgreSQL when the callback uses it, so each state works once,
 //! on any replica.
 //!
+//! Login CSRF: the flow starts at talk-app's `/auth/connect`, which keeps a nonce in a
+//! cookie of its own and passes its binding as `?login=`. The binding travels in the
+//! signed state and is stored with the login ticket, so talk-app redeems the ticket
+//! only in the browser that started (`db::tickets`). Without `login=` the browser is
+//! sent to talk-app's `/auth/connect` first.
+//!
 //! Every failure answers a short HTML page with a link back to talk-app and a 4xx
 //! status (502 when Strava itself failed); nothing internal reaches the page.
 //! Disconnecting ([`disconnect`]) revokes at Strava and erases, like a deauthorization.
@@ -99,6 +105,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct StateClaims {
     /// SHA-256 (base64url) of the nonce in the cookie: binds the state to the browser.
     nonce_hash: String,
+    /// talk-app's pre-login binding (`db::tickets::binding_of`), stored with the ticket.
+    login: String,
     aud: String,
     iat: i64,
     exp: i64,
@@ -145,6 +153,23 @@ fn start(req: &HttpRequest, oauth: &OAuth) -> Result<HttpResponse, OAuthError> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
+    let Some(login) = query
+        .get("login")
+        .filter(|l| db::tickets::is_binding(l))
+        .cloned()
+    else {
+        // Started somewhere else than talk-app's button: start there, so the sign-in
+        // can be bound to this browser.
+        let mut to = reqwest::Url::parse(&format!("{}/auth/connect", oauth.talk_app_url))
+            .map_err(|_| OAuthError::NotStarted("TALK_APP_URL does not make a valid URL"))?;
+        if let Some(scope) = query.get("scope") {
+            to.query_pairs_mut().append_pair("scope", scope);
+        }
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, to.as_str()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    };
     let scope =
         requested_scopes(query.get("scope").map(String::as_str)).ok_or(OAuthError::UnknownScope)?;
     let nonce =
@@ -152,6 +177,7 @@ fn start(req: &HttpRequest, oauth: &OAuth) -> Result<HttpResponse, OAuthError> {
     let now = Utc::now();
     let claims = StateClaims {
         nonce_hash: nonce_hash(&nonce),
+        login,
         aud: STATE_AUDIENCE.into(),
         iat: now.timestamp(),
         exp: (now + STATE_TTL).timestamp(),
@@ -270,12 +296,15 @@ async fn complete_callback(
     if !can_read_activities(granted) {
         return Err(OAuthError::ScopeMissing);
     }
-    let (athlete, ticket) = connect(oauth, code, granted).await.map_err(|e| match e {
-        ConnectError::Strava(e) => OAuthError::Strava(e),
-        ConnectError::Internal(e) => {
-            OAuthError::Internal(format!("storing a new Strava connection failed: {e}"))
-        }
-    })?;
+    let (athlete, ticket) =
+        connect(oauth, code, granted, &claims.login)
+            .await
+            .map_err(|e| match e {
+                ConnectError::Strava(e) => OAuthError::Strava(e),
+                ConnectError::Internal(e) => {
+                    OAuthError::Internal(format!("storing a new Strava connection failed: {e}"))
+                }
+            })?;
     tracing::info!(athlete = %athlete, "athlete connected Strava");
     let mut to = reqwest::Url::parse(&format!("{}/auth/complete", oauth.talk_app_url))
         .map_err(|_| OAuthError::Internal("TALK_APP_URL does not make a valid URL".into()))?;
@@ -409,6 +438,7 @@ async fn connect(
     oauth: &OAuth,
     code: &str,
     granted: &str,
+    login: &str,
 ) -> Result<(AthleteId, String), ConnectError> {
     let grant = oauth
         .client
@@ -467,7 +497,7 @@ async fn connect(
             if db::sync::find(conn, id).await?.is_none() {
                 db::sync::save(conn, &db::sync::SyncStatus::starting(id)).await?;
             }
-            let ticket = db::tickets::create(conn, id, TICKET_TTL).await?;
+            let ticket = db::tickets::create(conn, id, TICKET_TTL, login).await?;
             Ok::<_, db::tokens::TokenError>(ticket)
         })
         .await

@@ -18,6 +18,22 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// The nonce talk-app's pre-login cookie holds in these tests' browser; the gateway
+/// only ever sees its binding.
+const BROWSER_NONCE: &str = "the-pre-login-nonce-of-the-browser-in-tests";
+
+/// `/oauth/authorize` as talk-app's `/auth/connect` links to it.
+fn authorize_url(base: &str, scope: Option<&str>) -> String {
+    let mut url = format!(
+        "{base}/oauth/authorize?login={}",
+        db::tickets::binding_of(BROWSER_NONCE)
+    );
+    if let Some(scope) = scope {
+        url.push_str(&format!("&scope={scope}"));
+    }
+    url
+}
+
 fn query_of(url: &str) -> HashMap<String, String> {
     reqwest::Url::parse(url)
         .unwrap()
@@ -44,11 +60,7 @@ struct Flow {
 /// `/oauth/authorize` on the gateway, then the fake's authorize page (which decides
 /// at once); returns the callback query and the cookie.
 async fn start_flow(base: &str, scope: Option<&str>) -> Flow {
-    let mut url = format!("{base}/oauth/authorize");
-    if let Some(scope) = scope {
-        url.push_str(&format!("?scope={scope}"));
-    }
-    let res = http().get(url).send().await.unwrap();
+    let res = http().get(authorize_url(base, scope)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     let set_cookie = res.headers()[reqwest::header::SET_COOKIE]
         .to_str()
@@ -125,11 +137,7 @@ async fn round_trip_connects_the_athlete_and_hands_over_a_ticket() {
     let base = h.start_app();
 
     // The redirect to Strava carries everything Strava needs, and a bound state.
-    let res = http()
-        .get(format!("{base}/oauth/authorize"))
-        .send()
-        .await
-        .unwrap();
+    let res = http().get(authorize_url(&base, None)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     let to_strava = location(&res);
     assert!(
@@ -227,12 +235,26 @@ async fn round_trip_connects_the_athlete_and_hands_over_a_ticket() {
     assert_eq!(status.state, db::sync::SyncState::Backfilling);
     assert_eq!(status.activities_synced, 0);
 
-    // talk-app can redeem the ticket once.
+    // talk-app can redeem the ticket once, in the browser that started connecting.
+    use db::tickets::Redeemed;
     assert_eq!(
-        db::tickets::redeem(&mut conn, &ticket).await.unwrap(),
-        Some(athlete)
+        db::tickets::redeem(&mut conn, &ticket, Some("another-browser"))
+            .await
+            .unwrap(),
+        Redeemed::OtherBrowser
     );
-    assert_eq!(db::tickets::redeem(&mut conn, &ticket).await.unwrap(), None);
+    assert_eq!(
+        db::tickets::redeem(&mut conn, &ticket, Some(BROWSER_NONCE))
+            .await
+            .unwrap(),
+        Redeemed::Athlete(athlete)
+    );
+    assert_eq!(
+        db::tickets::redeem(&mut conn, &ticket, Some(BROWSER_NONCE))
+            .await
+            .unwrap(),
+        Redeemed::Invalid
+    );
 
     // Connecting again (e.g. after a reconnect prompt) keeps one athlete and one
     // queued backfill, and refreshes the tokens.
@@ -265,7 +287,7 @@ async fn without_profile_scope_units_stay_default_and_other_scopes_are_refused()
 
     // A write scope (or anything unknown) is not something we ask for.
     let res = http()
-        .get(format!("{base}/oauth/authorize?scope=read,activity:write"))
+        .get(authorize_url(&base, Some("read,activity:write")))
         .send()
         .await
         .unwrap();
@@ -347,6 +369,7 @@ async fn bad_expired_foreign_or_cookieless_states_are_refused() {
     let sign = |secret: &str, exp: i64| {
         let claims = serde_json::json!({
             "nonce_hash": nonce_hash, "aud": "stravatalk:oauth-state",
+            "login": db::tickets::binding_of(BROWSER_NONCE),
             "iat": chrono::Utc::now().timestamp() - 700, "exp": exp,
         });
         jsonwebtoken::encode(
@@ -427,4 +450,26 @@ async fn a_strava_failure_during_the_exchange_stores_nothing() {
     h.fake.fail_next_matching(1, Some("/oauth/token"), 503);
     let res = callback(&base, &flow.callback_query, Some(&flow.cookie)).await;
     assert_refused(&h, res, StatusCode::BAD_GATEWAY, "try again").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flow_not_started_by_talk_app_is_sent_there_first() {
+    let h = Harness::plain(&[]).await;
+    let base = h.start_app();
+    for (query, to) in [
+        ("", "http://127.0.0.1:8/auth/connect"),
+        ("?scope=read", "http://127.0.0.1:8/auth/connect?scope=read"),
+        ("?login=too-short", "http://127.0.0.1:8/auth/connect"),
+    ] {
+        let res = http()
+            .get(format!("{base}/oauth/authorize{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND, "{query}");
+        assert_eq!(location(&res), to, "{query}");
+        // No state was started, so no nonce cookie either.
+        assert!(res.headers().get(reqwest::header::SET_COOKIE).is_none());
+    }
+    assert_eq!(count(&h, "login_tickets").await, 0);
 }

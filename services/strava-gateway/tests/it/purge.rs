@@ -35,9 +35,14 @@ async fn upkeep_prunes_finished_jobs_stale_sessions_and_spent_tickets_only() {
         db::sessions::create(&mut conn, athlete, Utc::now() - chrono::Duration::days(8))
             .await
             .unwrap();
-    db::tickets::create(&mut conn, athlete, Duration::from_secs(300))
-        .await
-        .unwrap();
+    db::tickets::create(
+        &mut conn,
+        athlete,
+        Duration::from_secs(300),
+        &db::tickets::binding_of("a-browser"),
+    )
+    .await
+    .unwrap();
     drop(conn);
     h.exec(&format!(
         "INSERT INTO login_tickets (ticket_hash, athlete_id, expires_at) \

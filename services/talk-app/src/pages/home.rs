@@ -12,6 +12,9 @@ use db::demo::CopyOutcome;
 use leptos::prelude::*;
 use serde::Deserialize;
 
+/// Where "Connect with Strava" leads: talk-app's start of the flow (`auth::connect`).
+pub const CONNECT: &str = "/auth/connect";
+
 /// How long a visitor's demo copy lives before upkeep deletes it.
 pub const DEMO_COPY_TTL: chrono::Duration = chrono::Duration::hours(24);
 
@@ -41,10 +44,7 @@ pub async fn page(
 ) -> HttpResponse {
     let notice = query.notice.as_deref().and_then(notice_text);
     let signed_in = matches!(visitor, Visitor::SignedIn(_));
-    let connect = web
-        .gateway_public_url
-        .as_ref()
-        .map(|g| format!("{g}/oauth/authorize"));
+    let connect = web.gateway_public_url.as_ref().map(|_| CONNECT.to_owned());
     let body = document("StravaTalk", None, move || {
         view! { <Layout signed_in=signed_in><Home notice=notice connect=connect signed_in=signed_in/></Layout> }
     });

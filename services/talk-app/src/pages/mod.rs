@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::head().to(home::page))
         .route("/demo", web::post().to(home::demo))
         .route("/upload", web::post().to(upload::upload))
+        .route("/auth/connect", web::get().to(auth::connect))
         .route("/auth/complete", web::get().to(auth::complete))
         .route("/privacy", web::get().to(privacy::page))
         .route("/logout", web::post().to(auth::logout))

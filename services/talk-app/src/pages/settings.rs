@@ -80,7 +80,7 @@ async fn load(
         connect: config
             .gateway_public_url
             .as_ref()
-            .map(|g| format!("{g}/oauth/authorize")),
+            .map(|_| super::home::CONNECT.to_owned()),
         timezone,
         zone,
         tokens,

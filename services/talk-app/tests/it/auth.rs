@@ -1,4 +1,5 @@
-//! Login tickets and sessions: redemption (valid, expired, reused, unknown), logout,
+//! Login tickets and sessions: redemption (valid, expired, reused, unknown, another
+//! browser's), the pre-login cookie, logout,
 //! revoked, expired and tampered cookies.
 
 use crate::helpers::*;
@@ -6,18 +7,15 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use reqwest::StatusCode;
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_ticket_signs_in_once() {
     let app = spawn().await;
     app.seed().await;
     let mut conn = app.conn().await;
-    let ticket = db::tickets::create(&mut conn, OTHER, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let (ticket, browser) = app.ticket(OTHER).await;
     let first = app
-        .get(&format!("/auth/complete?ticket={ticket}"), None)
+        .get(&format!("/auth/complete?ticket={ticket}"), Some(&browser))
         .await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&first), "/chat");
@@ -27,7 +25,7 @@ async fn a_ticket_signs_in_once() {
 
     // The same ticket again: a friendly page, no session.
     let again = app
-        .get(&format!("/auth/complete?ticket={ticket}"), None)
+        .get(&format!("/auth/complete?ticket={ticket}"), Some(&browser))
         .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(session_cookie(&again).is_none());
@@ -44,9 +42,8 @@ async fn expired_and_unknown_tickets_are_refused() {
     let app = spawn().await;
     app.seed().await;
     let mut conn = app.conn().await;
-    let ticket = db::tickets::create(&mut conn, OTHER, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let (ticket, browser) = app.ticket(OTHER).await;
+    let nonce = browser.split_once('=').unwrap().1.to_owned();
     {
         use db::schema::login_tickets::dsl as t;
         diesel::update(t::login_tickets)
@@ -60,13 +57,18 @@ async fn expired_and_unknown_tickets_are_refused() {
         "/auth/complete?ticket=not-a-ticket".to_owned(),
         "/auth/complete".to_owned(),
     ] {
-        let res = app.get(&path, None).await;
+        let res = app.get(&path, Some(&browser)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
         assert!(session_cookie(&res).is_none(), "{path}");
     }
     assert_eq!(count(&mut conn, "app_sessions", OTHER).await, 0);
     // The repository agrees: an expired ticket stays unredeemable.
-    assert_eq!(db::tickets::redeem(&mut conn, &ticket).await.unwrap(), None);
+    assert_eq!(
+        db::tickets::redeem(&mut conn, &ticket, Some(&nonce))
+            .await
+            .unwrap(),
+        db::tickets::Redeemed::Invalid
+    );
 }
 
 #[tokio::test]
@@ -185,15 +187,15 @@ async fn concurrent_redemptions_of_one_ticket_succeed_once() {
     let app = spawn().await;
     app.seed().await;
     let mut conn = app.conn().await;
-    let ticket = db::tickets::create(&mut conn, OTHER, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let (ticket, browser) = app.ticket(OTHER).await;
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let url = app.url(&format!("/auth/complete?ticket={ticket}"));
         let http = app.http.clone();
+        let browser = browser.clone();
         tasks.push(tokio::spawn(async move {
-            http.get(url).send().await.unwrap().status()
+            let req = http.get(url).header(reqwest::header::COOKIE, browser);
+            req.send().await.unwrap().status()
         }));
     }
     let mut ok = 0;
@@ -230,4 +232,99 @@ async fn revoking_all_sessions_signs_out_every_browser() {
             "/?notice=session-ended"
         );
     }
+}
+
+/// The `Set-Cookie` header for the pre-login cookie, if the response sets one.
+fn login_set_cookie(res: &reqwest::Response) -> Option<String> {
+    let prefix = format!("{}=", talk_app::pages::auth::LOGIN_COOKIE);
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn connecting_starts_with_a_pre_login_cookie_bound_into_the_gateway_link() {
+    let app = spawn_with(&[("GATEWAY_PUBLIC_URL", "https://gw.example.com")]).await;
+    let start = app.get("/auth/connect", None).await;
+    assert_eq!(start.status(), StatusCode::FOUND);
+    let set = login_set_cookie(&start).expect("a pre-login cookie");
+    for attribute in ["HttpOnly", "Path=/auth", "SameSite=Lax", "Max-Age="] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let nonce = set.split(';').next().unwrap().split_once('=').unwrap().1;
+    assert!(db::tickets::is_binding(nonce), "{nonce}");
+    assert_eq!(
+        location(&start),
+        format!(
+            "https://gw.example.com/oauth/authorize?login={}",
+            db::tickets::binding_of(nonce)
+        )
+    );
+    // The nonce itself never leaves the browser's cookie.
+    assert!(!location(&start).contains(nonce));
+    // A second tab keeps the browser's nonce, so both flows can finish.
+    let cookie = format!("{}={nonce}", talk_app::pages::auth::LOGIN_COOKIE);
+    let again = app.get("/auth/connect?scope=read", Some(&cookie)).await;
+    assert_eq!(
+        location(&again),
+        format!(
+            "https://gw.example.com/oauth/authorize?login={}&scope=read",
+            db::tickets::binding_of(nonce)
+        )
+    );
+
+    // Without a gateway there is nothing to connect to.
+    let bare = spawn().await;
+    let res = bare.get("/auth/connect", None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(login_set_cookie(&res).is_none());
+}
+
+#[tokio::test]
+async fn a_ticket_redeemed_by_another_browser_is_refused_and_changes_nothing() {
+    let app = spawn().await;
+    app.seed().await;
+    let mut conn = app.conn().await;
+    // The attacker connected their own account and kept the ticket link.
+    let (ticket, attacker_browser) = app.ticket(OTHER).await;
+    // The victim is signed into an account of their own.
+    let (victim, victim_athlete) = app.demo().await;
+    let stranger = format!(
+        "{}={}",
+        talk_app::pages::auth::LOGIN_COOKIE,
+        db::tickets::random_secret()
+    );
+    let url = format!("/auth/complete?ticket={ticket}");
+    for cookie in [
+        None,
+        Some(stranger.clone()),
+        Some(victim.clone()),
+        Some(format!("{victim}; {stranger}")),
+    ] {
+        let res = app.get(&url, cookie.as_deref()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{cookie:?}");
+        assert!(session_cookie(&res).is_none(), "{cookie:?}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("belongs to another browser") && html.contains("Nothing was changed"),
+            "{html}"
+        );
+    }
+    assert_eq!(count(&mut conn, "app_sessions", OTHER).await, 0);
+    // The victim is still signed into their own account.
+    assert_eq!(app.get("/settings", Some(&victim)).await.status(), 200);
+    assert_eq!(app.athlete_of(&victim).await, victim_athlete);
+
+    // The ticket was left as it was: the browser that started can still use it, once,
+    // and its pre-login cookie is then cleared.
+    let res = app.get(&url, Some(&attacker_browser)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cleared = login_set_cookie(&res).expect("the pre-login cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let cookie = session_cookie(&res).unwrap();
+    assert_eq!(app.athlete_of(&cookie).await, OTHER);
+    assert_eq!(count(&mut conn, "app_sessions", OTHER).await, 1);
 }

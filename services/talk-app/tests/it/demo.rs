@@ -105,11 +105,9 @@ async fn the_demo_template_cannot_be_signed_into_used_by_token_or_erased() {
     let template = count(&mut conn, "activities", DEMO).await;
 
     // A login ticket for it (none is ever issued; this is the lock behind that).
-    let ticket = db::tickets::create(&mut conn, DEMO, std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
+    let (ticket, browser) = app.ticket(DEMO).await;
     let res = app
-        .get(&format!("/auth/complete?ticket={ticket}"), None)
+        .get(&format!("/auth/complete?ticket={ticket}"), Some(&browser))
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(session_cookie(&res).is_none());

@@ -139,15 +139,29 @@ impl TestApp {
         .unwrap();
     }
 
+    /// A login ticket for `athlete`, as the gateway makes one after OAuth, bound to a
+    /// browser; returns the ticket and that browser's pre-login cookie header.
+    pub async fn ticket(&self, athlete: AthleteId) -> (String, String) {
+        let mut conn = self.conn().await;
+        let nonce = db::tickets::random_secret();
+        let ticket = db::tickets::create(
+            &mut conn,
+            athlete,
+            std::time::Duration::from_secs(60),
+            &db::tickets::binding_of(&nonce),
+        )
+        .await
+        .unwrap();
+        let cookie = format!("{}={nonce}", talk_app::pages::auth::LOGIN_COOKIE);
+        (ticket, cookie)
+    }
+
     /// Signs `athlete` in through a login ticket, as after OAuth; returns the cookie
     /// header value.
     pub async fn sign_in(&self, athlete: AthleteId) -> String {
-        let mut conn = self.conn().await;
-        let ticket = db::tickets::create(&mut conn, athlete, std::time::Duration::from_secs(60))
-            .await
-            .unwrap();
+        let (ticket, browser) = self.ticket(athlete).await;
         let res = self
-            .get(&format!("/auth/complete?ticket={ticket}"), None)
+            .get(&format!("/auth/complete?ticket={ticket}"), Some(&browser))
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/chat");

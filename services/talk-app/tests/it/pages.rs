@@ -36,7 +36,7 @@ async fn serves_the_home_page_health_and_a_real_404() {
     );
     assert!(!html.contains(".wasm"), "server-rendered only");
     // Strava is not configured in this test: no broken link, a sentence instead.
-    assert!(html.contains("not configured") && !html.contains("/oauth/authorize"));
+    assert!(html.contains("not configured") && !html.contains("/auth/connect"));
     assert!(html.contains("Try the demo"));
     // An inline icon (no extra request) and colours for both schemes.
     assert!(html.contains("rel=\"icon\" href=\"data:image/svg+xml,"));
@@ -73,13 +73,16 @@ async fn serves_the_home_page_health_and_a_real_404() {
 async fn connect_is_strava_s_own_button_when_configured() {
     let app = spawn_with(&[("GATEWAY_PUBLIC_URL", "https://gw.example.com/")]).await;
     let html = app.get("/", None).await.text().await.unwrap();
+    // talk-app starts the flow (the pre-login cookie), then the gateway.
     assert!(
         html.contains(&format!(
-            "<a href=\"https://gw.example.com/oauth/authorize\" class=\"connect-strava\"><img src=\"{}\" alt=\"Connect with Strava\"",
+            "<a href=\"/auth/connect\" class=\"connect-strava\"><img src=\"{}\" alt=\"Connect with Strava\"",
             talk_app::app::CONNECT_BUTTON
         )),
         "{html}"
     );
+    let start = app.get("/auth/connect", None).await;
+    assert!(location(&start).starts_with("https://gw.example.com/oauth/authorize?login="));
 }
 
 #[tokio::test]

@@ -208,7 +208,7 @@ async fn a_broken_strava_link_offers_to_reconnect() {
     assert!(
         page.contains("can no longer read your Strava account")
             && page.contains(&format!(
-                "<a href=\"http://127.0.0.1:9/oauth/authorize\" class=\"connect-strava\"><img src=\"{}\"",
+                "<a href=\"/auth/connect\" class=\"connect-strava\"><img src=\"{}\"",
                 talk_app::app::CONNECT_BUTTON
             )),
         "{page}"

@@ -1,0 +1,1 @@
+ALTER TABLE login_tickets DROP COLUMN browser_binding;
