@@ -744,6 +744,15 @@ async fn erasing_an_athlete_removes_everything_of_theirs_only() {
                 "INSERT INTO app_sessions (id, athlete_id, expires_at) VALUES (gen_random_uuid(), {id}, now() + interval '1 day')"
             ),
             format!("INSERT INTO conversations (id, athlete_id) VALUES (gen_random_uuid(), {id})"),
+            format!(
+                "INSERT INTO gear (athlete_id, id, name, source) VALUES ({id}, 'g1', 'Pegasus', 'api')"
+            ),
+            format!(
+                "INSERT INTO best_efforts (athlete_id, activity_id, name, distance_m, elapsed_time_s, \
+                 moving_time_s, start_date, start_date_local, source) \
+                 VALUES ({id}, {}, '5k', 5000, 1300, 1300, now(), now(), 'api')",
+                id * 100
+            ),
         ] {
             diesel::sql_query(sql).execute(&mut conn).await.unwrap();
         }
@@ -751,6 +760,8 @@ async fn erasing_an_athlete_removes_everything_of_theirs_only() {
     assert!(athletes::erase(&mut conn, AthleteId(11)).await.unwrap());
     for table in [
         "activities",
+        "gear",
+        "best_efforts",
         "strava_tokens",
         "app_sessions",
         "conversations",
