@@ -8,7 +8,9 @@
 pub mod fake_llm;
 mod pg;
 pub mod process;
+pub mod statements;
 mod tls_server;
 
 pub use pg::{TestDb, database_url_or_exit, with_database};
+pub use statements::StatementCounter;
 pub use tls_server::{Accepts, TlsServer};

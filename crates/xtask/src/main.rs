@@ -87,9 +87,14 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
 }
 
-/// Every benchmark, on release builds; each prints its own figures.
+/// Every benchmark, on release builds; each prints its own figures. They run on a
+/// throwaway cluster that loads `pg_stat_statements`, so the question and event
+/// benchmarks can print statements per question and per event; without the local
+/// server binaries, on `DATABASE_URL` (statements then show as n/a unless that server
+/// loads it).
 fn bench() -> Result<(), String> {
-    let db = postgres::Database::from_env_or_start()?;
+    let db = postgres::Database::start_counting_statements()
+        .or_else(|_| postgres::Database::from_env_or_start())?;
     let root = workspace_root();
     let run = |args: &[&str]| -> Result<(), String> {
         println!("xtask: cargo {}", args.join(" "));
@@ -129,8 +134,10 @@ fn bench() -> Result<(), String> {
         "bench_webhooks",
         "--example",
         "bench_import",
+        "--example",
+        "bench_events",
     ])?;
-    for example in ["bench_import", "bench_webhooks"] {
+    for example in ["bench_import", "bench_webhooks", "bench_events"] {
         run(&[
             "run",
             "--release",

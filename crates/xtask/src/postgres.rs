@@ -36,9 +36,21 @@ impl Database {
 
     /// A fresh cluster, whatever `DATABASE_URL` says.
     pub fn start_throwaway() -> Result<Self, String> {
+        Self::start_with(Options::default())
+    }
+
+    /// A fresh cluster that counts every statement (`pg_stat_statements`), for the
+    /// benchmarks.
+    pub fn start_counting_statements() -> Result<Self, String> {
+        Self::start_with(
+            Options::default().setting("shared_preload_libraries", "pg_stat_statements"),
+        )
+    }
+
+    fn start_with(options: Options) -> Result<Self, String> {
         let root = crate::workspace_root().join("target/xtask");
         let name = format!("pg-{}", std::process::id());
-        let cluster = Cluster::start(&root, &name, &Options::default()).map_err(|e| {
+        let cluster = Cluster::start(&root, &name, &options).map_err(|e| {
             format!("DATABASE_URL is not set and {e}: install PostgreSQL or set DATABASE_URL")
         })?;
         println!(

@@ -1,7 +1,10 @@
 //! Ask latency of the built-in engine over 10,000 activities, measured in-process:
 //! `talk_app::ask::ask` end to end (athlete lookup, conversation, parse, compile, the
 //! sandboxed query, render, storing both messages) against a real PostgreSQL, and the
-//! pure engine alone (parse + compile, no database). Prints p50/p99; asserts nothing.
+//! pure engine alone (parse + compile, no database); then `POST /api/ask` over HTTP with
+//! a personal token at 16 connections, three rounds of 20 s (`ASK_BENCH_SECS`), into
+//! the token's own conversation. Prints p50/p99, asks/s and, where the server loads
+//! `pg_stat_statements`, statements and Postgres time per question; asserts nothing.
 //!
 //! `DATABASE_URL=postgres://... cargo bench -p talk-app --bench ask`
 
@@ -10,8 +13,10 @@ use chrono::{DateTime, Utc};
 use db::activities::{self, ActivityRow};
 use db::athletes::{self, AthleteUpsert};
 use domain::{AthleteId, Units};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use testkit::TestDb;
+use testkit::{StatementCounter, TestDb};
 
 const ACTIVITIES: usize = 10_000;
 const ROUNDS: usize = 1_000;
@@ -66,7 +71,8 @@ async fn run() {
             lastname: profile.lastname,
             measurement_preference: domain::Units::Metric,
             timezone: Some(profile.timezone),
-            is_demo: true,
+            // Not the demo template: its API tokens do not authenticate.
+            is_demo: false,
         },
     )
     .await
@@ -132,5 +138,163 @@ async fn run() {
     for (q, samples) in QUESTIONS.iter().zip(per_question) {
         let (p50, p99, _) = percentiles(samples);
         println!("  {p50:>12?} p50 {p99:>12?} p99  {q}");
+    }
+
+    let mut counter = match StatementCounter::new(db.conn().await).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            println!("statements: n/a ({e})");
+            None
+        }
+    };
+    // Statements of the question alone, and of the whole exchange in process.
+    if let Some(counter) = counter.as_mut() {
+        let plain = "how many runs did I do last month?";
+        counter.reset().await.expect("reset");
+        let query = {
+            let ctx = Context {
+                today,
+                units: Units::Metric,
+                previous: None,
+            };
+            let Parsed::Plan(plan) = ask::parse(plain, &ctx) else {
+                panic!("a plan")
+            };
+            ask::compile(&plan, &ctx)
+        };
+        for _ in 0..100 {
+            talk_app::ask::run_query(&mut conn, athlete, &query, Duration::from_secs(5))
+                .await
+                .expect("query");
+        }
+        let own = counter.calls().await.expect("calls");
+        let own_ms = own
+            .iter()
+            .filter(|c| c.query.contains("FROM activities"))
+            .map(|c| c.exec_ms)
+            .sum::<f64>()
+            / 100.0;
+        println!("the question's own query ({plain:?}): {own_ms:.3} ms in Postgres");
+        counter.reset().await.expect("reset");
+        for _ in 0..100 {
+            talk_app::ask::ask(pool, None, athlete, None, plain, now)
+                .await
+                .expect("ask");
+        }
+        print_statements(counter, "talk_app::ask::ask", 100).await;
+    }
+    api(&db, counter.as_mut()).await;
+}
+
+async fn print_statements(counter: &mut StatementCounter, what: &str, n: usize) {
+    match counter.calls().await {
+        Ok(calls) => {
+            let total: i64 = calls.iter().map(|c| c.calls).sum();
+            let ms: f64 = calls.iter().map(|c| c.exec_ms).sum();
+            println!(
+                "{what}: {:.2} statements and {:.3} ms of Postgres execution per question",
+                total as f64 / n as f64,
+                ms / n as f64
+            );
+            for c in calls.iter().take(14) {
+                println!(
+                    "  {:>6.2}/question {:>7.3} ms/question  {}",
+                    c.calls as f64 / n as f64,
+                    c.exec_ms / n as f64,
+                    c.query
+                );
+            }
+        }
+        Err(e) => println!("{what}: statements n/a ({e})"),
+    }
+}
+
+/// `POST /api/ask` with a personal token, 16 connections, three rounds.
+async fn api(db: &TestDb, mut counter: Option<&mut StatementCounter>) {
+    const CONNECTIONS: usize = 16;
+    let secs: u64 = std::env::var("ASK_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let vars = [
+        ("DATABASE_URL", db.url()),
+        ("PORT", "0"),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        (
+            "SESSION_SECRET",
+            "bench-session-secret-of-at-least-32-bytes",
+        ),
+        ("QUESTIONS_PER_MINUTE", "1000000"),
+        ("QUESTIONS_IN_FLIGHT", "64"),
+        ("DATABASE_POOL_SIZE", "16"),
+    ];
+    let env = service::Env::from_pairs(None, talk_app::settings::DEFAULTS, &vars).expect("env");
+    let settings = talk_app::Settings::from_env(&env).expect("settings");
+    let pool = db::connect_pool(db.url(), 16).expect("pool");
+    let token = {
+        let mut conn = pool.get().await.expect("conn");
+        db::api_tokens::create(&mut conn, AthleteId(1), "bench")
+            .await
+            .expect("token")
+            .1
+    };
+    let app = talk_app::startup::build(&settings, pool).expect("app");
+    let url = format!("http://127.0.0.1:{}/api/ask", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    for round in 1..=3 {
+        if let Some(c) = counter.as_deref_mut() {
+            c.reset().await.expect("reset");
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..CONNECTIONS)
+            .map(|i| {
+                let (client, url, token) = (client.clone(), url.clone(), token.clone());
+                let (stop, done, failed) = (stop.clone(), done.clone(), failed.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    let mut k = i;
+                    while !stop.load(Ordering::Relaxed) {
+                        let q = QUESTIONS[k % QUESTIONS.len()];
+                        k += 1;
+                        let t = Instant::now();
+                        let ok = client
+                            .post(&url)
+                            .bearer_auth(&token)
+                            .json(&serde_json::json!({ "question": q }))
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status() == 200);
+                        if ok {
+                            done.fetch_add(1, Ordering::Relaxed);
+                            latencies.push(t.elapsed());
+                        } else {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await.expect("task"));
+        }
+        let took = started.elapsed().as_secs_f64();
+        let n = done.load(Ordering::Relaxed);
+        let (p50, p99, _) = percentiles(latencies);
+        println!(
+            "/api/ask round {round}: {n} answers in {took:.1}s = {:.0} asks/s at {CONNECTIONS} connections; p50 {p50:?} p99 {p99:?}; {} refused or failed",
+            n as f64 / took,
+            failed.load(Ordering::Relaxed)
+        );
+        if let Some(c) = counter.as_deref_mut() {
+            print_statements(c, "  /api/ask", n.max(1) as usize).await;
+        }
     }
 }
