@@ -104,37 +104,37 @@ async fn main() {
     );
 
     let athlete = AthleteId(demo::DEMO_ATHLETE_ID.get());
-    let mut counted = Vec::with_capacity(ROUNDS);
-    let mut slots = Vec::with_capacity(ROUNDS);
+    let limits = db::ask_limits::Limits {
+        window: chrono::Duration::minutes(1),
+        per_window: i32::MAX,
+        in_flight: 2,
+        lease: Duration::from_secs(120),
+    };
+    let mut admitted = Vec::with_capacity(ROUNDS);
+    let mut freed = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let started = Instant::now();
-        db::ask_limits::hit_rate_limit(
-            &mut conn,
-            athlete,
-            Utc::now(),
-            chrono::Duration::minutes(1),
-            i32::MAX,
-        )
-        .await
-        .expect("count");
-        counted.push(started.elapsed());
+        let db::ask_limits::Admission::Granted(lease) =
+            db::ask_limits::admit(&mut conn, athlete, Utc::now(), &limits)
+                .await
+                .expect("admit")
+        else {
+            panic!("a free slot");
+        };
+        admitted.push(started.elapsed());
         let started = Instant::now();
-        let lease = db::ask_limits::take_slot(&mut conn, athlete, 2, Duration::from_secs(120))
-            .await
-            .expect("take")
-            .expect("a free slot");
         db::ask_limits::release_slot(&mut conn, &lease)
             .await
             .expect("release");
-        slots.push(started.elapsed());
+        freed.push(started.elapsed());
     }
     println!(
-        "per question, rate limit count (1 upsert): {}",
-        summary(counted)
+        "per question, admission (rate count and slot, 1 statement): {}",
+        summary(admitted)
     );
     println!(
-        "per question, in-flight slot take + free (2 statements): {}",
-        summary(slots)
+        "per question, freeing the slot (1 statement): {}",
+        summary(freed)
     );
     let _ = copies;
 }

@@ -173,6 +173,10 @@ pub async fn upsert_many(conn: &mut AsyncPgConnection, rows: &[ActivityRow]) -> 
     if rows.is_empty() {
         return Ok(0);
     }
+    // One statement is atomic by itself: no transaction (or savepoint) around it.
+    if rows.len() <= UPSERT_CHUNK {
+        return upsert_chunk(conn, rows).await;
+    }
     conn.transaction(async |conn| {
         let mut written = 0;
         for chunk in rows.chunks(UPSERT_CHUNK) {

@@ -4,7 +4,7 @@
 //! question limits that also apply to token calls live in `ask_limits`.)
 
 use crate::QueryResult;
-use crate::schema::{api_tokens, athletes};
+use crate::schema::api_tokens;
 use crate::tickets::{hash, random_secret};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub const TOKEN_PREFIX: &str = "stk_";
 
 /// A token's metadata (never its secret).
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = api_tokens, check_for_backend(diesel::pg::Pg))]
 pub struct ApiTokenRow {
     pub id: Uuid,
@@ -48,30 +48,39 @@ pub async fn create(
     Ok((row, token))
 }
 
+/// How often a token's use is recorded at most: `last_used_at` is for its owner to
+/// see, and writing it on every call made every question of a token update one row.
+const USE_RECORDED_EVERY: &str = "1 minute";
+
 /// The live (unrevoked) token `token` is, with the athlete it belongs to; records its
-/// use. Tokens of the
-/// demo template and of demo copies past their expiry do not authenticate (upkeep may
-/// not have deleted the copy yet).
+/// use when the last record is a minute old. Tokens of the demo template and of demo
+/// copies past their expiry do not authenticate (upkeep may not have deleted the copy
+/// yet). One statement.
 pub async fn authenticate(
     conn: &mut AsyncPgConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<ApiTokenRow>> {
-    use api_tokens::dsl as t;
-    use athletes::dsl as a;
-    let closed_demos = a::athletes
-        .filter(a::is_demo)
-        .filter(a::demo_expires_at.is_null().or(a::demo_expires_at.le(now)))
-        .select(a::id);
+    use diesel::sql_types::{Bytea, Timestamptz};
     // Lookup is by hash; equality on a digest leaks nothing useful about the secret.
-    diesel::update(
-        t::api_tokens
-            .filter(t::token_hash.eq(hash(token)))
-            .filter(t::revoked_at.is_null())
-            .filter(diesel::dsl::not(t::athlete_id.eq_any(closed_demos))),
-    )
-    .set(t::last_used_at.eq(now))
-    .returning(ApiTokenRow::as_returning())
+    diesel::sql_query(format!(
+        "WITH t AS ( \
+             SELECT id, athlete_id, name, created_at, last_used_at, revoked_at FROM api_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL \
+               AND athlete_id NOT IN (SELECT id FROM athletes WHERE is_demo \
+                                      AND (demo_expires_at IS NULL OR demo_expires_at <= $2))), \
+         used AS ( \
+             UPDATE api_tokens u SET last_used_at = $2 FROM t \
+             WHERE u.id = t.id \
+               AND (t.last_used_at IS NULL OR t.last_used_at <= $2 - interval '{USE_RECORDED_EVERY}') \
+             RETURNING u.id) \
+         SELECT t.id, t.athlete_id, t.name, t.created_at, \
+                CASE WHEN EXISTS (SELECT 1 FROM used) THEN $2 ELSE t.last_used_at END AS last_used_at, \
+                t.revoked_at \
+         FROM t"
+    ))
+    .bind::<Bytea, _>(hash(token))
+    .bind::<Timestamptz, _>(now)
     .get_result(conn)
     .await
     .optional()

@@ -1,55 +1,63 @@
 //! The per-athlete limits on asking questions, kept in Postgres so every talk-app
 //! replica enforces the same ones and a restart resets nothing:
 //!
-//! - a rate: questions per fixed one-minute window (`api_rate_limits`, one upsert);
+//! - a rate: questions per fixed one-minute window (`api_rate_limits`);
 //! - a concurrency: questions being answered at once (`ask_slots`), each holding one
-//!   of N numbered slots under a lease, so a replica that dies mid-answer frees its
-//!   slot when the lease lapses instead of blocking the athlete for good.
+//!   of N numbered slots.
+//!
+//! [`admit`] counts a question and takes a slot in one statement. A slot's row stays
+//! once made: taking and freeing it update the row, so asking never multiplies rows.
+//! A slot is held while its lease runs *and* the database session that took it lives:
+//! a talk-app killed mid-answer ends its sessions, and that frees its slots at once;
+//! the lease bounds what a process that lives on but never frees a slot can hold.
 
 use crate::QueryResult;
-use crate::schema::api_rate_limits;
 use chrono::{DateTime, DurationRound as _, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, SmallInt, Uuid as SqlUuid};
+use diesel::sql_types::{
+    BigInt, Double, Integer, Nullable, SmallInt, Timestamptz, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::AthleteId;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Counts one question in the athlete's current fixed window of length `window` and
-/// says whether it is within `limit`. One upsert, so concurrent replicas count once each.
-pub async fn hit_rate_limit(
-    conn: &mut AsyncPgConnection,
-    athlete: AthleteId,
-    now: DateTime<Utc>,
-    window: chrono::Duration,
-    limit: i32,
-) -> QueryResult<bool> {
-    use api_rate_limits::dsl as r;
-    let start = now.duration_trunc(window).unwrap_or(now);
-    let hits: i32 = diesel::insert_into(r::api_rate_limits)
-        .values((
-            r::athlete_id.eq(athlete.get()),
-            r::window_start.eq(start),
-            r::hits.eq(1),
-        ))
-        .on_conflict((r::athlete_id, r::window_start))
-        .do_update()
-        .set(r::hits.eq(r::hits + 1))
-        .returning(r::hits)
-        .get_result(conn)
-        .await?;
-    // Old windows are dead weight; dropping them here keeps the table tiny without a job.
-    if hits == 1 {
-        diesel::delete(
-            r::api_rate_limits
-                .filter(r::athlete_id.eq(athlete.get()))
-                .filter(r::window_start.lt(start)),
-        )
-        .execute(conn)
-        .await?;
-    }
-    Ok(hits <= limit)
+/// Whether the slot row named `{row}` is held: its lease runs and the session that
+/// took it is still connected (slots taken before sessions were recorded: the lease).
+/// A session of another database role shows no `backend_start`: its pid alone then.
+fn held(row: &str) -> String {
+    format!(
+        "({row}.expires_at > now() AND ({row}.holder_pid IS NULL OR EXISTS ( \
+             SELECT 1 FROM pg_stat_activity a \
+             WHERE a.pid = {row}.holder_pid \
+               AND (a.backend_start IS NULL OR a.backend_start = {row}.holder_since))))"
+    )
+}
+
+/// The parameters of [`take_cte`]: athlete, slot count, holder, lease in seconds.
+struct TakeParams(&'static str, &'static str, &'static str, &'static str);
+
+/// The CTE `taken`: the lowest free slot of the athlete's first `count`, taken by
+/// `holder` for `lease` seconds in this session's name, when `gate` holds.
+fn take_cte(gate: &str, TakeParams(athlete, count, holder, lease): TakeParams) -> String {
+    let free = held("x");
+    let busy = held("s");
+    format!(
+        "taken AS ( \
+             INSERT INTO ask_slots AS s (athlete_id, slot, holder, expires_at, holder_pid, holder_since) \
+             SELECT {athlete}, n::smallint, {holder}, now() + make_interval(secs => {lease}), \
+                    pg_backend_pid(), \
+                    (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) \
+             FROM generate_series(0, {count} - 1) AS n \
+             WHERE {gate} AND NOT EXISTS (SELECT 1 FROM ask_slots x \
+                                          WHERE x.athlete_id = {athlete} AND x.slot = n AND {free}) \
+             ORDER BY n LIMIT 1 \
+             ON CONFLICT (athlete_id, slot) DO UPDATE \
+                 SET holder = excluded.holder, expires_at = excluded.expires_at, \
+                     holder_pid = excluded.holder_pid, holder_since = excluded.holder_since \
+                 WHERE NOT {busy} \
+             RETURNING slot)"
+    )
 }
 
 /// One question's hold on one of its athlete's slots.
@@ -62,6 +70,38 @@ pub struct SlotLease {
     pub holder: Uuid,
 }
 
+/// The limits [`admit`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Length of the rate's fixed window.
+    pub window: chrono::Duration,
+    /// Questions per window.
+    pub per_window: i32,
+    /// Questions being answered at once.
+    pub in_flight: i16,
+    /// How long a slot is held at most.
+    pub lease: Duration,
+}
+
+/// What [`admit`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted, and this slot is the question's until released.
+    Granted(SlotLease),
+    /// The window's questions are spent (this one was counted too).
+    TooMany,
+    /// `in_flight` questions are being answered already.
+    Busy,
+}
+
+#[derive(QueryableByName)]
+struct Admitted {
+    #[diesel(sql_type = Integer)]
+    hits: i32,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    slot: Option<i16>,
+}
+
 #[derive(QueryableByName)]
 struct TakenSlot {
     #[diesel(sql_type = SmallInt)]
@@ -72,6 +112,62 @@ struct TakenSlot {
 struct Live {
     #[diesel(sql_type = BigInt)]
     n: i64,
+}
+
+/// Counts one question in `athlete`'s window containing `now` and, when it is within
+/// the rate, takes a free slot: one statement, so one round trip, and concurrent
+/// replicas count once each. Windows before the current one are dropped as it goes,
+/// which keeps the table at one row per athlete.
+pub async fn admit(
+    conn: &mut AsyncPgConnection,
+    athlete: AthleteId,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> QueryResult<Admission> {
+    let start = now.duration_trunc(limits.window).unwrap_or(now);
+    let holder = Uuid::new_v4();
+    let admitted: Admitted = diesel::sql_query(format!(
+        "WITH old AS (DELETE FROM api_rate_limits WHERE athlete_id = $1 AND window_start < $2), \
+              hit AS (INSERT INTO api_rate_limits AS r (athlete_id, window_start, hits) \
+                      VALUES ($1, $2, 1) \
+                      ON CONFLICT (athlete_id, window_start) DO UPDATE SET hits = r.hits + 1 \
+                      RETURNING hits), \
+              {} \
+         SELECT (SELECT hits FROM hit) AS hits, (SELECT slot FROM taken) AS slot",
+        take_cte(
+            "(SELECT hits FROM hit) <= $3",
+            TakeParams("$1", "$4", "$5", "$6")
+        )
+    ))
+    .bind::<BigInt, _>(athlete.get())
+    .bind::<Timestamptz, _>(start)
+    .bind::<Integer, _>(limits.per_window)
+    .bind::<Integer, _>(i32::from(limits.in_flight))
+    .bind::<SqlUuid, _>(holder)
+    .bind::<Double, _>(limits.lease.as_secs_f64())
+    .get_result(conn)
+    .await?;
+    if admitted.hits > limits.per_window {
+        return Ok(Admission::TooMany);
+    }
+    let lease = |slot| SlotLease {
+        athlete,
+        slot,
+        holder,
+    };
+    if let Some(slot) = admitted.slot {
+        return Ok(Admission::Granted(lease(slot)));
+    }
+    if in_flight(conn, athlete).await? >= i64::from(limits.in_flight) {
+        return Ok(Admission::Busy);
+    }
+    // Another question took the free slot we picked at the same moment: look again.
+    Ok(
+        match take_slot(conn, athlete, limits.in_flight, limits.lease).await? {
+            Some(lease) => Admission::Granted(lease),
+            None => Admission::Busy,
+        },
+    )
 }
 
 /// Takes a free slot (one of `0..limit`) for `athlete` for at most `lease`, or says
@@ -88,22 +184,14 @@ pub async fn take_slot(
     // winner's live lease, so it gets nothing back although another slot may be free.
     // Trying again (at most `limit` times) settles that; it can never over-admit.
     for _ in 0..limit.max(1) {
-        let taken: Option<TakenSlot> = diesel::sql_query(
-            "INSERT INTO ask_slots AS s (athlete_id, slot, holder, expires_at) \
-             SELECT $1, n::smallint, $2, now() + make_interval(secs => $3) \
-             FROM generate_series(0, $4 - 1) AS n \
-             WHERE NOT EXISTS (SELECT 1 FROM ask_slots x \
-                               WHERE x.athlete_id = $1 AND x.slot = n AND x.expires_at > now()) \
-             ORDER BY n LIMIT 1 \
-             ON CONFLICT (athlete_id, slot) DO UPDATE \
-                 SET holder = excluded.holder, expires_at = excluded.expires_at \
-                 WHERE s.expires_at <= now() \
-             RETURNING slot",
-        )
+        let taken: Option<TakenSlot> = diesel::sql_query(format!(
+            "WITH {} SELECT slot FROM taken",
+            take_cte("true", TakeParams("$1", "$2", "$3", "$4"))
+        ))
         .bind::<BigInt, _>(athlete.get())
-        .bind::<SqlUuid, _>(holder)
-        .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
         .bind::<Integer, _>(i32::from(limit))
+        .bind::<SqlUuid, _>(holder)
+        .bind::<Double, _>(lease.as_secs_f64())
         .get_result(conn)
         .await
         .optional()?;
@@ -121,21 +209,24 @@ pub async fn take_slot(
     Ok(None)
 }
 
-/// How many of the athlete's slots are held by live leases.
+/// How many of the athlete's slots are held.
 pub async fn in_flight(conn: &mut AsyncPgConnection, athlete: AthleteId) -> QueryResult<i64> {
-    let live: Live = diesel::sql_query(
-        "SELECT count(*) AS n FROM ask_slots WHERE athlete_id = $1 AND expires_at > now()",
-    )
+    let live: Live = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM ask_slots x WHERE x.athlete_id = $1 AND {}",
+        held("x")
+    ))
     .bind::<BigInt, _>(athlete.get())
     .get_result(conn)
     .await?;
     Ok(live.n)
 }
 
-/// Frees the slot if this lease still holds it; returns whether it did.
+/// Frees the slot if this lease still holds it; returns whether it did. The row stays
+/// for the athlete's next question.
 pub async fn release_slot(conn: &mut AsyncPgConnection, lease: &SlotLease) -> QueryResult<bool> {
     let n = diesel::sql_query(
-        "DELETE FROM ask_slots WHERE athlete_id = $1 AND slot = $2 AND holder = $3",
+        "UPDATE ask_slots SET expires_at = '-infinity', holder_pid = NULL, holder_since = NULL \
+         WHERE athlete_id = $1 AND slot = $2 AND holder = $3 AND expires_at > '-infinity'",
     )
     .bind::<BigInt, _>(lease.athlete.get())
     .bind::<SmallInt, _>(lease.slot)

@@ -67,13 +67,14 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 }
 
 /// Creates conversation `id` of `athlete` titled `title` unless one has that id (an
-/// API token's own conversation); whether the conversation is the athlete's.
-pub async fn ensure(
+/// API token's conversation of the day): one statement that, once the conversation
+/// exists, writes nothing. Whose it is, [`open`] says.
+pub async fn create(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     athlete: AthleteId,
     title: &str,
-) -> QueryResult<bool> {
+) -> QueryResult<()> {
     use conversations::dsl as c;
     let title: String = title.trim().chars().take(TITLE_CHARS).collect();
     diesel::insert_into(c::conversations)
@@ -85,10 +86,8 @@ pub async fn ensure(
         .on_conflict(c::id)
         .do_nothing()
         .execute(conn)
-        .await?;
-    Ok(find(conn, id)
-        .await?
-        .is_some_and(|row| row.athlete_id == athlete.get()))
+        .await
+        .map(drop)
 }
 
 /// A conversation as a new question finds it.
@@ -104,27 +103,33 @@ pub enum Opened {
     NotTheirs,
 }
 
-/// Looks up conversation `id` for a question of `athlete`: both reads are sent at
-/// once (pipelined), so this costs one round trip.
+/// Looks up conversation `id` for a question of `athlete`, with the plan of its latest
+/// answer: one statement, whose plan look-up is one probe of the latest-plan index
+/// however long the conversation is.
 pub async fn open(conn: &AsyncPgConnection, id: Uuid, athlete: AthleteId) -> QueryResult<Opened> {
-    use conversations::dsl as c;
-    use messages::dsl as m;
-    let owner = c::conversations
-        .find(id)
-        .select(c::athlete_id)
-        .first::<i64>(&mut &*conn);
-    let plan = m::messages
-        .filter(m::conversation_id.eq(id).and(m::role.eq(Role::Assistant)))
-        .order(m::id.desc())
-        .select(m::plan)
-        .first::<Option<serde_json::Value>>(&mut &*conn);
-    let (owner, plan) = tokio::join!(owner, plan);
-    Ok(match owner.optional()? {
+    use diesel::sql_types::{BigInt, Jsonb, Nullable, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        owner: i64,
+        #[diesel(sql_type = Nullable<Jsonb>)]
+        plan: Option<serde_json::Value>,
+    }
+    let found: Option<Found> = diesel::sql_query(
+        "SELECT c.athlete_id AS owner, \
+                (SELECT m.plan FROM messages m \
+                 WHERE m.conversation_id = c.id AND m.role = 'assistant' \
+                 ORDER BY m.id DESC LIMIT 1) AS plan \
+         FROM conversations c WHERE c.id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(&mut &*conn)
+    .await
+    .optional()?;
+    Ok(match found {
         None => Opened::New,
-        Some(owner) if owner != athlete.get() => Opened::NotTheirs,
-        Some(_) => Opened::Existing {
-            plan: plan.optional()?.flatten(),
-        },
+        Some(f) if f.owner != athlete.get() => Opened::NotTheirs,
+        Some(f) => Opened::Existing { plan: f.plan },
     })
 }
 

@@ -148,28 +148,43 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, events: &[NewEvent]) -> Q
     Ok(rows.into_iter().next().map_or(0, |r| r.n as usize))
 }
 
-/// Takes the next due event (pending and due, or processing with a lapsed lease),
-/// marks it processing under a lease and counts the attempt. Concurrent claimers
-/// never receive the same event. Among events due at the same moment (those an
-/// athlete's cap postponed to the same quarter hour) the newest goes first, so a real
-/// event is not kept waiting behind a forged burst that came before it.
-pub async fn claim(conn: &mut AsyncPgConnection, lease: Duration) -> QueryResult<Option<Event>> {
-    diesel::sql_query(
+/// Takes up to `limit` due events (pending and due, or processing with a lapsed
+/// lease), marks them processing under a lease and counts an attempt on each, in one
+/// statement. Concurrent claimers never receive the same event, and a batch holds one
+/// event per object: the others stay pending, so the fetch for the one taken settles
+/// them instead of each fetching the same state again. They come back in the
+/// order to apply them: by due time, and among events due at the same moment (those an
+/// athlete's cap postponed to the same quarter hour) newest first, so a real event is
+/// not kept waiting behind a forged burst that came before it.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    lease: Duration,
+    limit: usize,
+) -> QueryResult<Vec<Event>> {
+    let mut events: Vec<Event> = diesel::sql_query(
         "UPDATE webhook_events SET status = 'processing', attempts = attempts + 1, \
                 lease_until = now() + make_interval(secs => $1) \
-         WHERE id = ( \
-             SELECT id FROM webhook_events \
-             WHERE (status = 'pending' AND next_attempt_at <= now()) \
-                OR (status = 'processing' AND lease_until < now()) \
-             ORDER BY next_attempt_at, id DESC \
-             FOR UPDATE SKIP LOCKED \
-             LIMIT 1) \
+         WHERE id IN ( \
+             SELECT DISTINCT ON (object_type, object_id) id FROM ( \
+                 SELECT id, object_type, object_id, next_attempt_at FROM webhook_events \
+                 WHERE (status = 'pending' AND next_attempt_at <= now()) \
+                    OR (status = 'processing' AND lease_until < now()) \
+                 ORDER BY next_attempt_at, id DESC \
+                 FOR UPDATE SKIP LOCKED \
+                 LIMIT $2) AS due \
+             ORDER BY object_type, object_id, next_attempt_at, id DESC) \
          RETURNING *",
     )
     .bind::<BigInt, _>(lease.as_secs().max(1) as i64)
-    .get_result::<Event>(conn)
-    .await
-    .optional()
+    .bind::<BigInt, _>(limit.max(1) as i64)
+    .load(conn)
+    .await?;
+    events.sort_by(|a, b| {
+        a.next_attempt_at
+            .cmp(&b.next_attempt_at)
+            .then(b.id.cmp(&a.id))
+    });
+    Ok(events)
 }
 
 /// Ends an event we hold (same id and attempt, still processing) with `status` and an
@@ -194,8 +209,7 @@ async fn finish(
     Ok(n == 1)
 }
 
-/// Marks an event applied. `processed_at` is the clock time of this statement (not the
-/// transaction's start), which [`done_since`] compares against.
+/// Marks an event applied (without applying anything: events with nothing to fetch).
 pub async fn mark_done(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<bool> {
     finish(conn, event, InboxStatus::Done, None).await
 }
@@ -280,50 +294,14 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Event>> {
         .await
 }
 
-#[derive(QueryableByName)]
-struct Flag {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    b: bool,
-}
-
-/// The database clock now (`clock_timestamp()`), to compare with `processed_at`.
-pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
-    #[derive(QueryableByName)]
-    struct Now {
-        #[diesel(sql_type = Timestamptz)]
-        t: DateTime<Utc>,
-    }
-    let now: Now = diesel::sql_query("SELECT clock_timestamp() AS t")
-        .get_result(conn)
-        .await?;
-    Ok(now.t)
-}
-
-/// Whether another event of the same object was applied at or after `since`: data
-/// fetched from `since` on may then be older than what that event wrote.
-pub async fn done_since(
-    conn: &mut AsyncPgConnection,
-    event: &Event,
-    since: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let flag: Flag = diesel::sql_query(
-        "SELECT EXISTS ( \
-             SELECT 1 FROM webhook_events \
-             WHERE object_id = $1 AND object_type = $2 AND id <> $3 \
-               AND status = 'done' AND processed_at >= $4) AS b",
-    )
-    .bind::<BigInt, _>(event.object_id)
-    .bind::<Text, _>(event.object_type)
-    .bind::<BigInt, _>(event.id)
-    .bind::<Timestamptz, _>(since)
-    .get_result(conn)
-    .await?;
-    Ok(flag.b)
-}
-
 /// Deletes done and ignored events processed before `before` (failed ones stay for
-/// a person to look at). Returns how many went.
+/// a person to look at), and the applied-at marks of objects no event touched since.
+/// Returns how many events went.
 pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM webhook_objects WHERE applied_at < $1")
+        .bind::<Timestamptz, _>(before)
+        .execute(conn)
+        .await?;
     diesel::sql_query(
         "DELETE FROM webhook_events \
          WHERE status IN ('done', 'ignored') AND processed_at < $1",
@@ -336,7 +314,11 @@ pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Query
 /// Whether a Strava call for an athlete's events could be counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnerCall {
-    Counted,
+    /// Counted; `at` is the database's clock as it was counted, which is before the
+    /// call is sent (see [`apply`]).
+    Counted { at: DateTime<Utc> },
+    /// No athlete has the owner's id.
+    UnknownAthlete,
     /// The quarter hour's calls are spent.
     QuarterSpent,
     /// The UTC day's calls are spent.
@@ -346,7 +328,8 @@ pub enum OwnerCall {
 /// Counts one Strava call for `owner`'s events in the quarter hour starting
 /// `window_start`, unless `cap` calls were counted in it already or `daily_cap` since
 /// `day_start` (UTC midnight): one athlete's events, real or forged, can spend only
-/// their share of the application's day.
+/// their share of the application's day. One statement, which also says whether the
+/// athlete is known and reads the clock a fetch starts from.
 pub async fn take_owner_call(
     conn: &mut AsyncPgConnection,
     owner: i64,
@@ -356,42 +339,130 @@ pub async fn take_owner_call(
     daily_cap: i32,
 ) -> QueryResult<OwnerCall> {
     #[derive(QueryableByName)]
-    struct Spent {
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        known: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        counted: bool,
         #[diesel(sql_type = BigInt)]
         today: i64,
+        #[diesel(sql_type = Timestamptz)]
+        at: DateTime<Utc>,
     }
-    let n = diesel::sql_query(
-        "WITH spent AS (SELECT coalesce(sum(calls), 0) AS n FROM webhook_owner_calls \
-                        WHERE owner_id = $1 AND window_start >= $4) \
-         INSERT INTO webhook_owner_calls AS w (owner_id, window_start, calls) \
-         SELECT $1, $2, 1 FROM spent WHERE spent.n < $5 \
-         ON CONFLICT (owner_id, window_start) DO UPDATE SET calls = w.calls + 1 \
-         WHERE w.calls < $3",
+    let taken: Taken = diesel::sql_query(
+        "WITH known AS (SELECT EXISTS (SELECT 1 FROM athletes WHERE id = $1) AS k), \
+              spent AS (SELECT coalesce(sum(calls), 0)::bigint AS n FROM webhook_owner_calls \
+                        WHERE owner_id = $1 AND window_start >= $4), \
+              ins AS (INSERT INTO webhook_owner_calls AS w (owner_id, window_start, calls) \
+                      SELECT $1, $2, 1 FROM spent, known WHERE known.k AND spent.n < $5 \
+                      ON CONFLICT (owner_id, window_start) DO UPDATE SET calls = w.calls + 1 \
+                      WHERE w.calls < $3 \
+                      RETURNING 1) \
+         SELECT (SELECT k FROM known) AS known, EXISTS (SELECT 1 FROM ins) AS counted, \
+                (SELECT n FROM spent) AS today, clock_timestamp() AS at",
     )
     .bind::<BigInt, _>(owner)
     .bind::<Timestamptz, _>(window_start)
     .bind::<Integer, _>(cap)
     .bind::<Timestamptz, _>(day_start)
     .bind::<Integer, _>(daily_cap)
-    .execute(conn)
-    .await?;
-    if n == 1 {
-        return Ok(OwnerCall::Counted);
-    }
-    // Not counted: say which limit stopped it (a rare path, so a second statement).
-    let spent: Spent = diesel::sql_query(
-        "SELECT coalesce(sum(calls), 0)::bigint AS today FROM webhook_owner_calls \
-         WHERE owner_id = $1 AND window_start >= $2",
-    )
-    .bind::<BigInt, _>(owner)
-    .bind::<Timestamptz, _>(day_start)
     .get_result(conn)
     .await?;
-    Ok(if spent.today >= i64::from(daily_cap) {
+    Ok(if !taken.known {
+        OwnerCall::UnknownAthlete
+    } else if taken.counted {
+        OwnerCall::Counted { at: taken.at }
+    } else if taken.today >= i64::from(daily_cap) {
         OwnerCall::DaySpent
     } else {
         OwnerCall::QuarterSpent
     })
+}
+
+/// What [`apply`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Another event of the object was applied since the fetch began: nothing changed;
+    /// fetch again.
+    Stale,
+    /// The event is recorded as applied (with the pending events its fetch covers);
+    /// write the fetched state in the same transaction. `ours` is false when our lease
+    /// had lapsed and another worker holds the event now.
+    Recorded { ours: bool },
+}
+
+/// Records, inside the transaction that writes what was fetched, that `event` is
+/// applied with data fetched from `fetched_from` on, unless another event of the same
+/// object was applied since then (our copy may be older than what it wrote).
+///
+/// The object's row in `webhook_objects` is the lock: its upsert waits for any other
+/// transaction writing the object and then sees what that one committed, so the check
+/// and the record are one statement and never look at the object's event history.
+/// With it go the object's other pending events that arrived before `fetched_from`
+/// (the state fetched from then on already reflects them, so each would only spend
+/// another Strava call to learn the same thing), and the event itself is marked done.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    fetched_from: DateTime<Utc>,
+) -> QueryResult<Applied> {
+    #[derive(QueryableByName)]
+    struct Outcome {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        applied: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ours: bool,
+    }
+    let outcome: Outcome = diesel::sql_query(
+        "WITH mark AS ( \
+             INSERT INTO webhook_objects AS o (object_type, object_id, applied_at) \
+             VALUES ($2, $1, clock_timestamp()) \
+             ON CONFLICT (object_type, object_id) DO UPDATE SET applied_at = excluded.applied_at \
+             WHERE o.applied_at < $5 \
+             RETURNING 1), \
+         covered AS ( \
+             UPDATE webhook_events SET status = 'done', lease_until = NULL, \
+                    last_error = 'settled by event ' || $3::text, processed_at = clock_timestamp() \
+             WHERE object_id = $1 AND object_type = $2 AND owner_id = $4 AND id <> $3 \
+               AND status = 'pending' AND received_at < $5 AND EXISTS (SELECT 1 FROM mark) \
+             RETURNING 1), \
+         me AS ( \
+             UPDATE webhook_events SET status = 'done', last_error = NULL, lease_until = NULL, \
+                    processed_at = clock_timestamp() \
+             WHERE id = $3 AND attempts = $6 AND status = 'processing' \
+               AND EXISTS (SELECT 1 FROM mark) \
+             RETURNING 1) \
+         SELECT EXISTS (SELECT 1 FROM mark) AS applied, EXISTS (SELECT 1 FROM me) AS ours",
+    )
+    .bind::<BigInt, _>(event.object_id)
+    .bind::<Text, _>(event.object_type)
+    .bind::<BigInt, _>(event.id)
+    .bind::<BigInt, _>(event.owner_id)
+    .bind::<Timestamptz, _>(fetched_from)
+    .bind::<Integer, _>(event.attempts)
+    .get_result(conn)
+    .await?;
+    Ok(if outcome.applied {
+        Applied::Recorded { ours: outcome.ours }
+    } else {
+        Applied::Stale
+    })
+}
+
+/// Holds `event`'s object until the transaction ends and records it as applied now,
+/// for changes made without a fetch (a delete of something we do not hold, an
+/// erasure): an event of the object whose fetch began earlier then fetches again.
+pub async fn hold_object(conn: &mut AsyncPgConnection, event: &Event) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO webhook_objects AS o (object_type, object_id, applied_at) \
+         VALUES ($2, $1, clock_timestamp()) \
+         ON CONFLICT (object_type, object_id) DO UPDATE SET applied_at = excluded.applied_at",
+    )
+    .bind::<BigInt, _>(event.object_id)
+    .bind::<Text, _>(event.object_type)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Marks `event`'s other pending events of the same object done, when they arrived

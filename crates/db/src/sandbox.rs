@@ -40,11 +40,13 @@ where
     E: From<diesel::result::Error> + Send,
 {
     // Both values are numbers we format, never user text, so the settings travel as
-    // one simple-protocol statement: one round trip, where bind parameters would cost
-    // a prepare and an execute.
+    // one simple-protocol statement: one round trip and one statement, where bind
+    // parameters would cost a prepare and an execute. `set_config('role', …, true)` is
+    // `SET LOCAL ROLE`.
     let scope = format!(
-        "SET LOCAL statement_timeout = {}; SET LOCAL stravatalk.athlete_id = '{}'; \
-         SET LOCAL ROLE {READER_ROLE}",
+        "SELECT set_config('statement_timeout', '{}', true), \
+                set_config('stravatalk.athlete_id', '{}', true), \
+                set_config('role', '{READER_ROLE}', true)",
         timeout.as_millis().max(1),
         athlete.get()
     );

@@ -230,6 +230,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_objects (object_type, object_id) {
+        object_type -> Text,
+        object_id -> Int8,
+        applied_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_rate_limits (athlete_id, window_start) {
         athlete_id -> Int8,
         window_start -> Timestamptz,
@@ -243,6 +251,8 @@ diesel::table! {
         slot -> Int2,
         holder -> Uuid,
         expires_at -> Timestamptz,
+        holder_pid -> Nullable<Int4>,
+        holder_since -> Nullable<Timestamptz>,
     }
 }
 
@@ -312,5 +322,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     upload_chunks,
     uploads,
     webhook_events,
+    webhook_objects,
     webhook_owner_calls,
 );

@@ -872,6 +872,209 @@ async fn question_slots_never_over_admit_and_lapsed_leases_are_taken_over() {
     );
 }
 
+#[tokio::test]
+async fn admission_counts_and_takes_a_slot_in_one_statement_and_slots_never_multiply_rows() {
+    use db::ask_limits::{Admission, Limits, admit, release_slot};
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(23)).await.unwrap();
+    let ada = AthleteId(23);
+    let limits = Limits {
+        window: chrono::Duration::minutes(1),
+        per_window: 40,
+        in_flight: 2,
+        lease: Duration::from_secs(60),
+    };
+    let now = Utc.with_ymd_and_hms(2026, 12, 8, 10, 0, 30).unwrap();
+    // Thirty questions asked and answered one after another: two slot rows at most.
+    for _ in 0..30 {
+        let Admission::Granted(lease) = admit(&mut conn, ada, now, &limits).await.unwrap() else {
+            panic!("a free slot and budget left");
+        };
+        assert!(release_slot(&mut conn, &lease).await.unwrap());
+    }
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM ask_slots").await,
+        1,
+        "one slot row, taken and freed thirty times"
+    );
+    // Two in flight: the third is busy, yet counted against the minute.
+    let a = admit(&mut conn, ada, now, &limits).await.unwrap();
+    let b = admit(&mut conn, ada, now, &limits).await.unwrap();
+    assert!(matches!(
+        (a, b),
+        (Admission::Granted(_), Admission::Granted(_))
+    ));
+    assert_eq!(
+        admit(&mut conn, ada, now, &limits).await.unwrap(),
+        Admission::Busy
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT hits::bigint AS n FROM api_rate_limits").await,
+        33
+    );
+    // Past the minute's budget nothing is taken, even with a slot free.
+    let Admission::Granted(held) = a else {
+        unreachable!()
+    };
+    release_slot(&mut conn, &held).await.unwrap();
+    for _ in 33..40 {
+        if let Admission::Granted(l) = admit(&mut conn, ada, now, &limits).await.unwrap() {
+            release_slot(&mut conn, &l).await.unwrap();
+        }
+    }
+    assert_eq!(
+        admit(&mut conn, ada, now, &limits).await.unwrap(),
+        Admission::TooMany
+    );
+    assert_eq!(db::ask_limits::in_flight(&mut conn, ada).await.unwrap(), 1);
+    // The next minute starts afresh, and the old window's row goes.
+    let later = now + chrono::Duration::minutes(1);
+    assert!(matches!(
+        admit(&mut conn, ada, later, &limits).await.unwrap(),
+        Admission::Granted(_)
+    ));
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM api_rate_limits").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_slot_does_not_outlive_the_session_that_took_it() {
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    athletes::upsert(&mut conn, &athlete(24)).await.unwrap();
+    let ada = AthleteId(24);
+    let hour = Duration::from_secs(3600);
+    // A talk-app process: its own connection takes the only slot for an hour...
+    let mut process = test.conn().await;
+    let taken = db::ask_limits::take_slot(&mut process, ada, 1, hour)
+        .await
+        .unwrap();
+    assert!(taken.is_some());
+    assert!(
+        db::ask_limits::take_slot(&mut conn, ada, 1, hour)
+            .await
+            .unwrap()
+            .is_none(),
+        "held while its process lives"
+    );
+    // ...and is killed: its connections end with it, without a release.
+    let pid = count(&mut process, "SELECT pg_backend_pid()::bigint AS n").await;
+    drop(process);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {pid}"),
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "the session did not end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(db::ask_limits::in_flight(&mut conn, ada).await.unwrap(), 0);
+    assert!(
+        db::ask_limits::take_slot(&mut conn, ada, 1, hour)
+            .await
+            .unwrap()
+            .is_some(),
+        "free at once, not an hour later"
+    );
+}
+
+#[tokio::test]
+async fn an_event_is_applied_only_with_data_fetched_after_every_earlier_application() {
+    use db::inbox::{self, Applied, AspectType, NewEvent, ObjectType};
+    let test = TestDb::new().await;
+    let mut conn = test.conn().await;
+    diesel::sql_query(
+        "WITH a AS (INSERT INTO athletes (id) VALUES (25) RETURNING id) \
+         INSERT INTO strava_tokens (athlete_id, access_token_enc, refresh_token_enc, expires_at) \
+         SELECT id, '\\x00', '\\x00', now() FROM a",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let event = |key: &str, object_id: i64| NewEvent {
+        dedupe_key: key.into(),
+        subscription_id: 1,
+        object_type: ObjectType::Activity,
+        object_id,
+        aspect_type: AspectType::Update,
+        owner_id: 25,
+        event_time: 0,
+        updates: serde_json::json!({}),
+    };
+    let earlier = clock(&mut conn).await;
+    inbox::insert_many(&mut conn, &[event("a", 7), event("b", 7)])
+        .await
+        .unwrap();
+    inbox::insert_many(&mut conn, &[event("c", 8)])
+        .await
+        .unwrap();
+    let claimed = inbox::claim(&mut conn, Duration::from_secs(60), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let first = &claimed[0];
+    assert_eq!(
+        first.dedupe_key, "b",
+        "newest first among events due together"
+    );
+    let fetched = clock(&mut conn).await;
+    assert_eq!(
+        inbox::apply(&mut conn, first, fetched).await.unwrap(),
+        Applied::Recorded { ours: true }
+    );
+    let by_key = |events: &[inbox::Event], key: &str| {
+        events.iter().find(|e| e.dedupe_key == key).unwrap().clone()
+    };
+    let all = inbox::all(&mut conn).await.unwrap();
+    assert_eq!(by_key(&all, "b").status, inbox::InboxStatus::Done);
+    assert_eq!(
+        by_key(&all, "a").status,
+        inbox::InboxStatus::Done,
+        "an earlier pending event of the object is settled by the fetch"
+    );
+    assert_eq!(by_key(&all, "c").status, inbox::InboxStatus::Pending);
+    // Data fetched before that application is stale: nothing changes.
+    let rest = inbox::claim(&mut conn, Duration::from_secs(60), 16)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    let mut stale = rest[0].clone();
+    stale.object_id = 7;
+    assert_eq!(
+        inbox::apply(&mut conn, &stale, earlier).await.unwrap(),
+        Applied::Stale
+    );
+    assert_eq!(
+        by_key(&inbox::all(&mut conn).await.unwrap(), "c").status,
+        inbox::InboxStatus::Processing
+    );
+    // Its own object, fetched now, applies.
+    let now = clock(&mut conn).await;
+    assert_eq!(
+        inbox::apply(&mut conn, &rest[0], now).await.unwrap(),
+        Applied::Recorded { ours: true }
+    );
+}
+
+async fn clock(conn: &mut AsyncPgConnection) -> chrono::DateTime<Utc> {
+    #[derive(diesel::QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        t: chrono::DateTime<Utc>,
+    }
+    diesel::sql_query("SELECT clock_timestamp() AS t")
+        .get_result::<Now>(conn)
+        .await
+        .unwrap()
+        .t
+}
+
 /// Demo client number `n`, who may hold as many copies as the tests make.
 fn visitor(n: u8) -> db::demo::DemoClient {
     db::demo::DemoClient {

@@ -16,7 +16,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use db::api_tokens::ApiTokenRow;
 use domain::AthleteId;
 use serde::Deserialize;
@@ -64,22 +64,27 @@ async fn caller(
     })
 }
 
-/// The conversation of token `t`, created (or created again after a delete) titled
-/// "API: <token name>".
+/// Questions a token sends without a conversation id go to the token's conversation
+/// of the day (UTC), "API: <token name>": one per token and day, so a conversation
+/// stays as small as a day's questions, however long the token is used.
+fn token_conversation_id(token: Uuid, now: DateTime<Utc>) -> Uuid {
+    let day = now.timestamp().div_euclid(86_400).unsigned_abs();
+    // Only the low bits change, so the id keeps the token id's version and variant.
+    Uuid::from_u128(token.as_u128() ^ u128::from(day))
+}
+
+/// The token's conversation of the day, created titled "API: <token name>" if new. Its
+/// owner is checked when the question opens it.
 async fn token_conversation(
     pool: &db::Pool,
     athlete: AthleteId,
     t: &ApiTokenRow,
+    now: DateTime<Utc>,
 ) -> Result<Uuid, AppError> {
     let mut conn = pool.get().await?;
-    let title = format!("API: {}", t.name);
-    if db::chats::ensure(&mut conn, t.id, athlete, &title).await? {
-        Ok(t.id)
-    } else {
-        Err(AppError::Ask(crate::ask::AskError::ConversationNotFound(
-            t.id,
-        )))
-    }
+    let id = token_conversation_id(t.id, now);
+    db::chats::create(&mut conn, id, athlete, &format!("API: {}", t.name)).await?;
+    Ok(id)
 }
 
 /// `POST /api/ask`.
@@ -125,12 +130,11 @@ pub async fn ask(
         question,
         conversation,
     } = body.into_inner();
-    // A token's questions without a conversation id go to the token's own
-    // conversation, "API: <token name>", whose id is the token's: one per token
-    // instead of one per question.
+    // A token's questions without a conversation id go to the token's conversation of
+    // the day, instead of one conversation per question.
     let conversation = match (conversation, token) {
         (Some(c), _) => Some(c),
-        (None, Some(t)) => match token_conversation(&pool, athlete, &t).await {
+        (None, Some(t)) => match token_conversation(&pool, athlete, &t, now).await {
             Ok(id) => Some(id),
             Err(e) => {
                 permit.release().await;
@@ -233,4 +237,24 @@ pub fn json_config() -> web::JsonConfig {
             let response = crate::error::json(status, message);
             actix_web::error::InternalError::from_response(err, response).into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_gets_a_conversation_a_day() {
+        let token = Uuid::new_v4();
+        let at = |t: &str| token_conversation_id(token, t.parse().unwrap());
+        let monday = at("2026-12-07T00:00:00Z");
+        assert_eq!(monday, at("2026-12-07T23:59:59Z"));
+        assert_ne!(monday, at("2026-12-08T00:00:00Z"));
+        assert_ne!(
+            monday,
+            token_conversation_id(Uuid::new_v4(), "2026-12-07T12:00:00Z".parse().unwrap())
+        );
+        assert_eq!(monday.get_version(), token.get_version());
+        assert_eq!(monday.get_variant(), token.get_variant());
+    }
 }

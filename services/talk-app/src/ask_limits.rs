@@ -3,15 +3,16 @@
 //! questions a minute and `QUESTIONS_IN_FLIGHT` being answered at once.
 //!
 //! Both counts live in Postgres (`db::ask_limits`), so every replica obeys them and a
-//! restart forgets nothing. The gate takes a pooled connection only for its two
-//! statements and gives it back before the question is answered; the slot it takes is
-//! a lease, freed when the answer is stored (a client that leaves early does not
-//! cancel the handler, so this still happens), in the background if the permit is
-//! dropped unreleased (a panic), or, if the process dies, when the lease lapses.
+//! restart forgets nothing. The gate takes a pooled connection only for its one
+//! statement and gives it back before the question is answered; the slot it takes is
+//! freed when the answer is stored (a client that leaves early does not cancel the
+//! handler, so this still happens), in the background if the permit is dropped
+//! unreleased (a panic), or, if the process dies, as soon as its database sessions end
+//! (the lease bounds it otherwise).
 
 use crate::error::AppError;
 use chrono::{DateTime, DurationRound as _, Utc};
-use db::ask_limits::{self, SlotLease};
+use db::ask_limits::{self, Admission as Decided, SlotLease};
 use domain::AthleteId;
 use std::time::Duration;
 
@@ -85,22 +86,30 @@ async fn admit_now(
     now: DateTime<Utc>,
 ) -> Result<Admission, AppError> {
     let mut conn = pool.get().await?;
-    if !ask_limits::hit_rate_limit(&mut conn, athlete, now, WINDOW, limits.per_minute).await? {
-        let reset = now.duration_trunc(WINDOW).unwrap_or(now) + WINDOW;
-        let wait = (reset - now).num_seconds().max(1);
-        return Ok(Admission::TooMany {
-            retry_after: wait.unsigned_abs(),
-        });
-    }
-    match ask_limits::take_slot(&mut conn, athlete, limits.in_flight, limits.lease).await? {
-        Some(lease) => Ok(Admission::Granted(Permit {
-            pool: pool.clone(),
-            lease: Some(lease),
-        })),
-        None => Ok(Admission::Busy {
-            retry_after: BUSY_RETRY_SECS,
-        }),
-    }
+    let counted = ask_limits::Limits {
+        window: WINDOW,
+        per_window: limits.per_minute,
+        in_flight: limits.in_flight,
+        lease: limits.lease,
+    };
+    Ok(
+        match ask_limits::admit(&mut conn, athlete, now, &counted).await? {
+            Decided::Granted(lease) => Admission::Granted(Permit {
+                pool: pool.clone(),
+                lease: Some(lease),
+            }),
+            Decided::TooMany => {
+                let reset = now.duration_trunc(WINDOW).unwrap_or(now) + WINDOW;
+                let wait = (reset - now).num_seconds().max(1);
+                Admission::TooMany {
+                    retry_after: wait.unsigned_abs(),
+                }
+            }
+            Decided::Busy => Admission::Busy {
+                retry_after: BUSY_RETRY_SECS,
+            },
+        },
+    )
 }
 
 /// A held slot. [`Permit::release`] frees it; dropping it unreleased (a panic while

@@ -16,10 +16,15 @@
 //!
 //! Two events for the same object must not interleave (a slow create could otherwise
 //! write back an activity a delete just removed). The fetch happens without holding a
-//! connection; the write then runs in a transaction holding an advisory lock on the
-//! object, and is skipped (and the fetch repeated) when another event of the object
-//! was applied after our fetch began. The event is marked done in that transaction,
-//! so the last write always carries data fetched after every earlier write.
+//! connection; the write then runs in a transaction that first records the event as
+//! applied on the object's row (`db::inbox::apply`, which also serialises the object's
+//! writers), and is skipped (and the fetch repeated) when another event of the object
+//! was applied after our fetch began. So the last write always carries data fetched
+//! after every earlier write.
+//!
+//! An event costs six statements: the owner's call counted (with the fetch's start on
+//! the database clock), the token read, and `BEGIN`, the record, the write, `COMMIT`;
+//! plus its share of a batch claim.
 
 use super::Context;
 use crate::strava::StravaError;
@@ -27,14 +32,9 @@ use crate::tokens::TokenError;
 use chrono::{DateTime, DurationRound as _, Utc};
 use db::activities::ActivityRow;
 use db::best_efforts::BestEffortRow;
-use db::inbox::{AspectType, Event, ObjectType, OwnerCall};
-use diesel::sql_types::Integer;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use db::inbox::{Applied, AspectType, Event, ObjectType, OwnerCall};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use domain::{ActivityId, ActivitySource, AthleteId};
-
-/// First half of the two-key advisory lock taken per event object ("WEBH"); the
-/// two-key form never collides with locks taken with a single bigint key.
-const LOCK_CLASS: i32 = 0x5745_4248;
 
 /// The note on a delete event for an activity we do not hold.
 const NOTHING_TO_DELETE: &str = "no such activity is stored";
@@ -140,18 +140,12 @@ async fn apply(ctx: &Context, event: &Event) -> Result<(), Failure> {
 /// their access token and its refresh, and kept when Strava still accepts them.
 async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result<(), Failure> {
     let revoked = event.updates.get("authorized").and_then(|v| v.as_str()) == Some("false");
-    let asked_from = {
+    if !revoked {
+        // Profile changes: nothing we keep depends on them between connects.
         let mut conn = ctx.pool.get().await.map_err(pool_error)?;
-        if !revoked {
-            // Profile changes: nothing we keep depends on them between connects.
-            return done(&mut conn, event).await;
-        }
-        if db::athletes::find(&mut conn, owner).await?.is_none() {
-            return Err(Failure::Ignored("unknown athlete".into()));
-        }
-        db::inbox::clock(&mut conn).await?
-    };
-    spend_owner_call(ctx, event).await?;
+        return done(&mut conn, event).await;
+    }
+    let asked_from = spend_owner_call(ctx, event).await?;
     let strava = &ctx.strava;
     let still_authorized =
         crate::tokens::with_token(&ctx.pool, strava, &ctx.cipher, owner, |token| {
@@ -180,7 +174,7 @@ async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result
     let mut conn = ctx.pool.get().await.map_err(pool_error)?;
     let event = event.clone();
     conn.transaction(async |conn| {
-        lock_object(conn, &event).await?;
+        db::inbox::hold_object(conn, &event).await?;
         if !db::athletes::erase(conn, owner).await? {
             return Err(Failure::Ignored("unknown athlete".into()));
         }
@@ -195,41 +189,36 @@ async fn apply_athlete(ctx: &Context, event: &Event, owner: AthleteId) -> Result
 
 async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Result<(), Failure> {
     let id = ActivityId(event.object_id);
-    {
+    // A delete of something we do not hold changes nothing, so no call confirms it.
+    // Decided with the object held and recorded as applied, so that an event of this
+    // object whose fetch began earlier sees it and fetches again rather than writing
+    // back what Strava may just have deleted.
+    if event.aspect_type == AspectType::Delete {
         let mut conn = ctx.pool.get().await.map_err(pool_error)?;
         if db::athletes::find(&mut conn, owner).await?.is_none() {
             return Err(Failure::Ignored("unknown athlete".into()));
         }
-        // A delete of something we do not hold changes nothing, so no call confirms
-        // it. Decided under the object's lock and recorded as done, so that an event
-        // of this object whose fetch began earlier sees it and fetches again rather
-        // than writing back what Strava may just have deleted.
-        if event.aspect_type == AspectType::Delete {
-            let event = event.clone();
-            let nothing_held = conn
-                .transaction(async |conn| {
-                    lock_object(conn, &event).await?;
-                    if db::activities::find(conn, owner, id).await?.is_some() {
-                        return Ok::<_, Failure>(false);
-                    }
-                    db::inbox::mark_done_noting(conn, &event, NOTHING_TO_DELETE).await?;
-                    Ok(true)
-                })
-                .await?;
-            if nothing_held {
-                return Ok(());
-            }
+        let event = event.clone();
+        let nothing_held = conn
+            .transaction(async |conn| {
+                db::inbox::hold_object(conn, &event).await?;
+                if db::activities::find(conn, owner, id).await?.is_some() {
+                    return Ok::<_, Failure>(false);
+                }
+                db::inbox::mark_done_noting(conn, &event, NOTHING_TO_DELETE).await?;
+                Ok(true)
+            })
+            .await?;
+        if nothing_held {
+            return Ok(());
         }
     }
     // Fetch outside any transaction (no connection held while Strava answers), then
-    // write under the object's lock, unless another event of this object was applied
-    // while we fetched: our copy may then be older than its, so fetch again. A delete
-    // event is fetched too: only Strava's 404 removes the row.
+    // write with the event recorded as applied, unless another event of this object
+    // was applied while we fetched: our copy may then be older than its, so fetch
+    // again. A delete event is fetched too: only Strava's 404 removes the row.
     for _ in 0..MAX_REFETCHES {
-        let mut conn = ctx.pool.get().await.map_err(pool_error)?;
-        let fetch_started = db::inbox::clock(&mut conn).await?;
-        drop(conn);
-        spend_owner_call(ctx, event).await?;
+        let fetch_started = spend_owner_call(ctx, event).await?;
         let row = match fetch(ctx, owner, id).await? {
             Some(fetched) => {
                 let activity = fetched.to_activity(ActivitySource::Api);
@@ -258,10 +247,11 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
         let event = event.clone();
         let written = conn
             .transaction(async |conn| {
-                lock_object(conn, &event).await?;
-                if db::inbox::done_since(conn, &event, fetch_started).await? {
+                let Applied::Recorded { ours } =
+                    db::inbox::apply(conn, &event, fetch_started).await?
+                else {
                     return Ok(false);
-                }
+                };
                 match &row {
                     Some((row, efforts)) => {
                         db::activities::upsert_many(conn, std::slice::from_ref(row)).await?;
@@ -274,8 +264,9 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
                         db::activities::delete(conn, owner, id).await?;
                     }
                 }
-                db::inbox::settle_covered(conn, &event, fetch_started).await?;
-                done(conn, &event).await?;
+                if !ours {
+                    lease_lapsed(&event);
+                }
                 Ok::<_, Failure>(true)
             })
             .await?;
@@ -288,9 +279,10 @@ async fn apply_activity(ctx: &Context, event: &Event, owner: AthleteId) -> Resul
     ))
 }
 
-/// Counts one Strava call against the event owner's cap for this quarter hour, or
-/// says when the event may try again.
-async fn spend_owner_call(ctx: &Context, event: &Event) -> Result<(), Failure> {
+/// Counts one Strava call against the event owner's cap for this quarter hour and
+/// returns the database clock the fetch starts from, or says when the event may try
+/// again (or that nobody is there to fetch for).
+async fn spend_owner_call(ctx: &Context, event: &Event) -> Result<DateTime<Utc>, Failure> {
     let now = Utc::now();
     let mut conn = ctx.pool.get().await.map_err(pool_error)?;
     let window = db::ratelimit::quarter_start(now);
@@ -308,7 +300,8 @@ async fn spend_owner_call(ctx: &Context, event: &Event) -> Result<(), Failure> {
     )
     .await?;
     match call {
-        OwnerCall::Counted => Ok(()),
+        OwnerCall::Counted { at } => Ok(at),
+        OwnerCall::UnknownAthlete => Err(Failure::Ignored("unknown athlete".into())),
         OwnerCall::QuarterSpent => Err(Failure::OwnerCapped(db::ratelimit::next_quarter(now))),
         OwnerCall::DaySpent => Err(Failure::OwnerCapped(day + chrono::TimeDelta::days(1))),
     }
@@ -342,26 +335,16 @@ async fn fetch(
 /// that worker records the outcome instead (the work itself is idempotent).
 async fn done(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), Failure> {
     if !db::inbox::mark_done(conn, event).await? {
-        tracing::info!(
-            event = event.id,
-            "webhook event lease lapsed; another worker owns it"
-        );
+        lease_lapsed(event);
     }
     Ok(())
 }
 
-/// Serialises the events of one object across every worker and process until the
-/// transaction ends.
-async fn lock_object(conn: &mut AsyncPgConnection, event: &Event) -> Result<(), Failure> {
-    let id = event.object_id;
-    // Folding the id into 32 bits may make two objects share a lock: harmless.
-    let key = (id ^ (id >> 32)) as i32;
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind::<Integer, _>(LOCK_CLASS)
-        .bind::<Integer, _>(key)
-        .execute(conn)
-        .await?;
-    Ok(())
+fn lease_lapsed(event: &Event) {
+    tracing::info!(
+        event = event.id,
+        "webhook event lease lapsed; another worker owns it"
+    );
 }
 
 fn pool_error(e: db::pool::PoolError) -> Failure {

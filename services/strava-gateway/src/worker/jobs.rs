@@ -333,11 +333,14 @@ async fn reconcile(
     Ok(End::Done)
 }
 
+/// How long an applied or ignored event stays in the inbox.
+const APPLIED_EVENTS_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
 /// The upkeep sweep: queue a reconcile for each connected athlete not reconciled
 /// within `RECONCILE_EVERY_HOURS`; queue a refresh for athletes with API rows nearing
 /// `RETENTION_MAX_AGE_DAYS`; delete API rows that passed it unrefreshed (e.g. the
 /// athlete must reconnect), since Strava's terms do not let them stay; prune
-/// finished inbox events and jobs of the same age and stale sessions and login
+/// inbox events applied a day ago, finished jobs of that age, stale sessions and login
 /// tickets; and delete talk-app's demo copies past their day and the accounts made
 /// from an upload that nobody can sign into any more.
 pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
@@ -358,8 +361,9 @@ pub(super) async fn upkeep(ctx: &Context) -> anyhow::Result<()> {
     {
         db::jobs::enqueue(&mut conn, &NewJob::for_athlete(JobKind::Refresh, athlete)).await?;
     }
-    // Finished events are kept as long as the data they touched, then dropped.
-    db::inbox::prune(&mut conn, now - max_age).await?;
+    // Applied events go after a day: long past the fetches they could overtake and the
+    // retries of the same delivery; the inbox then holds a day of history at most.
+    db::inbox::prune(&mut conn, now - APPLIED_EVENTS_KEPT).await?;
     db::inbox::prune_owner_calls(&mut conn, now - chrono::Duration::days(1)).await?;
     // Finished jobs likewise, but never sooner than a reconcile period: the sweep above
     // reads recent reconcile jobs to know whom it already queued.

@@ -167,15 +167,35 @@ async fn run_worker(
     }
 }
 
-/// Does one item of its lane's work; says whether there was any.
+/// Events a worker claims at once: one claim statement for many events. Few enough
+/// that the last of a batch starts well within its lease even when Strava is slow, and
+/// that a burst is still shared between workers.
+const EVENT_BATCH: usize = 16;
+
+/// Does one batch of its lane's events, or else one job; says whether there was any.
 async fn step(ctx: &Context, lane: Lane, stop: &watch::Receiver<bool>) -> anyhow::Result<bool> {
     if lane == Lane::Strava {
-        let event = {
+        let batch = {
             let mut conn = ctx.pool.get().await?;
-            db::inbox::claim(&mut conn, ctx.settings.lease).await?
+            db::inbox::claim(&mut conn, ctx.settings.lease, EVENT_BATCH).await?
         };
-        if let Some(event) = event {
-            events::process(ctx, event).await?;
+        if !batch.is_empty() {
+            let mut batch = batch.into_iter();
+            for event in batch.by_ref() {
+                events::process(ctx, event).await?;
+                if *stop.borrow() {
+                    break;
+                }
+            }
+            // Stopping: the events not begun go back at once, their attempt uncounted,
+            // rather than waiting out the lease.
+            let rest: Vec<_> = batch.collect();
+            if !rest.is_empty() {
+                let mut conn = ctx.pool.get().await?;
+                for event in &rest {
+                    db::inbox::postpone(&mut conn, event, chrono::Utc::now()).await?;
+                }
+            }
             return Ok(true);
         }
     }

@@ -396,9 +396,13 @@ async fn one_athletes_events_spend_a_daily_share_and_the_newest_goes_first() {
     let workers = h.start_workers();
     assert!(
         wait_until(Duration::from_secs(20), || async {
-            h.inbox().await.iter().all(|e| {
-                e.status != db::inbox::InboxStatus::Pending
-                    || e.attempts == 0 && e.next_attempt_at > chrono::Utc::now()
+            // Every event settled, or waiting for tomorrow (none still in a batch).
+            h.inbox().await.iter().all(|e| match e.status {
+                db::inbox::InboxStatus::Processing => false,
+                db::inbox::InboxStatus::Pending => {
+                    e.attempts == 0 && e.next_attempt_at > chrono::Utc::now()
+                }
+                _ => true,
             })
         })
         .await

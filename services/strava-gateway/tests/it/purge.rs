@@ -96,3 +96,49 @@ async fn upkeep_prunes_finished_jobs_stale_sessions_and_spent_tickets_only() {
         0
     );
 }
+
+#[tokio::test]
+async fn upkeep_prunes_events_applied_a_day_ago_and_never_one_not_yet_applied() {
+    let h = Harness::plain(&[("UPKEEP_INTERVAL_SECS", "1"), ("WORKER_COUNT", "1")]).await;
+    // Far-future attempts, so the worker leaves the pending one alone.
+    h.exec(
+        "INSERT INTO webhook_events (dedupe_key, subscription_id, object_type, object_id, \
+             aspect_type, owner_id, event_time, status, next_attempt_at, received_at, processed_at) VALUES \
+         ('old-done', 1, 'activity', 1, 'create', 1, 0, 'done', now(), now() - interval '3 days', now() - interval '2 days'), \
+         ('old-ignored', 1, 'activity', 2, 'create', 1, 0, 'ignored', now(), now() - interval '3 days', now() - interval '25 hours'), \
+         ('recent-done', 1, 'activity', 3, 'create', 1, 0, 'done', now(), now() - interval '2 hours', now() - interval '1 hour'), \
+         ('old-failed', 1, 'activity', 4, 'create', 1, 0, 'failed', now(), now() - interval '9 days', now() - interval '8 days'), \
+         ('old-pending', 1, 'activity', 5, 'create', 1, 0, 'pending', now() + interval '1 year', now() - interval '9 days', NULL)",
+    )
+    .await;
+    h.exec(
+        "INSERT INTO webhook_objects (object_type, object_id, applied_at) VALUES \
+         ('activity', 1, now() - interval '2 days'), ('activity', 3, now() - interval '1 hour')",
+    )
+    .await;
+    let workers = h.start_workers();
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            count(&h, "webhook_events").await == 3
+        })
+        .await,
+        "events left: {}",
+        count(&h, "webhook_events").await
+    );
+    workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        count(
+            &h,
+            "webhook_events WHERE dedupe_key IN ('recent-done', 'old-failed', 'old-pending')"
+        )
+        .await,
+        3,
+        "a recent applied event, a failed one and one never applied stay"
+    );
+    assert_eq!(
+        count(&h, "webhook_objects WHERE object_id = 3").await,
+        1,
+        "a recent mark stays"
+    );
+    assert_eq!(count(&h, "webhook_objects").await, 1);
+}
