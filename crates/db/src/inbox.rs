@@ -1,7 +1,14 @@
 //! The webhook inbox (`webhook_events`): every event Strava delivers is a row before
 //! Strava gets its 200, so none is lost when a worker is busy or down. Workers claim
-//! rows with `FOR UPDATE SKIP LOCKED` under a lease, then mark them done, ignored or
-//! failed; failures come back after an exponential backoff until the attempts run out.
+//! rows in batches with `FOR UPDATE SKIP LOCKED` under a lease, then mark them done,
+//! ignored or failed; failures come back after an exponential backoff until the
+//! attempts run out.
+//!
+//! The cost of an event does not grow with the inbox: the claim reads the partial
+//! index of live events, per-object look-ups read the partial index of live events of
+//! that object, and whether an object was applied since a fetch began is one row of
+//! `webhook_objects` rather than the object's history. Applied events are pruned a day
+//! later (never one not yet applied).
 
 use crate::QueryResult;
 use crate::schema::webhook_events;
