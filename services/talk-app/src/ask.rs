@@ -270,7 +270,7 @@ async fn answer_turn(
                     let mut answer = answer_plan(&mut conn, athlete, &plan, &ctx).await?;
                     answer.read_as = format!("{} · read by the language model", answer.read_as);
                     // A follow-up builds on what the model read, as on any plan.
-                    context_plan = Some(plan);
+                    context_plan = Some(*plan);
                     answer
                 }
                 llm::Consulted::Query(query) => {

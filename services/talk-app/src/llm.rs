@@ -258,7 +258,7 @@ pub struct CheckedQuery {
 #[derive(Debug)]
 pub enum Consulted {
     /// The question read into a plan, checked: compiled and run like any other.
-    Plan(ask::Plan),
+    Plan(Box<ask::Plan>),
     /// A query to run with [`run`].
     Query(CheckedQuery),
     /// Nothing to run: the answer already says why (no reply, refused by the guard).
@@ -280,7 +280,7 @@ pub async fn consult(llm: &LlmClient, prompt: &Prompt<'_>) -> Consulted {
     };
     if let Some(plan) = &proposal.plan {
         return match ask::model_plan::from_model(plan) {
-            Ok(plan) => Consulted::Plan(plan),
+            Ok(plan) => Consulted::Plan(Box::new(plan)),
             Err(reason) => {
                 tracing::warn!(%reason, "model plan refused");
                 Consulted::Answer(Answer::unsupported(format!(
