@@ -224,6 +224,7 @@ async fn api(db: &TestDb, mut counter: Option<&mut StatementCounter>) {
             "SESSION_SECRET",
             "bench-session-secret-of-at-least-32-bytes",
         ),
+        ("SUPPORT_EMAIL", "support@bench.localhost"),
         ("QUESTIONS_PER_MINUTE", "1000000"),
         ("QUESTIONS_IN_FLIGHT", "64"),
         ("DATABASE_POOL_SIZE", "16"),
