@@ -346,9 +346,15 @@ fn demonstrative_activity(t: &Tokens) -> Option<String> {
         if !t.is_any(i, &["that", "this"]) {
             return None;
         }
-        let (sport, _) = lexicon::sport_at(t, i + 1)?;
-        (t.word(i + 1) == Some(sport.singular.as_str())).then_some(sport.singular)
+        singular_sport_at(t, i + 1).map(|sport| sport.singular)
     })
+}
+
+/// The sport named at word `i` when it is named in the singular ("run", not "runs"):
+/// one activity of it is meant.
+fn singular_sport_at(t: &Tokens, i: usize) -> Option<SportSel> {
+    let (sport, n) = lexicon::sport_at(t, i)?;
+    (n == 1 && t.word(i) == Some(sport.singular.as_str())).then_some(sport)
 }
 
 fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
@@ -389,11 +395,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
             "volume",
         ]);
     // "analyse my run from last month": that run itself, not the totals.
-    let one_named = (0..t.len()).any(|i| {
-        lexicon::sport_at(t, i)
-            .is_some_and(|(s, n)| n == 1 && t.word(i) == Some(s.singular.as_str()))
-    });
-    if one_named {
+    if (0..t.len()).any(|i| singular_sport_at(t, i).is_some()) {
         t.take_any_seq(&[&["analyze"], &["analyse"], &["analysis"]]);
     }
     while t.take_any_seq(lexicon::STATS_WORDS) {
@@ -452,11 +454,7 @@ fn read_parts(t: &mut Tokens, ctx: &Context) -> Parts {
     // "did I work out": any activity, never the sport type Workout that the two words
     // would spell together.
     let worked_out = t.take_any_seq(lexicon::WORK_OUT_PHRASES);
-    p.my_one = (0..t.len()).any(|i| {
-        t.is(i, "my")
-            && lexicon::sport_at(t, i + 1)
-                .is_some_and(|(s, n)| n == 1 && t.word(i + 1) == Some(s.singular.as_str()))
-    });
+    p.my_one = (0..t.len()).any(|i| t.is(i, "my") && singular_sport_at(t, i + 1).is_some());
     let first_named = (0..t.len())
         .find_map(|i| lexicon::sport_at(t, i))
         .map(|(s, _)| s);
